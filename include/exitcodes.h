@@ -1,0 +1,19 @@
+/* exitcodes.h - the exit status of every torpor command, documented in README.md.
+ * Only src/cli/ turns errors into these; library code returns negative errno. */
+#ifndef TORPOR_EXITCODES_H
+#define TORPOR_EXITCODES_H
+
+enum torpor_exit {
+	EXIT_OK = 0,          /* success; for run/restore: the guest powered off */
+	EXIT_FAILURE_RT = 1,  /* runtime failure: KVM error, I/O error, unhandled guest exit */
+	EXIT_USAGE = 2,       /* bad command line */
+	EXIT_GUEST_FILE = 3,  /* kernel/initrd missing, unreadable, malformed or too big */
+	EXIT_NO_KVM = 4,      /* no usable /dev/kvm or a required KVM capability missing */
+	EXIT_IMAGE = 5,       /* image unreadable, damaged, or not restorable on this host */
+	EXIT_RESET = 6,       /* guest asked for SYSTEM_RESET (torpor does not reboot it) */
+	EXIT_HIBERNATED = 7,  /* guest suspended and was checkpointed (--on-suspend hibernate) */
+	EXIT_CRASHED = 8,     /* guest reported a crash (KVM_SYSTEM_EVENT_CRASH) */
+	EXIT_CHECKPOINT = 9,  /* writing the image failed (the guest was kept running) */
+};
+
+#endif

@@ -1,0 +1,96 @@
+/* image.h - the torpor image: one versioned, checksummed, compressed file per
+ * VM (formats/torpor-image.md). Host-independent; linked by the monitor, the
+ * CLI, the unit tests and the fuzzer.
+ *
+ * Functions return 0 or a negative IMG_E* code; image_strerror() names it and
+ * struct image_error carries the detail ("memory region 0, chunk 17: checksum
+ * mismatch"). */
+#ifndef TORPOR_IMAGE_H
+#define TORPOR_IMAGE_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vm_state.h"
+
+enum image_err {
+	IMG_OK = 0,
+	IMG_EIO = 1,            /* read/write/fsync/rename failed (errno in detail) */
+	IMG_ENOSPC = 2,         /* the filesystem is full */
+	IMG_EINTR = 3,          /* cancelled by a signal; nothing written under the name */
+	IMG_EMAGIC = 4,         /* not a torpor image, or for another architecture */
+	IMG_EVERSION = 5,       /* needs a newer reader */
+	IMG_ECORRUPT = 6,       /* a length, offset or value is out of range */
+	IMG_ECHECKSUM = 7,      /* a checksum does not match */
+	IMG_ETRUNCATED = 8,     /* the file ends early */
+	IMG_EMISSING = 9,       /* a required section is absent */
+	IMG_ENOMEM = 10,
+	IMG_EINVAL = 11,        /* bad argument from the caller */
+	IMG_ECOMPRESS = 12,     /* zstd failed */
+};
+
+struct image_error {
+	int code;               /* enum image_err */
+	char msg[256];          /* one line, no trailing newline */
+};
+
+/* Name of an IMG_E* code (positive or negative). Never NULL. */
+const char *image_strerror(int code);
+
+/* One guest RAM region to save: host mapping of guest_addr..guest_addr+size. */
+struct image_mem_src {
+	uint64_t guest_addr;
+	const void *host;
+	uint64_t size;
+};
+
+struct image_write_stats {
+	uint64_t file_bytes;            /* size of the finished image */
+	uint64_t mem_bytes;             /* guest RAM covered */
+	uint64_t mem_stored_bytes;      /* compressed bytes for memory chunks */
+	uint64_t zero_pages;            /* populated but all-zero pages */
+	uint64_t untouched_pages;       /* never populated, not read */
+	uint64_t data_pages;            /* pages stored */
+};
+
+struct image_write_opts {
+	unsigned threads;               /* 0: one per online CPU */
+	int level;                      /* zstd level, 0: the default (1) */
+	volatile sig_atomic_t *cancel;  /* nonzero: stop and clean up; may be NULL */
+};
+
+/* Writes st and the guest memory in mem[0..nmem) to path atomically: a
+ * temporary file in the same directory, fsync, rename, fsync of the directory.
+ * On failure nothing exists under path that was not there before and an
+ * existing file at path is untouched. opts may be NULL; stats may be NULL. */
+int image_write(const char *path, const struct vm_state *st,
+		const struct image_mem_src *mem, unsigned nmem,
+		const struct image_write_opts *opts,
+		struct image_write_stats *stats, struct image_error *err);
+
+struct image;   /* an open, validated image */
+
+/* Opens path and validates the header, every section's bounds and checksum,
+ * the memory index against the VM configuration, and (check_chunks != 0) the
+ * checksum of every memory chunk. Nothing is used before it is validated. */
+int image_open(struct image **out, const char *path, int check_chunks,
+	       struct image_error *err);
+
+/* Closes img; NULL is allowed. */
+void image_close(struct image *img);
+
+/* Decodes all non-memory state into st (caller frees with vm_state_free). */
+int image_read_state(struct image *img, struct vm_state *st,
+		     struct image_error *err);
+
+/* Fills guest RAM region `region` (as in st->config.mem[region]) at host, a
+ * zeroed mapping of exactly size bytes; untouched/zero pages are not written.
+ * Decodes in parallel with `threads` threads (0: one per online CPU). */
+int image_load_memory(struct image *img, unsigned region, void *host,
+		      uint64_t size, unsigned threads, struct image_error *err);
+
+/* Human summary (inspect) or JSON (inspect --json) of img to f. */
+int image_print(struct image *img, FILE *f, int json, struct image_error *err);
+
+#endif
