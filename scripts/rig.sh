@@ -1,0 +1,150 @@
+#!/bin/bash
+# rig.sh - run torpor's integration scenarios (tests/rig/*.sh) on real KVM.
+#
+# Usage: scripts/rig.sh [SCENARIO...]      (no names: all of tests/rig/*.sh)
+#
+# Builds, under build/rig/, the rig tree: a lean busybox root holding torpor,
+# the bare-metal test guests, the Debian arm64 kernel (also the nested guests'
+# kernel), a busybox initramfs for the nested guests, the scenarios and the
+# runner (scripts/rig/runner.sh). On x86 it packs that tree into an initramfs
+# and boots it once in QEMU TCG with EL2 (an arm64 host with a real /dev/kvm);
+# the host's /init runs every scenario and powers off. On an arm64 Linux host
+# with /dev/kvm, QEMU is skipped and the runner runs the tree directly.
+#
+# Prints one line per scenario with its time, the outer host's boot time, and
+# ends with "N passed, N failed". Exit status 0 iff every scenario passed.
+# Environment: RIG_TIMEOUT (seconds for the whole QEMU run; default: the sum of
+# the scenarios' timeouts plus 180), RIG_KEEP_LOG=1 prints the console log
+# path even on success, RIG_GZIP=1 compresses the host initramfs.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+B=build/rig
+DEPS=build/deps/arm64
+ROOT=$B/root
+
+die() { echo "rig: $*" >&2; exit 1; }
+
+kernel=$(ls $DEPS/boot/vmlinuz-*-arm64 2>/dev/null | sort -V | tail -n 1) || true
+[ -n "$kernel" ] || die "no arm64 kernel under $DEPS/boot: run scripts/deps.sh"
+busybox=$DEPS/bin/busybox
+[ -x $busybox ] || die "no $busybox: run scripts/deps.sh"
+torpor=build/arm64/torpor
+native=
+if [ "$(uname -m)" = aarch64 ] && [ -c /dev/kvm ]; then
+	native=1
+	torpor=build/host/torpor
+fi
+[ -x $torpor ] || echo "rig: warning: $torpor is not built; its scenarios will fail" >&2
+
+# Scenarios: the names given, or all. Unknown names are failures, not errors,
+# so that a typo cannot look like a pass.
+if [ $# -eq 0 ]; then
+	set -- $(for f in tests/rig/*.sh; do basename "$f" .sh; done)
+fi
+scenarios=("$@")
+
+# --- the nested guest's initramfs ---------------------------------------------
+rm -rf $B/guest-root $ROOT
+mkdir -p $B/guest-root/{bin,dev,proc,sys,tmp} $ROOT/{bin,dev,proc,sys,tmp,rig/guests,rig/tests}
+cp $busybox $B/guest-root/bin/busybox
+install -m 0755 scripts/rig/guest-init.sh $B/guest-root/init
+(cd $B/guest-root && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >$ROOT/rig/guest.cpio
+
+# --- the rig tree (the outer host's root) ------------------------------------
+cp $busybox $ROOT/bin/busybox
+install -m 0755 scripts/rig/host-init.sh $ROOT/init
+install -m 0755 scripts/rig/runner.sh $ROOT/rig/runner.sh
+cp scripts/rig/lib.sh $ROOT/rig/lib.sh
+cp tests/rig/*.sh $ROOT/rig/tests/
+cp $kernel $ROOT/rig/Image
+[ -x $torpor ] && cp $torpor $ROOT/rig/torpor
+for g in build/guests/*.bin; do [ -e "$g" ] && cp "$g" $ROOT/rig/guests/; done
+
+timeout_of() {
+	local t
+	t=$(sed -n 's/^# rig-timeout: *\([0-9][0-9]*\).*/\1/p' "tests/rig/$1.sh" 2>/dev/null | head -n 1)
+	echo "${t:-60}"
+}
+total=180
+for s in "${scenarios[@]}"; do total=$((total + $(timeout_of "$s"))); done
+total=${RIG_TIMEOUT:-$total}
+
+# --- run ----------------------------------------------------------------------
+log=$B/console.log
+declare -A result secs
+t0=$EPOCHREALTIME
+boot=
+# parse: reads the runner's output, prints progress, fills result/secs.
+parse() {
+	local line word name status s
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		printf '%s\n' "$line" >>$log
+		case $line in
+		RIG-START*)
+			boot=$(printf '%.2f' "$(echo "$EPOCHREALTIME - $t0" | bc)")
+			echo "rig: outer host up in $boot s (kernel uptime ${line#RIG-START })"
+			;;
+		RIG-RESULT\ *)
+			read -r word name status s <<<"$line"
+			result[$name]=$status secs[$name]=$s
+			printf 'rig: %-8s %-24s %7s s\n' "$status" "$name" "$s"
+			;;
+		RIG-LOG\ *)
+			echo "rig:     ${line#RIG-LOG }"
+			;;
+		esac
+	done
+}
+
+: >$log
+if [ -n "$native" ]; then
+	echo "rig: arm64 host with /dev/kvm: running the scenarios directly"
+	work=$(mktemp -d)
+	trap 'rm -rf "$work"' EXIT
+	set +e
+	parse < <(WORK_ROOT=$work timeout "$total" sh $ROOT/rig/runner.sh "${scenarios[@]}" 2>&1)
+	wait $!
+	qrc=$?
+	set -e
+else
+	command -v qemu-system-aarch64 >/dev/null || die "no qemu-system-aarch64: run scripts/deps.sh"
+	img=$B/host.cpio
+	(cd $ROOT && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >$img
+	if [ "${RIG_GZIP:-}" = 1 ]; then gzip -1 -f $img; img=$img.gz; fi
+	list=$(IFS=,; echo "${scenarios[*]}")
+	echo "rig: booting the outer host ($(du -m $img | cut -f1) MB initramfs, timeout $total s)"
+	t0=$EPOCHREALTIME
+	set +e
+	parse < <(timeout -k 5 "$total" qemu-system-aarch64 \
+		-M virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on \
+		-smp 2 -m 2048 -nographic -no-reboot -nic none \
+		-kernel "$kernel" -initrd $img \
+		-append "console=ttyAMA0 quiet panic=-1 RIG_SCENARIOS=$list" </dev/null 2>&1)
+	wait $!
+	qrc=$?
+	set -e
+fi
+wall=$(printf '%.1f' "$(echo "$EPOCHREALTIME - $t0" | bc)")
+
+passed=0 failed=0
+for s in "${scenarios[@]}"; do
+	case ${result[$s]:-} in
+	PASS) passed=$((passed + 1)) ;;
+	'') failed=$((failed + 1)); printf 'rig: %-8s %s (no result)\n' MISSING "$s" ;;
+	*) failed=$((failed + 1)) ;;
+	esac
+done
+if [ $qrc -ne 0 ]; then
+	[ $qrc -eq 124 ] && echo "rig: timed out after $total s" || echo "rig: runner/QEMU exit status $qrc"
+fi
+if ! grep -q '^RIG-END' $log; then
+	echo "rig: the runner did not finish; last console lines:"
+	tail -n 15 $log | sed 's/^/rig:   /'
+	[ $qrc -ne 0 ] || qrc=1
+fi
+[ $failed -ne 0 ] || [ "${RIG_KEEP_LOG:-}" = 1 ] && echo "rig: console log in $log"
+echo "rig: outer host boot ${boot:-?} s, total ${wall} s"
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ] && [ $qrc -eq 0 ]

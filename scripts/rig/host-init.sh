@@ -1,0 +1,18 @@
+#!/bin/busybox sh
+# host-init.sh - /init of the rig's outer host (an arm64 Linux booted by QEMU
+# TCG with EL2, so it has a real /dev/kvm).
+#
+# Installs busybox's applet links, mounts the pseudo file systems and a tmpfs
+# scratch area, runs the scenario runner on the scenarios named by RIG_SCENARIOS
+# (comma-separated, from the kernel command line; empty = all), powers off.
+/bin/busybox mkdir -p /proc /sys /dev /tmp /usr/bin /usr/sbin /sbin
+/bin/busybox mount -t proc proc /proc
+/bin/busybox --install -s
+export PATH=/sbin:/bin:/usr/sbin:/usr/bin
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t tmpfs -o size=1536m,mode=1777 tmp /tmp
+
+WORK_ROOT=/tmp/rig sh /rig/runner.sh $(echo "${RIG_SCENARIOS:-}" | tr , ' ')
+sync
+poweroff -f

@@ -1,0 +1,70 @@
+# lib.sh - helpers for rig scenarios; sourced as  . "$RIG_LIB"  (POSIX sh).
+#
+# Scenarios get TORPOR, GUEST_KERNEL, GUEST_INITRD, GUESTS and WORK from the
+# runner (runner.sh), report problems on stderr and exit non-zero on failure.
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# show FILE [N]: the last N (20) lines of FILE, indented, without CRs.
+show() {
+	tr -d '\r' <"$1" | tail -n "${2:-20}" | sed 's/^/    /' >&2
+}
+
+# guest_cmdline TEST CPUS [EXTRA]: kernel command line for the rig's guest
+# initramfs (see guest-init.sh) running in-guest check TEST.
+guest_cmdline() {
+	echo "console=ttyS0 quiet panic=-1 torpor.test=$1 torpor.cpus=$2" \
+		"torpor.now=$(date +%s) ${3:-}"
+}
+
+# boot_guest TEST CPUS [MEMORY [EXTRA_CMDLINE]]: runs `torpor run` on the
+# Debian kernel and the guest initramfs. The console goes to $WORK/console
+# (CRs removed afterwards), stderr to $WORK/stderr, the exit status to $rc.
+# When the guest prints "GUEST-READY input" it is sent the line $token
+# through torpor's stdin (a FIFO that stays open until torpor exits).
+boot_guest() {
+	token="tok$$x$(date +%s)"
+	rm -f "$WORK/in"
+	mkfifo "$WORK/in" || fail "mkfifo"
+	"$TORPOR" run --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" \
+		--cpus "$2" --memory "${3:-256M}" \
+		--cmdline "$(guest_cmdline "$1" "$2" "torpor.token=$token ${4:-}")" \
+		<"$WORK/in" >"$WORK/console.raw" 2>"$WORK/stderr" &
+	pid=$!
+	exec 3>"$WORK/in"
+	while kill -0 $pid 2>/dev/null; do
+		if grep -q 'GUEST-READY input' "$WORK/console.raw"; then
+			echo "$token" >&3
+			break
+		fi
+		sleep 0.2
+	done
+	wait $pid
+	rc=$?
+	exec 3>&-
+	tr -d '\r' <"$WORK/console.raw" >"$WORK/console"
+}
+
+# expect_guest_ok WHAT...: every "GUEST-OK WHAT" line is in $WORK/console,
+# and no GUEST-FAIL line is.
+expect_guest_ok() {
+	bad=0
+	for what; do
+		grep -qx "GUEST-OK $what" "$WORK/console" || {
+			echo "missing: GUEST-OK $what" >&2
+			bad=1
+		}
+	done
+	if grep -q '^GUEST-FAIL' "$WORK/console"; then
+		grep '^GUEST-FAIL' "$WORK/console" >&2
+		bad=1
+	fi
+	if [ $bad -ne 0 ]; then
+		echo "console:" >&2; show "$WORK/console"
+		echo "stderr:" >&2; show "$WORK/stderr" 5
+		fail "guest checks"
+	fi
+}

@@ -1,0 +1,90 @@
+#!/bin/sh
+# runner.sh - run rig scenarios and report each as a machine-readable line.
+#
+# Usage: runner.sh [SCENARIO...]       (no names: every tests/*.sh of the rig)
+#
+# Runs inside the rig's outer host (or directly on an arm64 host with KVM).
+# The rig tree is the directory above this script: torpor, Image, guest.cpio,
+# guests/*.bin, tests/*.sh. Each scenario runs in its own session with the
+# environment TORPOR, GUEST_KERNEL, GUEST_INITRD, GUESTS, WORK (fresh scratch
+# dir under $WORK_ROOT) and RIG_LIB (helpers), under the timeout given by its
+# "# rig-timeout: SECONDS" line (default 60). It passes iff it exits 0.
+#
+# Output: RIG-START <uptime>, then per scenario
+#   RIG-RESULT <name> PASS|FAIL|TIMEOUT <seconds>
+#   RIG-LOG <name>| <line>      (its last output lines, on failure only)
+# and finally RIG-END.
+RIG_DIR=$(cd "$(dirname "$0")" && pwd)
+WORK_ROOT=${WORK_ROOT:-/tmp/rig}
+export TORPOR="$RIG_DIR/torpor" GUEST_KERNEL="$RIG_DIR/Image" \
+	GUEST_INITRD="$RIG_DIR/guest.cpio" GUESTS="$RIG_DIR/guests" \
+	RIG_LIB="$RIG_DIR/lib.sh"
+
+# Uptime in centiseconds.
+uptime_cs() {
+	read -r up _ </proc/uptime
+	echo "${up%.*}${up#*.}" | sed 's/^0*//; s/^$/0/'
+}
+
+# Centiseconds as seconds with two decimals.
+fmt_cs() {
+	printf '%d.%02d' $(($1 / 100)) $(($1 % 100))
+}
+
+# run_one NAME: runs tests/NAME.sh under its timeout, prints its result line.
+run_one() {
+	name=$1 script="$RIG_DIR/tests/$1.sh"
+	work="$WORK_ROOT/$name"
+	rm -rf "$work" && mkdir -p "$work" || return
+	out="$WORK_ROOT/$name.out"
+	if [ ! -f "$script" ]; then
+		echo "no such scenario: $name" >"$out"
+		status=FAIL
+		elapsed=0
+	else
+		limit=$(sed -n 's/^# rig-timeout: *\([0-9][0-9]*\).*/\1/p' "$script" | head -n 1)
+		limit=${limit:-60}
+		# Forget the previous scenario's page cache (see notes/rig.md).
+		sync
+		echo 3 >/proc/sys/vm/drop_caches 2>/dev/null
+		start=$(uptime_cs)
+		# setsid: the scenario and everything it starts share one process
+		# group, so the watchdog can end all of it.
+		WORK="$work" setsid sh "$script" </dev/null >"$out" 2>&1 &
+		pid=$!
+		setsid sh -c "sleep $limit; touch '$work.timeout'; kill -TERM -$pid;
+			sleep 2; kill -KILL -$pid" >/dev/null 2>&1 &
+		watchdog=$!
+		wait $pid
+		rc=$?
+		kill -TERM -$watchdog 2>/dev/null
+		elapsed=$(($(uptime_cs) - start))
+		if [ -e "$work.timeout" ]; then
+			status=TIMEOUT
+			echo "(killed after $limit s)" >>"$out"
+		elif [ $rc -eq 0 ]; then
+			status=PASS
+		else
+			status=FAIL
+			echo "(exit status $rc)" >>"$out"
+		fi
+	fi
+	echo "RIG-RESULT $name $status $(fmt_cs $elapsed)"
+	if [ "$status" != PASS ]; then
+		tr -d '\r' <"$out" | tail -n 40 | sed "s/^/RIG-LOG $name| /"
+	fi
+	rm -rf "$work" "$work.timeout"
+}
+
+mkdir -p "$WORK_ROOT"
+echo "RIG-START $(fmt_cs $(uptime_cs))"
+if [ $# -eq 0 ]; then
+	for f in "$RIG_DIR"/tests/*.sh; do
+		n=${f##*/}
+		set -- "$@" "${n%.sh}"
+	done
+fi
+for name; do
+	run_one "$name"
+done
+echo "RIG-END"

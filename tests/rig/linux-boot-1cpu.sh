@@ -1,0 +1,12 @@
+#!/bin/sh
+# linux-boot-1cpu: the Debian kernel boots under torpor with 1 vCPU(s) and
+# the rig's guest initramfs: all CPUs online, deep sleep offered (PSCI
+# SYSTEM_SUSPEND), the RTC tells the host's time, console input arrives; the
+# guest powers off and torpor exits 0.
+# rig-timeout: 120
+. "$RIG_LIB"
+
+boot_guest boot 1
+expect_guest_ok cpus deep rtc input
+grep -qx 'GUEST-DONE boot' "$WORK/console" || { show "$WORK/console"; fail "guest did not finish"; }
+[ $rc -eq 0 ] || { show "$WORK/stderr" 5; fail "torpor exit status $rc, want 0"; }
