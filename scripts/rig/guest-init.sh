@@ -68,6 +68,7 @@ check_input() {
 
 # The suspend state: a counter ticking every 0.2 s and a blob with its hash.
 start_state() {
+	stty -echo 2>/dev/null
 	(i=0; while :; do
 		i=$((i + 1)); echo $i >/tmp/count.new; mv /tmp/count.new /tmp/count
 		sleep 0.2
