@@ -1,0 +1,189 @@
+/* image_check.c - consistency checks shared by the writer (which refuses to
+ * write an inconsistent state) and the reader (which refuses to return one). */
+#include <string.h>
+
+#include "image_int.h"
+#include "memmap.h"
+
+/* a + b without wrapping past 2^64; 0 (and *sum untouched) if it would. */
+static int add_ok(uint64_t a, uint64_t b, uint64_t *sum)
+{
+	if (a > UINT64_MAX - b)
+		return 0;
+	*sum = a + b;
+	return 1;
+}
+
+static int check_regions(const struct vm_config *c, int code, struct image_error *err)
+{
+	uint64_t ipa_end = 1ULL << c->ipa_bits;
+
+	if (c->nmem < 1 || c->nmem > VM_MAX_MEM_REGIONS)
+		return img_fail(err, code, "vm config: %u memory regions (1..%u)",
+				c->nmem, VM_MAX_MEM_REGIONS);
+	for (uint32_t i = 0; i < c->nmem; i++) {
+		const struct mem_region_cfg *m = &c->mem[i];
+		uint64_t end;
+
+		if (!m->size || m->size % MEM_PAGE_SIZE || m->guest_addr % MEM_PAGE_SIZE)
+			return img_fail(err, code,
+					"vm config: memory region %u: address 0x%llx size 0x%llx not page-aligned",
+					i, (unsigned long long)m->guest_addr,
+					(unsigned long long)m->size);
+		if (!add_ok(m->guest_addr, m->size, &end) || end > ipa_end)
+			return img_fail(err, code,
+					"vm config: memory region %u: ends beyond the %u-bit IPA space",
+					i, c->ipa_bits);
+		if (i && m->guest_addr < c->mem[i - 1].guest_addr + c->mem[i - 1].size)
+			return img_fail(err, code,
+					"vm config: memory region %u: overlaps or precedes region %u",
+					i, i - 1);
+	}
+	return 0;
+}
+
+int check_config(const struct vm_config *c, int code, struct image_error *err)
+{
+	if (c->ncpus < 1 || c->ncpus > TORPOR_MAX_CPUS)
+		return img_fail(err, code, "vm config: %u vCPUs (1..%u)", c->ncpus, TORPOR_MAX_CPUS);
+	if (c->ipa_bits < IMAGE_MIN_IPA_BITS || c->ipa_bits > IMAGE_MAX_IPA_BITS)
+		return img_fail(err, code, "vm config: IPA size %u bits (%u..%u)",
+				c->ipa_bits, IMAGE_MIN_IPA_BITS, IMAGE_MAX_IPA_BITS);
+	if (c->gic_version != 3)
+		return img_fail(err, code, "vm config: GIC version %u (only 3)", c->gic_version);
+	if (c->gic_nr_irqs <= 32 || c->gic_nr_irqs > IMAGE_MAX_GIC_IRQS || c->gic_nr_irqs % 32)
+		return img_fail(err, code, "vm config: GIC nr_irqs %u (a multiple of 32 in 64..%u)",
+				c->gic_nr_irqs, IMAGE_MAX_GIC_IRQS);
+	if (c->ndevs > VM_MAX_DEVICES)
+		return img_fail(err, code, "vm config: %u devices (max %u)",
+				c->ndevs, VM_MAX_DEVICES);
+	if (strnlen(c->cmdline, VM_CMDLINE_MAX) >= VM_CMDLINE_MAX)
+		return img_fail(err, code, "vm config: cmdline not NUL-terminated");
+	return check_regions(c, code, err);
+}
+
+static int check_vcpu(const struct vm_state *st, unsigned i, int code,
+		      struct image_error *err)
+{
+	const struct vcpu_state *v = &st->vcpus[i];
+	size_t total = 0;
+
+	if (v->nregs > IMAGE_MAX_VCPU_REGS || (v->nregs && !v->reg_ids))
+		return img_fail(err, code, "vcpu %u: %u registers (max %u)",
+				i, v->nregs, IMAGE_MAX_VCPU_REGS);
+	for (uint32_t r = 0; r < v->nregs; r++) {
+		size_t n = reg_size(v->reg_ids[r]);
+
+		if (!n)
+			return img_fail(err, code, "vcpu %u: register %u (id 0x%016llx): size over %u bytes",
+					i, r, (unsigned long long)v->reg_ids[r], REG_MAX_BYTES);
+		total += n;
+	}
+	if (total != v->reg_data_len || (total && !v->reg_data))
+		return img_fail(err, code, "vcpu %u: %zu register bytes, the ids need %zu",
+				i, v->reg_data_len, total);
+	if (v->events.serror_pending > 1 || v->events.serror_has_esr > 1 ||
+	    v->events.ext_dabt_pending > 1)
+		return img_fail(err, code, "vcpu %u: vcpu event flag not 0 or 1", i);
+	for (unsigned j = 0; j < i; j++)
+		if (st->vcpus[j].mpidr == v->mpidr)
+			return img_fail(err, code, "vcpu %u: MPIDR 0x%llx same as vcpu %u's",
+					i, (unsigned long long)v->mpidr, j);
+	return 0;
+}
+
+static int check_devices(const struct vm_state *st, int code, struct image_error *err)
+{
+	if (st->ndevs > VM_MAX_DEVICES)
+		return img_fail(err, code, "devices: %u device states (max %u)",
+				st->ndevs, VM_MAX_DEVICES);
+	for (uint32_t i = 0; i < st->ndevs; i++) {
+		const struct dev_state *d = &st->devs[i];
+		uint32_t k;
+
+		if (d->nfields > DEV_MAX_FIELDS || d->blob_len > DEV_MAX_BLOB)
+			return img_fail(err, code, "device %u: %u fields, %u blob bytes (max %u, %u)",
+					i, d->nfields, d->blob_len, DEV_MAX_FIELDS, DEV_MAX_BLOB);
+		for (k = 0; k < st->config.ndevs; k++)
+			if (st->config.devs[k].type == d->type && st->config.devs[k].base == d->base)
+				break;
+		if (k == st->config.ndevs)
+			return img_fail(err, code,
+					"device %u: type %u at 0x%llx is not in the vm config",
+					i, d->type, (unsigned long long)d->base);
+	}
+	return 0;
+}
+
+int check_state(const struct vm_state *st, int code, struct image_error *err)
+{
+	const struct vm_config *c = &st->config;
+	int rc = check_config(c, code, err);
+
+	if (rc)
+		return rc;
+	if (st->clock.counter_freq == 0)
+		return img_fail(err, code, "clock: counter frequency 0");
+	if (st->resume.vcpu >= c->ncpus || st->resume.smc64 > 1)
+		return img_fail(err, code, "psci resume: vcpu %u of %u, smc64 %u",
+				st->resume.vcpu, c->ncpus, st->resume.smc64);
+	for (unsigned i = 0; i < c->ncpus; i++) {
+		rc = check_vcpu(st, i, code, err);
+		if (rc)
+			return rc;
+	}
+	if (st->gic.version != c->gic_version || st->gic.nr_irqs != c->gic_nr_irqs)
+		return img_fail(err, code, "gic: version %u nr_irqs %u, vm config says %u and %u",
+				st->gic.version, st->gic.nr_irqs, c->gic_version, c->gic_nr_irqs);
+	if (st->gic.nregs > IMAGE_MAX_GIC_REGS || (st->gic.nregs && !st->gic.regs))
+		return img_fail(err, code, "gic: %u registers (max %u)",
+				st->gic.nregs, IMAGE_MAX_GIC_REGS);
+	return check_devices(st, code, err);
+}
+
+int check_memindex(const struct vm_config *c, unsigned region,
+		   const struct region_index *ri, int code, struct image_error *err)
+{
+	const struct mem_index *x = &ri->idx;
+	uint64_t pages, stored = 0;
+	uint64_t want_chunks;
+
+	if (x->guest_addr != c->mem[region].guest_addr || x->size != c->mem[region].size)
+		return img_fail(err, code,
+				"memory region %u index: 0x%llx+0x%llx, vm config says 0x%llx+0x%llx",
+				region, (unsigned long long)x->guest_addr,
+				(unsigned long long)x->size,
+				(unsigned long long)c->mem[region].guest_addr,
+				(unsigned long long)c->mem[region].size);
+	if (x->page_size != MEM_PAGE_SIZE || x->chunk_pages < 1 ||
+	    x->chunk_pages > MEM_CHUNK_PAGES_MAX)
+		return img_fail(err, code, "memory region %u index: page size %u, %u pages per chunk",
+				region, x->page_size, x->chunk_pages);
+	pages = x->size / x->page_size;
+	want_chunks = (pages + x->chunk_pages - 1) / x->chunk_pages;
+	if (x->nchunks != want_chunks)
+		return img_fail(err, code, "memory region %u index: %u chunks, the size needs %llu",
+				region, x->nchunks, (unsigned long long)want_chunks);
+	for (uint32_t i = 0; i < x->nchunks; i++) {
+		const struct mem_chunk *k = &x->chunks[i];
+		uint64_t want = i + 1 < x->nchunks ? x->chunk_pages
+				: pages - (uint64_t)i * x->chunk_pages;
+
+		if (k->pages != want || k->stored_pages > k->pages ||
+		    (k->length == 0) != (k->stored_pages == 0))
+			return img_fail(err, code,
+					"memory region %u, chunk %u: %u pages (%u stored, %llu bytes), expected %llu pages",
+					region, i, k->pages, k->stored_pages,
+					(unsigned long long)k->length, (unsigned long long)want);
+		stored += k->stored_pages;
+	}
+	if (ri->zero_pages > pages || ri->untouched_pages > pages - ri->zero_pages ||
+	    stored + ri->zero_pages + ri->untouched_pages != pages)
+		return img_fail(err, code,
+				"memory region %u index: %llu stored + %llu zero + %llu untouched pages != %llu",
+				region, (unsigned long long)stored,
+				(unsigned long long)ri->zero_pages,
+				(unsigned long long)ri->untouched_pages,
+				(unsigned long long)pages);
+	return 0;
+}

@@ -1,0 +1,129 @@
+/* image_int.h - internals shared by the image library's files: the open image,
+ * the byte buffers the section codecs use, the codecs and the consistency
+ * checks. Not installed; the unit tests include it to test codecs directly. */
+#ifndef TORPOR_IMAGE_INT_H
+#define TORPOR_IMAGE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "image.h"
+#include "image_format.h"
+#include "image_mem.h"
+#include "vm_state.h"
+
+/* A growing output buffer; after an allocation failure every put is ignored
+ * and oom stays set, so encoders need one check at the end. */
+struct wbuf {
+	uint8_t *p;
+	size_t len, cap;
+	int oom;
+};
+
+void wbuf_put8(struct wbuf *b, uint8_t v);
+void wbuf_put16(struct wbuf *b, uint16_t v);
+void wbuf_put32(struct wbuf *b, uint32_t v);
+void wbuf_put64(struct wbuf *b, uint64_t v);
+void wbuf_bytes(struct wbuf *b, const void *p, size_t n);
+void wbuf_free(struct wbuf *b);
+
+/* A bounded input cursor; reading past the end yields zeros and sets over, so
+ * decoders check once (rbuf_end) instead of before every field. */
+struct rbuf {
+	const uint8_t *p;
+	size_t len, pos;
+	int over;
+};
+
+uint8_t rbuf_get8(struct rbuf *r);
+uint16_t rbuf_get16(struct rbuf *r);
+uint32_t rbuf_get32(struct rbuf *r);
+uint64_t rbuf_get64(struct rbuf *r);
+/* Copies n bytes to dst (zeros on overrun). */
+void rbuf_bytes(struct rbuf *r, void *dst, size_t n);
+/* Steps over n bytes. */
+void rbuf_skip(struct rbuf *r, size_t n);
+/* Bytes left to read. */
+size_t rbuf_left(const struct rbuf *r);
+/* 0 when exactly all bytes were consumed; otherwise an IMG_ECORRUPT error
+ * naming what (e.g. "vcpu 1 section") and whether it was short or long. */
+int rbuf_end(const struct rbuf *r, const char *what, struct image_error *err);
+
+/* Records code and a printf-style message in err (may be NULL); returns -code. */
+int img_fail(struct image_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* One memory region's index plus the page counts inspect reports. */
+struct region_index {
+	struct mem_index idx;
+	uint64_t zero_pages;
+	uint64_t untouched_pages;
+};
+
+/* One section table entry, as read from the file. */
+struct image_section {
+	uint16_t type, version, flags, instance;
+	uint64_t offset, length, checksum;
+};
+
+struct image {
+	int fd;
+	uint64_t file_size;
+	uint16_t version_major, version_minor;
+	uint16_t compat_major, compat_minor;
+	uint32_t nsections;
+	struct image_section *sections;
+	struct vm_state st;             /* decoded and validated at open */
+	struct region_index mem[VM_MAX_MEM_REGIONS];
+};
+
+/* Section codecs. put appends the payload; get decodes exactly len bytes,
+ * checking structure (lengths, counts against the reader limits, flag
+ * values) and failing with IMG_ECORRUPT naming the section. */
+void sec_config_put(struct wbuf *b, const struct vm_config *c);
+int sec_config_get(const uint8_t *p, size_t len, struct vm_config *c,
+		   struct image_error *err);
+void sec_host_put(struct wbuf *b, const struct host_info *h);
+int sec_host_get(const uint8_t *p, size_t len, struct host_info *h,
+		 struct image_error *err);
+void sec_clock_put(struct wbuf *b, const struct clock_ref *c);
+int sec_clock_get(const uint8_t *p, size_t len, struct clock_ref *c,
+		  struct image_error *err);
+void sec_resume_put(struct wbuf *b, const struct psci_resume *r);
+int sec_resume_get(const uint8_t *p, size_t len, struct psci_resume *r,
+		   struct image_error *err);
+void sec_vcpu_put(struct wbuf *b, const struct vcpu_state *v);
+/* v must be zeroed or freed; on failure nothing stays allocated. */
+int sec_vcpu_get(const uint8_t *p, size_t len, unsigned index,
+		 struct vcpu_state *v, struct image_error *err);
+void sec_gic_put(struct wbuf *b, const struct gic_state *g);
+/* g must be zeroed or freed; on failure nothing stays allocated. */
+int sec_gic_get(const uint8_t *p, size_t len, struct gic_state *g,
+		struct image_error *err);
+void sec_devices_put(struct wbuf *b, const struct dev_state *d, uint32_t ndevs);
+int sec_devices_get(const uint8_t *p, size_t len, struct dev_state *d,
+		    uint32_t *ndevs, struct image_error *err);
+void sec_memindex_put(struct wbuf *b, const struct region_index *ri);
+/* ri->idx.chunks is heap on success (free with mem_index_free). */
+int sec_memindex_get(const uint8_t *p, size_t len, unsigned region,
+		     struct region_index *ri, struct image_error *err);
+
+/* Consistency of decoded or to-be-written state: value ranges, and every
+ * cross-reference (resume vCPU, GIC vs config, device states vs config
+ * devices, distinct MPIDRs). Fails with -code (IMG_ECORRUPT when reading,
+ * IMG_EINVAL when writing) and a message naming the field. */
+int check_config(const struct vm_config *c, int code, struct image_error *err);
+int check_state(const struct vm_state *st, int code, struct image_error *err);
+/* The index of region `region` against config.mem[region] and itself. */
+int check_memindex(const struct vm_config *c, unsigned region,
+		   const struct region_index *ri, int code,
+		   struct image_error *err);
+
+/* Deep copy of src into dst (zeroed or freed); -IMG_ENOMEM on failure, with
+ * nothing left allocated. */
+int vm_state_copy(struct vm_state *dst, const struct vm_state *src);
+
+/* Display name of a section type ("vcpu"), "unknown" for others. */
+const char *section_name(unsigned type);
+
+#endif

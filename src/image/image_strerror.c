@@ -1,0 +1,63 @@
+/* image_strerror.c - names of the IMG_E* codes and of section types, and the
+ * error recorder. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "image_int.h"
+
+static const char *const names[] = {
+	[IMG_OK] = "success",
+	[IMG_EIO] = "I/O error",
+	[IMG_ENOSPC] = "no space left on the filesystem",
+	[IMG_EINTR] = "cancelled",
+	[IMG_EMAGIC] = "not a torpor arm64 image",
+	[IMG_EVERSION] = "image needs a newer torpor",
+	[IMG_ECORRUPT] = "image is corrupt",
+	[IMG_ECHECKSUM] = "checksum mismatch",
+	[IMG_ETRUNCATED] = "image is truncated",
+	[IMG_EMISSING] = "required section missing",
+	[IMG_ENOMEM] = "out of memory",
+	[IMG_EINVAL] = "invalid argument",
+	[IMG_ECOMPRESS] = "compression error",
+};
+
+const char *image_strerror(int code)
+{
+	/* Unsigned so that negating INT_MIN is defined. */
+	unsigned u = code < 0 ? 0u - (unsigned)code : (unsigned)code;
+
+	if (u >= sizeof(names) / sizeof(names[0]) || !names[u])
+		return "unknown image error";
+	return names[u];
+}
+
+int img_fail(struct image_error *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err) {
+		err->code = code;
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+	}
+	return -code;
+}
+
+const char *section_name(unsigned type)
+{
+	static const char *const sec[] = {
+		[SEC_VM_CONFIG] = "vm config",
+		[SEC_HOST] = "host",
+		[SEC_CLOCK] = "clock",
+		[SEC_PSCI_RESUME] = "psci resume",
+		[SEC_VCPU] = "vcpu",
+		[SEC_GIC] = "gic",
+		[SEC_DEVICES] = "devices",
+		[SEC_MEM_INDEX] = "memory index",
+	};
+
+	if (type >= sizeof(sec) / sizeof(sec[0]) || !sec[type])
+		return "unknown";
+	return sec[type];
+}
