@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "image.h"
 #include "image_format.h"
@@ -122,6 +123,21 @@ int check_memindex(const struct vm_config *c, unsigned region,
 /* Deep copy of src into dst (zeroed or freed); -IMG_ENOMEM on failure, with
  * nothing left allocated. */
 int vm_state_copy(struct vm_state *dst, const struct vm_state *src);
+
+/* Summaries shared by the human and JSON printers. */
+#define REG_ID_PC       0x6030000000100040ULL   /* KVM_REG_ARM_CORE regs.pc */
+#define REG_ID_PSTATE   0x6030000000100042ULL   /* KVM_REG_ARM_CORE regs.pstate */
+/* Value of register id in v (the low 8 bytes); 0 if found, -1 if not. */
+int vcpu_reg(const struct vcpu_state *v, uint64_t id, uint64_t *value);
+/* "runnable", "stopped", "suspended" or "unknown". */
+const char *mp_state_name(uint32_t mp_state);
+/* "uart-16550", "rtc-pl031", "gpio-pl061" or "unknown". */
+const char *dev_type_name(uint32_t type);
+/* Compressed bytes and stored pages over all chunks of a region. */
+void region_totals(const struct mem_index *x, uint64_t *stored_bytes,
+		   uint64_t *data_pages);
+/* JSON form of image_print. */
+int image_print_json(const struct image *img, FILE *f, struct image_error *err);
 
 /* Display name of a section type ("vcpu"), "unknown" for others. */
 const char *section_name(unsigned type);

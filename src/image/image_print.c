@@ -1,0 +1,177 @@
+/* image_print.c - inspect's human summary of an open image, and the helpers
+ * it shares with the JSON form (image_json.c). */
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+#include "image_int.h"
+#include "le.h"
+
+/* KVM_MP_STATE_* values arm64 uses (the others are x86/s390 only). */
+#define MP_STATE_RUNNABLE       0
+#define MP_STATE_STOPPED        5
+#define MP_STATE_SUSPENDED      10
+
+int vcpu_reg(const struct vcpu_state *v, uint64_t id, uint64_t *value)
+{
+	size_t off = 0;
+
+	for (uint32_t i = 0; i < v->nregs; i++) {
+		size_t n = reg_size(v->reg_ids[i]);
+
+		if (v->reg_ids[i] == id && n >= 8) {
+			*value = le_get64(v->reg_data + off);
+			return 0;
+		}
+		off += n;
+	}
+	return -1;
+}
+
+const char *mp_state_name(uint32_t mp_state)
+{
+	switch (mp_state) {
+	case MP_STATE_RUNNABLE:
+		return "runnable";
+	case MP_STATE_STOPPED:
+		return "stopped";
+	case MP_STATE_SUSPENDED:
+		return "suspended";
+	default:
+		return "unknown";
+	}
+}
+
+const char *dev_type_name(uint32_t type)
+{
+	switch (type) {
+	case DEV_UART_16550:
+		return "uart-16550";
+	case DEV_RTC_PL031:
+		return "rtc-pl031";
+	case DEV_GPIO_PL061:
+		return "gpio-pl061";
+	default:
+		return "unknown";
+	}
+}
+
+void region_totals(const struct mem_index *x, uint64_t *stored_bytes,
+		   uint64_t *data_pages)
+{
+	*stored_bytes = 0;
+	*data_pages = 0;
+	for (uint32_t i = 0; i < x->nchunks; i++) {
+		*stored_bytes += x->chunks[i].length;
+		*data_pages += x->chunks[i].stored_pages;
+	}
+}
+
+static void print_config(const struct vm_config *c, FILE *f)
+{
+	fprintf(f, "vm: %u vCPUs, target %u, features", c->ncpus, c->vcpu_target);
+	for (unsigned i = 0; i < VCPU_FEATURE_WORDS; i++)
+		fprintf(f, " %08" PRIx32, c->vcpu_features[i]);
+	fprintf(f, ", IPA %u bits, caps 0x%" PRIx32 "%s\n", c->ipa_bits, c->caps,
+		c->caps & VM_CAP_SYSTEM_SUSPEND ? " (system-suspend)" : "");
+	fprintf(f, "  gic: v%u, %u irqs, distributor 0x%" PRIx64 "+0x%" PRIx64
+		", redistributors 0x%" PRIx64 "+0x%" PRIx64 "\n", c->gic_version, c->gic_nr_irqs,
+		c->gic_dist_base, c->gic_dist_size, c->gic_redist_base, c->gic_redist_size);
+	for (uint32_t i = 0; i < c->nmem; i++)
+		fprintf(f, "  memory region %u: 0x%" PRIx64 "+0x%" PRIx64 " (%" PRIu64 " MiB)\n",
+			i, c->mem[i].guest_addr, c->mem[i].size, c->mem[i].size >> 20);
+	for (uint32_t i = 0; i < c->ndevs; i++)
+		fprintf(f, "  device %u: %s (type %u) at 0x%" PRIx64 "+0x%" PRIx64 ", SPI %u\n",
+			i, dev_type_name(c->devs[i].type), c->devs[i].type, c->devs[i].base,
+			c->devs[i].size, c->devs[i].spi);
+	fprintf(f, "  cmdline: %s\n", c->cmdline);
+}
+
+static void print_vcpus(const struct vm_state *st, FILE *f)
+{
+	for (uint32_t i = 0; i < st->config.ncpus; i++) {
+		const struct vcpu_state *v = &st->vcpus[i];
+		uint64_t pc, pstate;
+
+		fprintf(f, "vcpu %u: MPIDR 0x%" PRIx64, i, v->mpidr);
+		if (!vcpu_reg(v, REG_ID_PC, &pc))
+			fprintf(f, ", PC 0x%" PRIx64, pc);
+		if (!vcpu_reg(v, REG_ID_PSTATE, &pstate))
+			fprintf(f, ", PSTATE 0x%" PRIx64, pstate);
+		fprintf(f, ", MP state %s (%u), %u registers%s\n", mp_state_name(v->mp_state),
+			v->mp_state, v->nregs, v->events.serror_pending ? ", SError pending" : "");
+	}
+}
+
+static void print_memory(const struct image *img, FILE *f)
+{
+	uint64_t size = 0, stored = 0, data = 0, zero = 0, untouched = 0;
+
+	for (uint32_t r = 0; r < img->st.config.nmem; r++) {
+		const struct region_index *ri = &img->mem[r];
+		uint64_t rs, rd;
+
+		region_totals(&ri->idx, &rs, &rd);
+		size += ri->idx.size;
+		stored += rs;
+		data += rd;
+		zero += ri->zero_pages;
+		untouched += ri->untouched_pages;
+	}
+	fprintf(f, "memory: %" PRIu64 " bytes, %" PRIu64 " stored", size, stored);
+	if (stored)
+		fprintf(f, " (ratio %.1f:1)", (double)size / (double)stored);
+	fprintf(f, "; pages: %" PRIu64 " data, %" PRIu64 " zero, %" PRIu64 " untouched\n",
+		data, zero, untouched);
+	for (uint32_t r = 0; r < img->st.config.nmem; r++) {
+		const struct mem_index *x = &img->mem[r].idx;
+		uint64_t rs, rd;
+
+		region_totals(x, &rs, &rd);
+		fprintf(f, "  region %u: 0x%" PRIx64 "+0x%" PRIx64 ", %u chunks of %u pages of %u bytes, %"
+			PRIu64 " bytes stored\n", r, x->guest_addr, x->size, x->nchunks,
+			x->chunk_pages, x->page_size, rs);
+	}
+}
+
+static void print_human(const struct image *img, FILE *f)
+{
+	const struct vm_state *st = &img->st;
+	time_t secs = (time_t)(st->clock.realtime_ns / 1000000000);
+	struct tm tm;
+	char when[32] = "?";
+
+	if (gmtime_r(&secs, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(f, "torpor image: format %u.%u (readable by %u.%u and newer), %" PRIu64
+		" bytes, %u sections\n", img->version_major, img->version_minor,
+		img->compat_major, img->compat_minor, img->file_size, img->nsections);
+	fprintf(f, "host: Linux %s %s, MIDR 0x%" PRIx64 ", page size %u\n",
+		st->host.kernel_release, st->host.machine, st->host.midr, st->host.page_size);
+	fprintf(f, "clock: counter %" PRIu64 " at %" PRIu64 " Hz, taken %s\n",
+		st->clock.counter, st->clock.counter_freq, when);
+	print_config(&st->config, f);
+	fprintf(f, "psci resume: vcpu %u, %s, entry 0x%" PRIx64 ", context 0x%" PRIx64 "\n",
+		st->resume.vcpu, st->resume.smc64 ? "SMC64" : "SMC32", st->resume.entry,
+		st->resume.context_id);
+	print_vcpus(st, f);
+	fprintf(f, "gic: v%u, %u irqs, %u registers\n", st->gic.version, st->gic.nr_irqs,
+		st->gic.nregs);
+	for (uint32_t i = 0; i < st->ndevs; i++)
+		fprintf(f, "device state %u: %s at 0x%" PRIx64 ", %u fields, %u blob bytes\n", i,
+			dev_type_name(st->devs[i].type), st->devs[i].base, st->devs[i].nfields,
+			st->devs[i].blob_len);
+	print_memory(img, f);
+}
+
+int image_print(struct image *img, FILE *f, int json, struct image_error *err)
+{
+	if (!img || !f)
+		return img_fail(err, IMG_EINVAL, "image_print: no image or stream");
+	if (json)
+		return image_print_json(img, f, err);
+	print_human(img, f);
+	if (fflush(f) || ferror(f))
+		return img_fail(err, IMG_EIO, "writing the summary failed");
+	return 0;
+}
