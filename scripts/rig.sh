@@ -15,7 +15,11 @@
 # ends with "N passed, N failed". Exit status 0 iff every scenario passed.
 # Environment: RIG_TIMEOUT (seconds for the whole QEMU run; default: the sum of
 # the scenarios' timeouts plus 180), RIG_KEEP_LOG=1 prints the console log
-# path even on success, RIG_GZIP=1 compresses the host initramfs.
+# path even on success.
+#
+# The host initramfs is left uncompressed: measured under TCG, gzip, lz4 and
+# zstd images (14-20 MB instead of 36 MB) booted no faster (2.8-3.0 s to the
+# runner either way) and cost packing time on every run.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -112,7 +116,6 @@ else
 	command -v qemu-system-aarch64 >/dev/null || die "no qemu-system-aarch64: run scripts/deps.sh"
 	img=$B/host.cpio
 	(cd $ROOT && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >$img
-	if [ "${RIG_GZIP:-}" = 1 ]; then gzip -1 -f $img; img=$img.gz; fi
 	list=$(IFS=,; echo "${scenarios[*]}")
 	echo "rig: booting the outer host ($(du -m $img | cut -f1) MB initramfs, timeout $total s)"
 	t0=$EPOCHREALTIME
