@@ -63,7 +63,7 @@ expect_guest_ok() {
 		bad=1
 	fi
 	if [ $bad -ne 0 ]; then
-		echo "console:" >&2; show "$WORK/console"
+		echo "torpor exit status $rc; console:" >&2; show "$WORK/console"
 		echo "stderr:" >&2; show "$WORK/stderr" 5
 		fail "guest checks"
 	fi

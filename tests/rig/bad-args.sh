@@ -31,6 +31,7 @@ printf 'XRM\144' >>"$WORK/bad.Image"
 head -c 1048576 "$GUEST_KERNEL" | tail -c +61 >>"$WORK/bad.Image"
 
 # Usage errors: 2.
+expect 2 frobnicate
 expect 2 run --kernel "$hello" --bogus-option
 expect 2 run --kernel "$hello" --cpus 0
 expect 2 run --kernel "$hello" --cpus 999
