@@ -44,9 +44,12 @@ run_one() {
 	else
 		limit=$(sed -n 's/^# rig-timeout: *\([0-9][0-9]*\).*/\1/p' "$script" | head -n 1)
 		limit=${limit:-60}
-		# Forget the previous scenario's page cache (see notes/rig.md).
-		sync
-		echo 3 >/proc/sys/vm/drop_caches 2>/dev/null
+		# In the rig's own host, forget the previous scenario's page
+		# cache (see notes/rig.md); never on a real, shared machine.
+		if [ "${RIG_DROP_CACHES:-}" = 1 ]; then
+			sync
+			echo 3 >/proc/sys/vm/drop_caches
+		fi
 		start=$(uptime_cs)
 		# setsid: the scenario and everything it starts share one process
 		# group, so the watchdog can end all of it.
