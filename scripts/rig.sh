@@ -29,6 +29,14 @@ ROOT=$B/root
 
 die() { echo "rig: $*" >&2; exit 1; }
 
+# One rig at a time: runs share build/rig, and the machine has 2 cores.
+mkdir -p $B
+exec 9>build/.rig.lock
+if ! flock -n 9; then
+	echo "rig: waiting for another rig run to finish" >&2
+	flock 9
+fi
+
 kernel=$(ls $DEPS/boot/vmlinuz-*-arm64 2>/dev/null | sort -V | tail -n 1) || true
 [ -n "$kernel" ] || die "no arm64 kernel under $DEPS/boot: run scripts/deps.sh"
 busybox=$DEPS/bin/busybox

@@ -13,6 +13,6 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mount -t tmpfs -o size=1536m,mode=1777 tmp /tmp
 
-RIG_DROP_CACHES=1 WORK_ROOT=/tmp/rig sh /rig/runner.sh $(echo "${RIG_SCENARIOS:-}" | tr , ' ')
+RIG_OWN_HOST=1 WORK_ROOT=/tmp/rig sh /rig/runner.sh $(echo "${RIG_SCENARIOS:-}" | tr , ' ')
 sync
 poweroff -f

@@ -9,6 +9,8 @@
 # environment TORPOR, GUEST_KERNEL, GUEST_INITRD, GUESTS, WORK (fresh scratch
 # dir under $WORK_ROOT) and RIG_LIB (helpers), under the timeout given by its
 # "# rig-timeout: SECONDS" line (default 60). It passes iff it exits 0.
+# RIG_OWN_HOST=1 (set by the rig's /init) allows dropping page caches and
+# kernel messages between scenarios and shows the latter on failure.
 #
 # Output: RIG-START <uptime>, then per scenario
 #   RIG-RESULT <name> PASS|FAIL|TIMEOUT <seconds>
@@ -45,10 +47,12 @@ run_one() {
 		limit=$(sed -n 's/^# rig-timeout: *\([0-9][0-9]*\).*/\1/p' "$script" | head -n 1)
 		limit=${limit:-60}
 		# In the rig's own host, forget the previous scenario's page
-		# cache (see notes/rig.md); never on a real, shared machine.
-		if [ "${RIG_DROP_CACHES:-}" = 1 ]; then
+		# cache (see notes/rig.md) and kernel messages; never on a real,
+		# shared machine.
+		if [ "${RIG_OWN_HOST:-}" = 1 ]; then
 			sync
 			echo 3 >/proc/sys/vm/drop_caches
+			dmesg -c >/dev/null
 		fi
 		start=$(uptime_cs)
 		# setsid: the scenario and everything it starts share one process
@@ -70,6 +74,10 @@ run_one() {
 		else
 			status=FAIL
 			echo "(exit status $rc)" >>"$out"
+		fi
+		# The host kernel's word on it (a segfault's PC, a KVM warning).
+		if [ "$status" != PASS ] && [ "${RIG_OWN_HOST:-}" = 1 ]; then
+			dmesg | tail -n 8 | sed 's/^/dmesg: /' >>"$out"
 		fi
 	fi
 	echo "RIG-RESULT $name $status $(fmt_cs $elapsed)"
