@@ -175,4 +175,4 @@ install: $(if $(filter aarch64,$(HOST_ARCH)),$(H_TORPOR),$(TORPOR))
 clean:
 	rm -rf $(T) $(H) $(A) $(F) $(B)/guests $(B)/rig
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(T) $(H) $(A) -name '*.d' -type f 2>/dev/null)

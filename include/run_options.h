@@ -1,0 +1,52 @@
+/* run_options.h - the command line of `torpor run` and `torpor restore`,
+ * parsed without side effects so it can be unit-tested. */
+#ifndef TORPOR_RUN_OPTIONS_H
+#define TORPOR_RUN_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum suspend_mode {
+	SUSPEND_DENY,           /* SYSTEM_SUSPEND returns PSCI DENIED */
+	SUSPEND_HIBERNATE,      /* checkpoint, then exit */
+	SUSPEND_SNAPSHOT,       /* checkpoint, then wake the guest */
+};
+
+enum clock_mode {
+	CLOCK_CONTINUE,         /* counter advances by the downtime */
+	CLOCK_FREEZE,           /* counter resumes where it stopped */
+};
+
+#define RUN_DEFAULT_MEMORY      (256ULL << 20)
+#define RUN_DEFAULT_CPUS        1
+
+struct run_options {
+	const char *kernel;
+	const char *initrd;
+	const char *cmdline;
+	unsigned cpus;
+	uint64_t memory;
+	const char *image;              /* --image: where checkpoints go */
+	const char *restore_from;       /* restore: the IMAGE argument */
+	enum suspend_mode on_suspend;
+	int on_suspend_set;
+	enum clock_mode clock;          /* restore only */
+	int wake;                       /* restore: --no-wake clears */
+	int help;
+};
+
+/* Parses a size: digits with an optional K/M/G/T suffix (binary units);
+ * no suffix means MiB, as in QEMU's -m. 0 on success, -EINVAL otherwise. */
+int parse_size(const char *s, uint64_t *out);
+
+/* Parses `run` arguments (argv[0] is "run"). On error returns -EINVAL and
+ * writes a one-line message to err. */
+int run_options_parse(struct run_options *o, int argc, char **argv,
+		      char *err, size_t errlen);
+
+/* Parses `restore` arguments (argv[0] is "restore"): IMAGE, --image,
+ * --on-suspend, --clock, --no-wake. Same error convention. */
+int restore_options_parse(struct run_options *o, int argc, char **argv,
+			  char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,127 @@
+/* cmd_run.c - `torpor run`: check the arguments and guest files, then boot. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "boot.h"
+#include "cli.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "memmap.h"
+#include "run_options.h"
+
+static const char run_usage[] =
+"usage: torpor run --kernel FILE [options]\n"
+"  -k, --kernel FILE        arm64 Linux Image, or a raw binary named *.bin\n"
+"                           (loaded and entered at the start of RAM)\n"
+"  -i, --initrd FILE        initial ramdisk\n"
+"  -p, --cmdline STRING     kernel command line\n"
+"  -c, --cpus N             vCPUs, 1..32 (default 1)\n"
+"  -m, --memory SIZE        guest RAM, K/M/G suffix, plain number = MiB\n"
+"                           (default 256M)\n"
+"  -o, --image PATH         where a guest suspend is checkpointed to\n"
+"      --on-suspend MODE    hibernate (default with --image): checkpoint, exit 7\n"
+"                           snapshot: checkpoint, then let the guest resume\n"
+"                           deny (default without --image): PSCI DENIED\n"
+"Console: stdin/stdout; on a terminal, Ctrl-A x quits.\n";
+
+static int open_file(const char *path, const char *what, uint64_t *size)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return fail(EXIT_GUEST_FILE, -errno, "cannot open %s '%s': %s", what,
+			    path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return fail(EXIT_GUEST_FILE, -EINVAL, "%s '%s' is not a regular file",
+			    what, path);
+	}
+	*size = (uint64_t)st.st_size;
+	return fd;
+}
+
+static int check_files(const struct run_options *o, struct boot_files *f)
+{
+	uint8_t hdr[ARM64_IMAGE_HDR_SIZE];
+	ssize_t n;
+	int ret;
+
+	f->initrd_fd = -1;
+	f->kernel_fd = open_file(o->kernel, "kernel", &f->kernel_size);
+	if (f->kernel_fd < 0)
+		return f->kernel_fd;
+	n = pread(f->kernel_fd, hdr, sizeof(hdr), 0);
+	if (n < 0)
+		return fail(EXIT_GUEST_FILE, -errno, "reading kernel '%s': %s", o->kernel,
+			    strerror(errno));
+	ret = payload_probe(hdr, (size_t)n, o->kernel, &f->payload);
+	if (ret == -ENODATA)
+		return fail(EXIT_GUEST_FILE, ret, "kernel '%s' is empty", o->kernel);
+	if (ret)
+		return fail(EXIT_GUEST_FILE, ret, "kernel '%s' is not an arm64 Linux Image "
+			    "(no valid header) nor a raw binary named *.bin", o->kernel);
+	if (f->payload.kind == PAYLOAD_RAW)
+		f->payload.image_size = f->kernel_size;
+	else if (f->payload.image_size < f->kernel_size)
+		f->payload.image_size = f->kernel_size;
+	if (o->initrd) {
+		f->initrd_fd = open_file(o->initrd, "initrd", &f->initrd_size);
+		if (f->initrd_fd < 0)
+			return f->initrd_fd;
+	}
+	ret = boot_layout_plan(&f->layout, &f->payload, f->kernel_size, f->initrd_size,
+			       RAM_BASE, o->memory);
+	if (ret)
+		return fail(EXIT_GUEST_FILE, ret, "kernel%s do not fit in %llu MiB of "
+			    "guest memory", o->initrd ? ", initrd and device tree" :
+			    " and device tree", (unsigned long long)(o->memory >> 20));
+	return 0;
+}
+
+/* A build without the KVM back end (not for arm64) still checks arguments
+ * and files, so the CLI behaves the same everywhere up to the VM. */
+static int start_guest(const struct run_options *o, const struct boot_files *f)
+{
+#ifdef TORPOR_KVM
+	return boot_run(o, f);
+#else
+	(void)o;
+	(void)f;
+	fail(EXIT_NO_KVM, -ENOTSUP, "this torpor was built without KVM support; "
+	     "run the arm64 build on an arm64 Linux host with /dev/kvm");
+	return EXIT_NO_KVM;
+#endif
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_options o;
+	struct boot_files f = { .kernel_fd = -1, .initrd_fd = -1 };
+	char err[256];
+	int code;
+
+	if (run_options_parse(&o, argc, argv, err, sizeof(err))) {
+		fprintf(stderr, "torpor run: %s (see 'torpor run --help')\n", err);
+		return EXIT_USAGE;
+	}
+	if (o.help) {
+		fputs(run_usage, stdout);
+		return EXIT_OK;
+	}
+	if (check_files(&o, &f))
+		code = fail_exit_code();
+	else
+		code = start_guest(&o, &f);
+	if (f.kernel_fd >= 0)
+		close(f.kernel_fd);
+	if (f.initrd_fd >= 0)
+		close(f.initrd_fd);
+	if (code != EXIT_OK && code != EXIT_HIBERNATED && fail_message()[0])
+		fprintf(stderr, "torpor: %s\n", fail_message());
+	return code;
+}

@@ -1,0 +1,242 @@
+/* uart.c - 16550A register model: enough for Linux's 8250 driver and for
+ * polled bare-metal output. */
+#include <errno.h>
+#include <string.h>
+
+#include "uart.h"
+
+enum {
+	REG_RBR_THR = 0, REG_IER = 1, REG_IIR_FCR = 2, REG_LCR = 3,
+	REG_MCR = 4, REG_LSR = 5, REG_MSR = 6, REG_SCR = 7,
+};
+
+#define IER_RDI         0x01    /* received data available */
+#define IER_THRI        0x02    /* transmitter holding register empty */
+#define IER_RLSI        0x04    /* receiver line status */
+#define IER_MSI         0x08    /* modem status */
+#define IIR_NONE        0x01
+#define IIR_MSI         0x00
+#define IIR_THRI        0x02
+#define IIR_RDI         0x04
+#define IIR_RLSI        0x06
+#define IIR_FIFO        0xc0
+#define FCR_FIFO_EN     0x01
+#define FCR_CLEAR_RX    0x02
+#define LCR_DLAB        0x80
+#define LSR_DR          0x01
+#define LSR_ERRORS      0x1e
+#define LSR_THRE        0x20
+#define LSR_TEMT        0x40
+#define MCR_LOOP        0x10
+#define MSR_IDLE        0xb0    /* DCD, DSR, CTS: a cable is attached */
+
+static uint8_t lsr(const struct uart *u)
+{
+	return (u->rx_count ? LSR_DR : 0) | u->lsr_err | LSR_THRE | LSR_TEMT;
+}
+
+static uint8_t iir(const struct uart *u)
+{
+	uint8_t fifo = (u->fcr & FCR_FIFO_EN) ? IIR_FIFO : 0;
+
+	if ((u->ier & IER_RLSI) && u->lsr_err)
+		return fifo | IIR_RLSI;
+	if ((u->ier & IER_RDI) && u->rx_count)
+		return fifo | IIR_RDI;
+	if ((u->ier & IER_THRI) && u->thr_ipending)
+		return fifo | IIR_THRI;
+	return fifo | IIR_NONE;
+}
+
+static void update_irq(struct uart *u)
+{
+	irq_line_set(&u->irq, !(iir(u) & IIR_NONE));
+}
+
+void uart_init(struct uart *u, struct irq_line irq,
+	       void (*tx)(void *ctx, uint8_t byte), void *tx_ctx)
+{
+	memset(u, 0, sizeof(*u));
+	u->msr = MSR_IDLE;
+	u->irq = irq;
+	u->tx = tx;
+	u->tx_ctx = tx_ctx;
+}
+
+static uint8_t rx_pop(struct uart *u)
+{
+	uint8_t b;
+
+	if (!u->rx_count)
+		return 0;
+	b = u->rx[u->rx_head];
+	u->rx_head = (u->rx_head + 1) % UART_RX_FIFO;
+	u->rx_count--;
+	return b;
+}
+
+size_t uart_rx_room(const struct uart *u)
+{
+	return UART_RX_FIFO - u->rx_count;
+}
+
+size_t uart_receive(struct uart *u, const uint8_t *buf, size_t len)
+{
+	size_t n = 0;
+
+	while (n < len && u->rx_count < UART_RX_FIFO) {
+		u->rx[(u->rx_head + u->rx_count) % UART_RX_FIFO] = buf[n++];
+		u->rx_count++;
+	}
+	if (n)
+		update_irq(u);
+	return n;
+}
+
+static void write_reg(struct uart *u, unsigned reg, uint8_t v)
+{
+	switch (reg) {
+	case REG_RBR_THR:
+		if (u->lcr & LCR_DLAB) {
+			u->dll = v;
+			break;
+		}
+		if (u->mcr & MCR_LOOP)
+			uart_receive(u, &v, 1);
+		else if (u->tx)
+			u->tx(u->tx_ctx, v);
+		/* The byte left at once: THR is empty again. */
+		u->thr_ipending = 1;
+		break;
+	case REG_IER:
+		if (u->lcr & LCR_DLAB) {
+			u->dlm = v;
+			break;
+		}
+		/* Enabling THRI with THR empty raises it (what 8250 drivers test). */
+		if (!(u->ier & IER_THRI) && (v & IER_THRI))
+			u->thr_ipending = 1;
+		u->ier = v & 0x0f;
+		break;
+	case REG_IIR_FCR:
+		u->fcr = v & 0xc9;
+		if (v & FCR_CLEAR_RX)
+			u->rx_count = 0;
+		break;
+	case REG_LCR: u->lcr = v; break;
+	case REG_MCR: u->mcr = v & 0x1f; break;
+	case REG_LSR: break;
+	case REG_MSR: break;
+	case REG_SCR: u->scr = v; break;
+	}
+	update_irq(u);
+}
+
+static uint8_t read_reg(struct uart *u, unsigned reg)
+{
+	uint8_t v = 0;
+
+	switch (reg) {
+	case REG_RBR_THR:
+		v = (u->lcr & LCR_DLAB) ? u->dll : rx_pop(u);
+		break;
+	case REG_IER:
+		v = (u->lcr & LCR_DLAB) ? u->dlm : u->ier;
+		break;
+	case REG_IIR_FCR:
+		v = iir(u);
+		/* Reading IIR acknowledges a THR-empty interrupt. */
+		if ((v & 0x0f) == IIR_THRI)
+			u->thr_ipending = 0;
+		break;
+	case REG_LCR: v = u->lcr; break;
+	case REG_MCR: v = u->mcr; break;
+	case REG_LSR:
+		v = lsr(u);
+		u->lsr_err = 0;
+		break;
+	case REG_MSR:
+		if (u->mcr & MCR_LOOP)  /* loopback: RTS->CTS, DTR->DSR, OUT1->RI, OUT2->DCD */
+			v = (u->mcr & 0x02 ? 0x10 : 0) | (u->mcr & 0x01 ? 0x20 : 0) |
+			    (u->mcr & 0x04 ? 0x40 : 0) | (u->mcr & 0x08 ? 0x80 : 0);
+		else
+			v = u->msr;
+		break;
+	case REG_SCR: v = u->scr; break;
+	}
+	update_irq(u);
+	return v;
+}
+
+void uart_mmio(void *opaque, uint64_t offset, uint8_t *data, uint32_t len,
+	       int is_write)
+{
+	struct uart *u = opaque;
+
+	/* Byte registers: wider accesses reach the register at the offset and
+	 * read the rest as zero. */
+	if (offset >= 8) {
+		if (!is_write)
+			memset(data, 0, len);
+		return;
+	}
+	if (is_write) {
+		write_reg(u, (unsigned)offset, data[0]);
+	} else {
+		memset(data, 0, len);
+		data[0] = read_reg(u, (unsigned)offset);
+	}
+}
+
+void uart_save(const struct uart *u, uint64_t base, struct dev_state *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->type = DEV_UART_16550;
+	d->base = base;
+	dev_state_put(d, UART_F_IER, u->ier);
+	dev_state_put(d, UART_F_LCR, u->lcr);
+	dev_state_put(d, UART_F_MCR, u->mcr);
+	dev_state_put(d, UART_F_LSR_ERR, u->lsr_err);
+	dev_state_put(d, UART_F_MSR, u->msr);
+	dev_state_put(d, UART_F_SCR, u->scr);
+	dev_state_put(d, UART_F_DLL, u->dll);
+	dev_state_put(d, UART_F_DLM, u->dlm);
+	dev_state_put(d, UART_F_FCR, u->fcr);
+	dev_state_put(d, UART_F_THR_IPENDING, (uint64_t)u->thr_ipending);
+	for (unsigned i = 0; i < u->rx_count; i++)
+		d->blob[i] = u->rx[(u->rx_head + i) % UART_RX_FIFO];
+	d->blob_len = u->rx_count;
+}
+
+static int get_u8(const struct dev_state *d, uint32_t id, uint8_t *out)
+{
+	uint64_t v;
+
+	if (dev_state_get(d, id, &v) || v > 0xff)
+		return -EINVAL;
+	*out = (uint8_t)v;
+	return 0;
+}
+
+int uart_restore(struct uart *u, const struct dev_state *d)
+{
+	struct uart n = *u;
+	uint8_t thr;
+
+	if (d->type != DEV_UART_16550 || d->blob_len > UART_RX_FIFO)
+		return -EINVAL;
+	if (get_u8(d, UART_F_IER, &n.ier) || get_u8(d, UART_F_LCR, &n.lcr) ||
+	    get_u8(d, UART_F_MCR, &n.mcr) || get_u8(d, UART_F_LSR_ERR, &n.lsr_err) ||
+	    get_u8(d, UART_F_MSR, &n.msr) || get_u8(d, UART_F_SCR, &n.scr) ||
+	    get_u8(d, UART_F_DLL, &n.dll) || get_u8(d, UART_F_DLM, &n.dlm) ||
+	    get_u8(d, UART_F_FCR, &n.fcr) || get_u8(d, UART_F_THR_IPENDING, &thr) ||
+	    thr > 1)
+		return -EINVAL;
+	n.thr_ipending = thr;
+	memcpy(n.rx, d->blob, d->blob_len);
+	n.rx_head = 0;
+	n.rx_count = d->blob_len;
+	*u = n;
+	update_irq(u);
+	return 0;
+}

@@ -1,0 +1,81 @@
+/* boot.c - a fresh VM: load the payload, build the device tree, enter the
+ * kernel as Documentation/arm64/booting.rst asks (x0 = device tree). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arm64_regs.h"
+#include "boot.h"
+#include "exitcodes.h"
+#include "fdt_build.h"
+#include "log.h"
+#include "vm.h"
+
+static int load(int fd, uint8_t *dst, uint64_t size, const char *what)
+{
+	uint64_t done = 0;
+
+	while (done < size) {
+		ssize_t n = pread(fd, dst + done, size - done, (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return fail(EXIT_GUEST_FILE, n < 0 ? -errno : -EIO,
+				    "reading the %s: %s", what,
+				    n < 0 ? strerror(errno) : "file shrank");
+		done += (uint64_t)n;
+	}
+	return 0;
+}
+
+static int load_guest(struct vm *vm, const struct boot_files *f)
+{
+	const struct boot_layout *bl = &f->layout;
+	uint64_t base = vm->cfg.mem[0].guest_addr, mpidr[TORPOR_MAX_CPUS];
+	struct fdt_params fp = { &vm->cfg, mpidr, bl->initrd_addr, bl->initrd_size };
+	struct vcpu *boot = &vm->vcpus[0];
+	int ret;
+
+	if ((ret = load(f->kernel_fd, vm->ram + (bl->kernel_addr - base),
+			f->kernel_size, "kernel")))
+		return ret;
+	if (f->initrd_fd >= 0 &&
+	    (ret = load(f->initrd_fd, vm->ram + (bl->initrd_addr - base),
+			f->initrd_size, "initrd")))
+		return ret;
+	for (unsigned i = 0; i < vm->cfg.ncpus; i++)
+		mpidr[i] = vm->vcpus[i].mpidr;
+	ret = fdt_build(vm->ram + (bl->fdt_addr - base), FDT_MAX_SIZE, &fp);
+	if (ret)
+		return fail(EXIT_FAILURE_RT, ret, "device tree: %s", strerror(-ret));
+	if ((ret = vcpu_set_reg(boot, REG_PC, bl->kernel_addr)) ||
+	    (ret = vcpu_set_reg(boot, REG_X(0), bl->fdt_addr)))
+		return fail(EXIT_FAILURE_RT, ret, "setting boot registers: %s",
+			    strerror(-ret));
+	return 0;
+}
+
+int boot_run(const struct run_options *o, const struct boot_files *f)
+{
+	struct vm_config cfg;
+	struct vm *vm;
+	int ret, code;
+
+	/* struct vm is large (device FIFOs, vCPU table): keep it off the stack. */
+	vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return fail(EXIT_FAILURE_RT, -ENOMEM, "out of memory"), EXIT_FAILURE_RT;
+	vm_config_default(&cfg, o);
+	ret = vm_create(vm, &cfg, o, 1);
+	if (ret) {
+		free(vm);
+		return fail_exit_code();
+	}
+	ret = load_guest(vm, f);
+	code = ret ? fail_exit_code() : vm_loop(vm);
+	vm_destroy(vm);
+	free(vm);
+	return code;
+}

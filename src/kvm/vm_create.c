@@ -1,0 +1,293 @@
+/* vm_create.c - VM bring-up and teardown, in the order KVM requires. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "console.h"
+#include "exitcodes.h"
+#include "gic.h"
+#include "log.h"
+#include "memmap.h"
+#include "vm.h"
+
+int kvm_open(void)
+{
+	static const struct { long cap; const char *name; } needed[] = {
+		{ KVM_CAP_ARM_PSCI_0_2, "KVM_CAP_ARM_PSCI_0_2" },
+		{ KVM_CAP_ONE_REG, "KVM_CAP_ONE_REG" },
+		{ KVM_CAP_DEVICE_CTRL, "KVM_CAP_DEVICE_CTRL" },
+		{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP" },
+		{ KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE" },
+	};
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return fail(EXIT_NO_KVM, -errno, "cannot open /dev/kvm: %s "
+			    "(torpor needs an arm64 host with KVM)", strerror(errno));
+	if (ioctl(fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+		close(fd);
+		return fail(EXIT_NO_KVM, -ENOTSUP, "/dev/kvm has an unknown API version");
+	}
+	for (unsigned i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
+		if (ioctl(fd, KVM_CHECK_EXTENSION, needed[i].cap) <= 0) {
+			close(fd);
+			return fail(EXIT_NO_KVM, -ENOTSUP, "this host's KVM lacks %s",
+				    needed[i].name);
+		}
+	}
+	return fd;
+}
+
+void vm_config_default(struct vm_config *cfg, const struct run_options *o)
+{
+	static const struct dev_cfg devs[] = {
+		{ DEV_UART_16550, UART_SPI, UART_BASE, UART_SIZE },
+		{ DEV_RTC_PL031, RTC_SPI, RTC_BASE, RTC_SIZE },
+		{ DEV_GPIO_PL061, GPIO_SPI, GPIO_BASE, GPIO_SIZE },
+	};
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->ncpus = o->cpus;
+	cfg->ipa_bits = IPA_BITS;
+	cfg->vcpu_features[0] = 1u << KVM_ARM_VCPU_PSCI_0_2;
+	cfg->gic_version = 3;
+	cfg->gic_nr_irqs = GIC_NR_IRQS;
+	cfg->gic_dist_base = GIC_DIST_BASE;
+	cfg->gic_dist_size = GIC_DIST_SIZE;
+	cfg->gic_redist_base = GIC_REDIST_BASE;
+	cfg->gic_redist_size = (uint64_t)GIC_REDIST_STRIDE * o->cpus;
+	cfg->nmem = 1;
+	cfg->mem[0].guest_addr = RAM_BASE;
+	cfg->mem[0].size = o->memory;
+	cfg->ndevs = sizeof(devs) / sizeof(devs[0]);
+	memcpy(cfg->devs, devs, sizeof(devs));
+	if (o->cmdline)
+		snprintf(cfg->cmdline, sizeof(cfg->cmdline), "%s", o->cmdline);
+}
+
+static void uart_out(void *ctx, uint8_t byte)
+{
+	console_write(ctx, byte);
+}
+
+static size_t console_deliver(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct vm *vm = ctx;
+	size_t n;
+
+	pthread_mutex_lock(&vm->dev_lock);
+	n = uart_receive(&vm->uart, buf, len);
+	pthread_mutex_unlock(&vm->dev_lock);
+	return n;
+}
+
+static void console_quit(void *ctx)
+{
+	vm_request_exit(ctx, EXIT_OK);
+}
+
+/* The SYSTEM_SUSPEND capability: enabled whenever the host has it, so the
+ * guest sees PSCI SYSTEM_SUSPEND; required when the config says it was on. */
+static int enable_caps(struct vm *vm)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_ARM_SYSTEM_SUSPEND };
+	int have = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_ARM_SYSTEM_SUSPEND) > 0;
+
+	if (!have) {
+		if (vm->cfg.caps & VM_CAP_SYSTEM_SUSPEND)
+			return fail(EXIT_NO_KVM, -ENOTSUP, "this host's KVM lacks "
+				    "KVM_CAP_ARM_SYSTEM_SUSPEND (Linux >= 5.19)");
+		if (vm->opts->on_suspend != SUSPEND_DENY)
+			return fail(EXIT_NO_KVM, -ENOTSUP, "--image needs "
+				    "KVM_CAP_ARM_SYSTEM_SUSPEND (Linux >= 5.19)");
+		return 0;
+	}
+	if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
+		return fail(EXIT_NO_KVM, -errno, "enabling KVM_CAP_ARM_SYSTEM_SUSPEND: %s",
+			    strerror(errno));
+	vm->cfg.caps |= VM_CAP_SYSTEM_SUSPEND;
+	return 0;
+}
+
+static int map_ram(struct vm *vm)
+{
+	struct kvm_userspace_memory_region slot = { 0 };
+
+	vm->ram_size = vm->cfg.mem[0].size;
+	/* NORESERVE: untouched guest pages cost nothing, and the image writer
+	 * asks the kernel which pages were ever touched. */
+	vm->ram = mmap(NULL, vm->ram_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->ram == MAP_FAILED) {
+		vm->ram = NULL;
+		return fail(EXIT_FAILURE_RT, -ENOMEM, "cannot map %llu MiB of guest RAM",
+			    (unsigned long long)(vm->ram_size >> 20));
+	}
+	slot.slot = 0;
+	slot.guest_phys_addr = vm->cfg.mem[0].guest_addr;
+	slot.memory_size = vm->ram_size;
+	slot.userspace_addr = (uintptr_t)vm->ram;
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0)
+		return fail(EXIT_FAILURE_RT, -errno, "KVM_SET_USER_MEMORY_REGION: %s",
+			    strerror(errno));
+	return 0;
+}
+
+static int create_vcpus(struct vm *vm, int secondaries_off)
+{
+	struct kvm_vcpu_init pref;
+
+	if (ioctl(vm->vm_fd, KVM_ARM_PREFERRED_TARGET, &pref) < 0)
+		return fail(EXIT_NO_KVM, -errno, "KVM_ARM_PREFERRED_TARGET: %s",
+			    strerror(errno));
+	/* A restored VM must get the target it was saved with. */
+	if (vm->cfg.vcpu_target && vm->cfg.vcpu_target != pref.target)
+		return fail(EXIT_IMAGE, -ENOTSUP, "image vCPU target %u differs from "
+			    "this host's %u", vm->cfg.vcpu_target, pref.target);
+	vm->cfg.vcpu_target = pref.target;
+	for (unsigned i = 0; i < vm->cfg.ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		int ret;
+
+		v->vm = vm;
+		v->index = i;
+		v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, i);
+		if (v->fd < 0)
+			return fail(EXIT_FAILURE_RT, -errno, "KVM_CREATE_VCPU %u: %s",
+				    i, strerror(errno));
+		v->run = mmap(NULL, (size_t)vm->run_size, PROT_READ | PROT_WRITE,
+			      MAP_SHARED, v->fd, 0);
+		if (v->run == MAP_FAILED) {
+			v->run = NULL;
+			return fail(EXIT_FAILURE_RT, -errno, "mmap of kvm_run: %s",
+				    strerror(errno));
+		}
+		ret = vcpu_init(v, secondaries_off && i > 0);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int add_devices(struct vm *vm)
+{
+	const struct vm_config *c = &vm->cfg;
+	int ret = 0;
+
+	for (uint32_t i = 0; i < c->ndevs && !ret; i++) {
+		const struct dev_cfg *d = &c->devs[i];
+		struct irq_line irq = { vm_set_spi, vm, d->spi };
+
+		if (d->spi >= GIC_NR_IRQS - GIC_SPI_BASE)
+			return fail(EXIT_IMAGE, -EINVAL, "device %u: SPI %u out of range",
+				    i, d->spi);
+		switch (d->type) {
+		case DEV_UART_16550:
+			uart_init(&vm->uart, irq, uart_out, vm->console);
+			ret = mmio_register(&vm->bus, d->base, d->size, uart_mmio,
+					    &vm->uart, "uart");
+			break;
+		case DEV_RTC_PL031:
+			rtc_init(&vm->rtc, irq, NULL);
+			ret = mmio_register(&vm->bus, d->base, d->size, rtc_mmio,
+					    &vm->rtc, "rtc");
+			break;
+		case DEV_GPIO_PL061:
+			gpio_init(&vm->gpio, irq);
+			ret = mmio_register(&vm->bus, d->base, d->size, gpio_mmio,
+					    &vm->gpio, "gpio");
+			break;
+		default:
+			return fail(EXIT_IMAGE, -EINVAL, "device %u: unknown type %u",
+				    i, d->type);
+		}
+	}
+	if (ret)
+		return fail(EXIT_IMAGE, ret, "device layout overlaps or is too large");
+	return 0;
+}
+
+int vm_create(struct vm *vm, const struct vm_config *cfg,
+	      const struct run_options *opts, int secondaries_off)
+{
+	struct console_ops console_ops = { console_deliver, console_quit, vm };
+	int ret;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->kvm_fd = vm->vm_fd = vm->gic_fd = -1;
+	vm->wake_fd[0] = vm->wake_fd[1] = -1;
+	vm->exit_code = -1;
+	vm->cfg = *cfg;
+	vm->opts = opts;
+	for (unsigned i = 0; i < TORPOR_MAX_CPUS; i++)
+		vm->vcpus[i].fd = -1;
+	pthread_mutex_init(&vm->dev_lock, NULL);
+	pthread_mutex_init(&vm->ctl_lock, NULL);
+	pthread_cond_init(&vm->ctl_cond, NULL);
+	if (pipe2(vm->wake_fd, O_CLOEXEC | O_NONBLOCK) < 0)
+		return fail(EXIT_FAILURE_RT, -errno, "pipe: %s", strerror(errno));
+
+	if ((ret = vm->kvm_fd = kvm_open()) < 0)
+		goto err;
+	vm->run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->run_size <= 0) {
+		ret = fail(EXIT_NO_KVM, -errno, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+		goto err;
+	}
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		ret = fail(EXIT_NO_KVM, -errno, "KVM_CREATE_VM: %s", strerror(errno));
+		goto err;
+	}
+	if ((ret = enable_caps(vm)))
+		goto err;
+	if ((ret = map_ram(vm)))
+		goto err;
+	if ((ret = create_vcpus(vm, secondaries_off)))
+		goto err;
+	if ((ret = gic_create(vm)))
+		goto err;
+	if ((ret = console_open(&vm->console, &console_ops))) {
+		ret = fail(EXIT_FAILURE_RT, ret, "console: %s", strerror(-ret));
+		goto err;
+	}
+	if ((ret = add_devices(vm)))
+		goto err;
+	return 0;
+err:
+	vm_destroy(vm);
+	return ret;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	console_close(vm->console);
+	vm->console = NULL;
+	if (vm->gic_fd >= 0)
+		close(vm->gic_fd);
+	for (unsigned i = 0; i < TORPOR_MAX_CPUS; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (v->run)
+			munmap(v->run, (size_t)vm->run_size);
+		if (v->fd >= 0)
+			close(v->fd);
+		v->run = NULL;
+		v->fd = -1;
+	}
+	if (vm->ram)
+		munmap(vm->ram, vm->ram_size);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	for (int i = 0; i < 2; i++)
+		if (vm->wake_fd[i] >= 0)
+			close(vm->wake_fd[i]);
+	vm->ram = NULL;
+	vm->gic_fd = vm->vm_fd = vm->kvm_fd = vm->wake_fd[0] = vm->wake_fd[1] = -1;
+}

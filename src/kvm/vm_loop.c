@@ -1,0 +1,178 @@
+/* vm_loop.c - the main thread: starts vCPUs and the console, pauses and
+ * resumes them, and reacts to guest events and signals. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "console.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "vm.h"
+
+#define SIG_KICK        SIGUSR1
+
+void vm_notify(struct vm *vm)
+{
+	ssize_t r = write(vm->wake_fd[1], "", 1);
+
+	(void)r;        /* a full pipe already holds a wakeup */
+}
+
+void vm_request_exit(struct vm *vm, int code)
+{
+	pthread_mutex_lock(&vm->ctl_lock);
+	if (vm->exit_code < 0)
+		vm->exit_code = code;
+	pthread_mutex_unlock(&vm->ctl_lock);
+	vm_notify(vm);
+}
+
+void vm_set_spi(void *opaque, uint32_t spi, int level)
+{
+	struct vm *vm = opaque;
+	uint32_t bit = 1u << (spi % 32), *word = &vm->spi_level[spi / 32];
+	struct kvm_irq_level irq = {
+		.irq = (KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT) |
+		       (GIC_SPI_BASE + spi),
+		.level = level ? 1 : 0,
+	};
+
+	if (spi >= GIC_NR_IRQS - GIC_SPI_BASE || !!(*word & bit) == !!level)
+		return;
+	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0) {
+		log_info("KVM_IRQ_LINE for SPI %u: %s", spi, strerror(errno));
+		return;
+	}
+	*word = level ? (*word | bit) : (*word & ~bit);
+}
+
+static void kick_handler(int sig)
+{
+	(void)sig;      /* only interrupts KVM_RUN */
+}
+
+void vm_pause(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->ctl_lock);
+	vm->pause_req = 1;
+	for (unsigned i = 0; i < vm->cfg.ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (!v->thread_started)
+			continue;
+		/* immediate_exit covers a kick that lands just before KVM_RUN. */
+		v->run->immediate_exit = 1;
+		pthread_kill(v->thread, SIG_KICK);
+	}
+	while (vm->paused < vm->running_threads)
+		pthread_cond_wait(&vm->ctl_cond, &vm->ctl_lock);
+	pthread_mutex_unlock(&vm->ctl_lock);
+}
+
+void vm_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->ctl_lock);
+	vm->pause_req = 0;
+	pthread_cond_broadcast(&vm->ctl_cond);
+	pthread_mutex_unlock(&vm->ctl_lock);
+}
+
+static int start_threads(struct vm *vm)
+{
+	struct sigaction sa = { .sa_handler = kick_handler };
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIG_KICK, &sa, NULL) < 0)
+		return fail(EXIT_FAILURE_RT, -errno, "sigaction: %s", strerror(errno));
+	for (unsigned i = 0; i < vm->cfg.ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		int ret;
+
+		pthread_mutex_lock(&vm->ctl_lock);
+		vm->running_threads++;
+		pthread_mutex_unlock(&vm->ctl_lock);
+		ret = pthread_create(&v->thread, NULL, vcpu_thread, v);
+		if (ret) {
+			pthread_mutex_lock(&vm->ctl_lock);
+			vm->running_threads--;
+			pthread_mutex_unlock(&vm->ctl_lock);
+			return fail(EXIT_FAILURE_RT, -ret, "cannot start vCPU %u thread", i);
+		}
+		v->thread_started = 1;
+	}
+	return 0;
+}
+
+/* Milliseconds until the RTC alarm is due, or -1. */
+static int rtc_timeout(struct vm *vm)
+{
+	int64_t s;
+
+	pthread_mutex_lock(&vm->dev_lock);
+	s = rtc_poll(&vm->rtc);
+	pthread_mutex_unlock(&vm->dev_lock);
+	if (s < 0)
+		return -1;
+	return s > 3600 ? 3600 * 1000 : (int)(s * 1000) + 5;
+}
+
+static void drain(int fd)
+{
+	char buf[64];
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+int vm_loop(struct vm *vm)
+{
+	sigset_t set;
+	int sfd, code, ret;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	/* Threads created below inherit the mask: signals reach only sfd. */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sfd < 0)
+		return fail(EXIT_FAILURE_RT, -errno, "signalfd: %s", strerror(errno));
+	if ((ret = console_start(vm->console)) || (ret = start_threads(vm))) {
+		vm_request_exit(vm, fail_exit_code());
+	}
+	for (;;) {
+		struct pollfd pf[2] = { { vm->wake_fd[0], POLLIN, 0 }, { sfd, POLLIN, 0 } };
+		struct signalfd_siginfo si;
+		int suspend;
+
+		if (poll(pf, 2, rtc_timeout(vm)) < 0 && errno != EINTR)
+			break;
+		drain(vm->wake_fd[0]);
+		if (pf[1].revents && read(sfd, &si, sizeof(si)) == sizeof(si)) {
+			log_info("stopped by signal %u", si.ssi_signo);
+			vm_request_exit(vm, 128 + (int)si.ssi_signo);
+		}
+		pthread_mutex_lock(&vm->ctl_lock);
+		code = vm->exit_code;
+		suspend = vm->suspend.pending;
+		pthread_mutex_unlock(&vm->ctl_lock);
+		if (code >= 0)
+			break;
+		if (suspend) {
+			ret = psci_handle_suspend(vm);
+			if (ret)
+				vm_request_exit(vm, ret);
+		}
+	}
+	vm_pause(vm);
+	close(sfd);
+	pthread_mutex_lock(&vm->ctl_lock);
+	code = vm->exit_code;
+	pthread_mutex_unlock(&vm->ctl_lock);
+	return code;
+}

@@ -1,0 +1,213 @@
+/* run_options.c - command-line parsing for `torpor run` and `torpor restore`. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memmap.h"
+#include "run_options.h"
+
+int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 20;
+
+	if (!s || !*s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	if (*end) {
+		switch (*end) {
+		case 'k': case 'K': shift = 10; break;
+		case 'm': case 'M': shift = 20; break;
+		case 'g': case 'G': shift = 30; break;
+		case 't': case 'T': shift = 40; break;
+		default: return -EINVAL;
+		}
+		/* Accept "512M" and "512MiB", nothing else after the unit. */
+		if (end[1] && strcmp(end + 1, "iB") && strcmp(end + 1, "B"))
+			return -EINVAL;
+	}
+	if (v > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int parse_cpus(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < 1 || v > TORPOR_MAX_CPUS)
+		return -EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int parse_on_suspend(const char *s, enum suspend_mode *m)
+{
+	if (!strcmp(s, "hibernate"))
+		*m = SUSPEND_HIBERNATE;
+	else if (!strcmp(s, "snapshot"))
+		*m = SUSPEND_SNAPSHOT;
+	else if (!strcmp(s, "deny"))
+		*m = SUSPEND_DENY;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static void defaults(struct run_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->cpus = RUN_DEFAULT_CPUS;
+	o->memory = RUN_DEFAULT_MEMORY;
+	o->on_suspend = SUSPEND_DENY;
+	o->clock = CLOCK_CONTINUE;
+	o->wake = 1;
+}
+
+/* --image without --on-suspend means hibernate; --on-suspend other than deny
+ * needs --image. */
+static int finish_suspend(struct run_options *o, char *err, size_t errlen)
+{
+	if (o->image && !o->on_suspend_set)
+		o->on_suspend = SUSPEND_HIBERNATE;
+	if (!o->image && o->on_suspend != SUSPEND_DENY) {
+		snprintf(err, errlen, "--on-suspend %s needs --image PATH",
+			 o->on_suspend == SUSPEND_HIBERNATE ? "hibernate" : "snapshot");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+enum { OPT_ON_SUSPEND = 256, OPT_CLOCK, OPT_NO_WAKE };
+
+static const struct option run_longopts[] = {
+	{ "kernel", required_argument, NULL, 'k' },
+	{ "initrd", required_argument, NULL, 'i' },
+	{ "cmdline", required_argument, NULL, 'p' },
+	{ "cpus", required_argument, NULL, 'c' },
+	{ "memory", required_argument, NULL, 'm' },
+	{ "image", required_argument, NULL, 'o' },
+	{ "on-suspend", required_argument, NULL, OPT_ON_SUSPEND },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int bad(char *err, size_t errlen, const char *what, const char *arg)
+{
+	snprintf(err, errlen, "%s: '%s'", what, arg ? arg : "");
+	return -EINVAL;
+}
+
+int run_options_parse(struct run_options *o, int argc, char **argv,
+		      char *err, size_t errlen)
+{
+	int c;
+
+	defaults(o);
+	optind = 0;     /* glibc: full re-initialisation, so tests can call again */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+k:i:p:c:m:o:h", run_longopts, NULL)) != -1) {
+		switch (c) {
+		case 'k': o->kernel = optarg; break;
+		case 'i': o->initrd = optarg; break;
+		case 'p': o->cmdline = optarg; break;
+		case 'c':
+			if (parse_cpus(optarg, &o->cpus))
+				return bad(err, errlen, "--cpus must be 1..32", optarg);
+			break;
+		case 'm':
+			if (parse_size(optarg, &o->memory) ||
+			    o->memory < RAM_MIN_SIZE || o->memory > RAM_MAX_SIZE)
+				return bad(err, errlen, "--memory must be a size from 1M "
+					   "to 1022G (K/M/G suffix)", optarg);
+			break;
+		case 'o': o->image = optarg; break;
+		case OPT_ON_SUSPEND:
+			if (parse_on_suspend(optarg, &o->on_suspend))
+				return bad(err, errlen, "--on-suspend must be hibernate, "
+					   "snapshot or deny", optarg);
+			o->on_suspend_set = 1;
+			break;
+		case 'h': o->help = 1; return 0;
+		default:
+			return bad(err, errlen, "unknown or incomplete option",
+				   argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return bad(err, errlen, "unexpected argument", argv[optind]);
+	if (!o->kernel) {
+		snprintf(err, errlen, "--kernel FILE is required");
+		return -EINVAL;
+	}
+	return finish_suspend(o, err, errlen);
+}
+
+static const struct option restore_longopts[] = {
+	{ "image", required_argument, NULL, 'o' },
+	{ "on-suspend", required_argument, NULL, OPT_ON_SUSPEND },
+	{ "clock", required_argument, NULL, OPT_CLOCK },
+	{ "no-wake", no_argument, NULL, OPT_NO_WAKE },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int restore_options_parse(struct run_options *o, int argc, char **argv,
+			  char *err, size_t errlen)
+{
+	int c;
+
+	defaults(o);
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+o:h", restore_longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': o->image = optarg; break;
+		case OPT_ON_SUSPEND:
+			if (parse_on_suspend(optarg, &o->on_suspend))
+				return bad(err, errlen, "--on-suspend must be hibernate, "
+					   "snapshot or deny", optarg);
+			o->on_suspend_set = 1;
+			break;
+		case OPT_CLOCK:
+			if (!strcmp(optarg, "continue"))
+				o->clock = CLOCK_CONTINUE;
+			else if (!strcmp(optarg, "freeze"))
+				o->clock = CLOCK_FREEZE;
+			else
+				return bad(err, errlen, "--clock must be continue or freeze",
+					   optarg);
+			break;
+		case OPT_NO_WAKE: o->wake = 0; break;
+		case 'h': o->help = 1; return 0;
+		default:
+			return bad(err, errlen, "unknown or incomplete option",
+				   argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1) {
+		snprintf(err, errlen, optind >= argc ? "IMAGE is required"
+			 : "exactly one IMAGE expected");
+		return -EINVAL;
+	}
+	/* The restored guest checkpoints to the image it came from unless told
+	 * otherwise, so that a second suspend works without extra options. */
+	o->restore_from = argv[optind];
+	if (!o->image)
+		o->image = argv[optind];
+	if (!o->on_suspend_set)
+		o->on_suspend = SUSPEND_HIBERNATE;
+	return finish_suspend(o, err, errlen);
+}
