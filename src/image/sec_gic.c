@@ -35,7 +35,7 @@ int sec_gic_get(const uint8_t *p, size_t len, struct gic_state *g,
 	if (rbuf_left(&r) != (size_t)n * SEC_GIC_REG)
 		return img_fail(err, IMG_ECORRUPT, "gic section: length %zu does not match %u registers",
 				len, n);
-	g->regs = malloc(n * sizeof(*g->regs) + !n);
+	g->regs = calloc(n + !n, sizeof(*g->regs));
 	if (!g->regs)
 		return img_fail(err, IMG_ENOMEM, "gic section: out of memory for %u registers", n);
 	g->nregs = n;

@@ -1,0 +1,263 @@
+/* test_image_io.c - whole images: write then read back every part, the
+ * atomic writer's guarantees (an existing image survives a failed or
+ * cancelled write, no temporary file is left), and caller errors. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include "../../src/image/image_int.h"
+#include "image_fixture.h"
+
+static char *dir;
+static char path[256];
+
+static void setup(void)
+{
+	dir = fix_dir();
+	cr_assert_not_null(dir);
+	snprintf(path, sizeof(path), "%s/vm.img", dir);
+}
+
+static void teardown(void)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char p[512];
+
+	while (d && (e = readdir(d))) {
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		if (e->d_name[0] != '.' || strlen(e->d_name) > 2)
+			unlink(p);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+	free(dir);
+}
+
+TestSuite(io, .init = setup, .fini = teardown);
+
+/* Names in dir other than . and .., joined by spaces. */
+static void dir_names(char *out, size_t len)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	out[0] = '\0';
+	while (d && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			snprintf(out + strlen(out), len - strlen(out), "%s ", e->d_name);
+	closedir(d);
+}
+
+/* Whole file at p into a heap buffer; *len its size. */
+static uint8_t *slurp(const char *p, size_t *len)
+{
+	struct stat sb;
+	int fd = open(p, O_RDONLY);
+	uint8_t *b;
+
+	cr_assert(fd >= 0 && fstat(fd, &sb) == 0);
+	*len = (size_t)sb.st_size;
+	b = malloc(*len + 1);
+	cr_assert_eq(pread(fd, b, *len, 0), (ssize_t)*len);
+	close(fd);
+	return b;
+}
+
+Test(io, round_trip_every_part)
+{
+	struct image_error err = { 0 };
+	struct image_write_stats ws = { 0 };
+	struct image_write_opts opts = { .threads = 3 };
+	struct vm_state in, out;
+	struct image *img;
+	struct stat sb;
+	uint8_t *mem = fix_memory(), *back;
+	struct image_mem_src src = { RAM_BASE, mem, FIX_MEM_SIZE };
+
+	fix_state(&in);
+	cr_assert_eq(image_write(path, &in, &src, 1, &opts, &ws, &err), 0, "%s", err.msg);
+	cr_assert_eq(stat(path, &sb), 0);
+	cr_expect_eq(ws.file_bytes, (uint64_t)sb.st_size);
+	cr_expect_eq(sb.st_mode & 0777, 0600, "an image holds guest memory");
+	cr_expect_eq(ws.mem_bytes, FIX_MEM_SIZE);
+	cr_expect_eq(ws.data_pages + ws.zero_pages + ws.untouched_pages, FIX_PAGES);
+	cr_expect_eq(ws.data_pages, 96, "64 random/text pages and 32 of the mixed ones");
+
+	cr_assert_eq(image_open(&img, path, 1, &err), 0, "%s", err.msg);
+	cr_assert_eq(image_read_state(img, &out, &err), 0, "%s", err.msg);
+	cr_expect_eq(memcmp(&out.config, &in.config, sizeof(in.config)), 0);
+	cr_expect_eq(memcmp(&out.host, &in.host, sizeof(in.host)), 0);
+	cr_expect_eq(memcmp(&out.clock, &in.clock, sizeof(in.clock)), 0);
+	cr_expect_eq(memcmp(&out.resume, &in.resume, sizeof(in.resume)), 0);
+	for (unsigned i = 0; i < in.config.ncpus; i++) {
+		cr_expect_eq(out.vcpus[i].mpidr, in.vcpus[i].mpidr);
+		cr_expect_eq(out.vcpus[i].mp_state, in.vcpus[i].mp_state);
+		cr_expect_eq(memcmp(&out.vcpus[i].events, &in.vcpus[i].events,
+				    sizeof(in.vcpus[i].events)), 0);
+		cr_assert_eq(out.vcpus[i].nregs, in.vcpus[i].nregs);
+		cr_expect_arr_eq(out.vcpus[i].reg_ids, in.vcpus[i].reg_ids, FIX_NREGS * 8);
+		cr_assert_eq(out.vcpus[i].reg_data_len, in.vcpus[i].reg_data_len);
+		cr_expect_arr_eq(out.vcpus[i].reg_data, in.vcpus[i].reg_data,
+				 in.vcpus[i].reg_data_len);
+	}
+	cr_assert_eq(out.gic.nregs, in.gic.nregs);
+	cr_expect_arr_eq(out.gic.regs, in.gic.regs, in.gic.nregs * sizeof(*in.gic.regs));
+	cr_assert_eq(out.ndevs, in.ndevs);
+	cr_expect_eq(memcmp(out.devs, in.devs, sizeof(in.devs[0]) * in.ndevs), 0);
+
+	back = mmap(NULL, FIX_MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cr_assert_eq(image_load_memory(img, 0, back, FIX_MEM_SIZE, 2, &err), 0, "%s", err.msg);
+	cr_expect_eq(memcmp(back, mem, FIX_MEM_SIZE), 0);
+	cr_expect_eq(image_load_memory(img, 1, back, FIX_MEM_SIZE, 2, &err), -IMG_EINVAL);
+	cr_expect_eq(image_load_memory(img, 0, back, FIX_MEM_SIZE / 2, 2, &err), -IMG_EINVAL);
+	image_close(img);
+	vm_state_free(&in);
+	vm_state_free(&out);
+	munmap(back, FIX_MEM_SIZE);
+	munmap(mem, FIX_MEM_SIZE);
+}
+
+Test(io, no_temporary_left_after_success)
+{
+	struct image_error err = { 0 };
+	char names[512];
+
+	cr_assert_eq(fix_write(path, NULL, &err), 0, "%s", err.msg);
+	dir_names(names, sizeof(names));
+	cr_expect_str_eq(names, "vm.img ");
+}
+
+/* Writes a first image, then runs a failing second write to the same path
+ * and checks the first is byte for byte intact and no temporary remains. */
+static void expect_old_image_kept(int (*second)(struct image_error *err), int want)
+{
+	struct image_error err = { 0 };
+	uint8_t *before, *after;
+	size_t lb, la;
+	char names[512];
+
+	cr_assert_eq(fix_write(path, NULL, &err), 0, "%s", err.msg);
+	before = slurp(path, &lb);
+	memset(&err, 0, sizeof(err));
+	cr_expect_eq(second(&err), -want, "got %s: %s", image_strerror(err.code), err.msg);
+	cr_expect_eq(err.code, want);
+	cr_expect_neq(err.msg[0], '\0');
+	after = slurp(path, &la);
+	cr_assert_eq(la, lb);
+	cr_expect_eq(memcmp(before, after, lb), 0);
+	dir_names(names, sizeof(names));
+	cr_expect_str_eq(names, "vm.img ");
+	free(before);
+	free(after);
+}
+
+static int write_cancelled(struct image_error *err)
+{
+	static volatile sig_atomic_t stop = 1;
+
+	return fix_write(path, &stop, err);
+}
+
+Test(io, cancel_keeps_old_image)
+{
+	expect_old_image_kept(write_cancelled, IMG_EINTR);
+}
+
+/* RLIMIT_FSIZE makes the write fail part-way (EFBIG) once the sections are
+ * written, in the middle of the memory chunks. */
+static int write_too_big(struct image_error *err)
+{
+	struct rlimit rl = { 16384, 16384 };
+
+	signal(SIGXFSZ, SIG_IGN);
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	return fix_write(path, NULL, err);
+}
+
+Test(io, failed_write_keeps_old_image)
+{
+	expect_old_image_kept(write_too_big, IMG_EIO);
+}
+
+static int write_bad_state(struct image_error *err)
+{
+	struct vm_state st;
+	uint8_t page[MEM_PAGE_SIZE] = { 0 };
+	struct image_mem_src src = { RAM_BASE, page, FIX_MEM_SIZE };
+	int rc;
+
+	fix_state(&st);
+	st.resume.vcpu = 2;     /* the fixture has vCPUs 0 and 1 */
+	rc = image_write(path, &st, &src, 1, NULL, NULL, err);
+	cr_expect(strstr(err->msg, "psci resume"), "%s", err->msg);
+	vm_state_free(&st);
+	return rc;
+}
+
+Test(io, invalid_state_refused_before_writing)
+{
+	expect_old_image_kept(write_bad_state, IMG_EINVAL);
+}
+
+static int write_wrong_sources(struct image_error *err)
+{
+	struct vm_state st;
+	uint8_t page[MEM_PAGE_SIZE] = { 0 };
+	struct image_mem_src src = { RAM_BASE, page, MEM_PAGE_SIZE };
+	int rc;
+
+	fix_state(&st);
+	rc = image_write(path, &st, &src, 1, NULL, NULL, err);
+	cr_expect(strstr(err->msg, "memory source 0"), "%s", err->msg);
+	vm_state_free(&st);
+	return rc;
+}
+
+Test(io, memory_sources_must_match_config)
+{
+	expect_old_image_kept(write_wrong_sources, IMG_EINVAL);
+}
+
+Test(io, missing_directory_is_an_io_error)
+{
+	struct image_error err = { 0 };
+	char p[300];
+
+	snprintf(p, sizeof(p), "%s/no/such/vm.img", dir);
+	cr_expect_eq(fix_write(p, NULL, &err), -IMG_EIO);
+	cr_expect(strstr(err.msg, "no/such/vm.img"), "%s", err.msg);
+}
+
+/* A full filesystem: a 64 KiB tmpfs in a private mount namespace. */
+Test(io, full_disk_is_enospc)
+{
+	struct image_error err = { 0 };
+	char names[512];
+
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount("tmpfs", dir, "tmpfs", 0, "size=64k"))
+		cr_skip_test("cannot mount a tmpfs here: %s", strerror(errno));
+	cr_expect_eq(fix_write(path, NULL, &err), -IMG_ENOSPC, "%s", err.msg);
+	dir_names(names, sizeof(names));
+	cr_expect_str_eq(names, "", "no temporary left on the full filesystem");
+	umount(dir);
+}
+
+Test(io, strerror_names_every_code)
+{
+	for (int c = IMG_OK; c <= IMG_ECOMPRESS; c++) {
+		cr_expect_str_neq(image_strerror(c), "unknown image error", "code %d", c);
+		cr_expect_str_eq(image_strerror(-c), image_strerror(c));
+	}
+	cr_expect_str_eq(image_strerror(99), "unknown image error");
+	cr_expect_str_eq(image_strerror(-2147483647 - 1), "unknown image error");
+}
