@@ -95,7 +95,8 @@ static int read_header(struct image *img, struct image_error *err)
 	if (img->compat_major > img->version_major ||
 	    (img->compat_major == img->version_major && img->compat_minor > img->version_minor) ||
 	    img->compat_major < 1)
-		return img_fail(err, IMG_ECORRUPT, "header: compatible version %u.%u above format %u.%u",
+		return img_fail(err, IMG_ECORRUPT,
+				"header: compatible version %u.%u not within 1.0..%u.%u (the format)",
 				img->compat_major, img->compat_minor,
 				img->version_major, img->version_minor);
 	hsize = le_get32(h + HDR_HEADER_SIZE);

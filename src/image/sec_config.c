@@ -79,7 +79,9 @@ int sec_config_get(const uint8_t *p, size_t len, struct vm_config *c,
 		c->devs[i].size = rbuf_get64(&r);
 	}
 	rbuf_bytes(&r, c->cmdline, cmdlen);
+	if (r.over || r.pos != r.len)
+		return rbuf_end(&r, "vm config section", err);
 	if (memchr(c->cmdline, 0, cmdlen))
 		return img_fail(err, IMG_ECORRUPT, "vm config section: NUL byte inside cmdline");
-	return rbuf_end(&r, "vm config section", err);
+	return 0;
 }

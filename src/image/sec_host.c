@@ -28,7 +28,7 @@ static int host_string(struct rbuf *r, uint16_t n, char *dst, const char *name,
 				name, n, HOST_STR_MAX);
 	rbuf_bytes(r, dst, n);
 	dst[n] = '\0';
-	if (strlen(dst) != n)
+	if (!r->over && strlen(dst) != n)
 		return img_fail(err, IMG_ECORRUPT, "host section: NUL byte inside %s", name);
 	return 0;
 }
