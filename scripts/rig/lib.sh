@@ -24,7 +24,8 @@ guest_cmdline() {
 # Debian kernel and the guest initramfs. The console goes to $WORK/console
 # (CRs removed afterwards), stderr to $WORK/stderr, the exit status to $rc.
 # When the guest prints "GUEST-READY input" it is sent the line $token
-# through torpor's stdin (a FIFO that stays open until torpor exits).
+# through torpor's stdin (a FIFO that stays open until torpor exits). A guest
+# still running after $GUEST_TIMEOUT (90) seconds is killed: rc=124.
 boot_guest() {
 	token="tok$$x$(date +%s)"
 	rm -f "$WORK/in"
@@ -35,15 +36,24 @@ boot_guest() {
 		<"$WORK/in" >"$WORK/console.raw" 2>"$WORK/stderr" &
 	pid=$!
 	exec 3>"$WORK/in"
-	while kill -0 $pid 2>/dev/null; do
-		if grep -q 'GUEST-READY input' "$WORK/console.raw"; then
+	sent= ticks=$((${GUEST_TIMEOUT:-90} * 5))
+	while kill -0 $pid 2>/dev/null && [ $ticks -gt 0 ]; do
+		if [ -z "$sent" ] && grep -q 'GUEST-READY input' "$WORK/console.raw"; then
 			echo "$token" >&3
-			break
+			sent=1
 		fi
 		sleep 0.2
+		ticks=$((ticks - 1))
 	done
-	wait $pid
-	rc=$?
+	if kill -0 $pid 2>/dev/null; then
+		echo "guest still running after ${GUEST_TIMEOUT:-90} s: killed" >&2
+		kill -KILL $pid
+		wait $pid
+		rc=124
+	else
+		wait $pid
+		rc=$?
+	fi
 	exec 3>&-
 	tr -d '\r' <"$WORK/console.raw" >"$WORK/console"
 }

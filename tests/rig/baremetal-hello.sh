@@ -4,7 +4,7 @@
 # rig-timeout: 30
 . "$RIG_LIB"
 
-"$TORPOR" run --kernel "$GUESTS/hello.bin" --memory 64M \
+timeout 20 "$TORPOR" run --kernel "$GUESTS/hello.bin" --memory 64M \
 	</dev/null >"$WORK/out" 2>"$WORK/err"
 rc=$?
 if [ $rc -ne 0 ] || ! grep -qx 'hello from a bare-metal guest' "$WORK/out"; then
