@@ -61,6 +61,11 @@ rm -rf $B/guest-root $ROOT
 mkdir -p $B/guest-root/{bin,dev,proc,sys,tmp} $ROOT/{bin,dev,proc,sys,tmp,rig/guests,rig/tests}
 cp $busybox $B/guest-root/bin/busybox
 install -m 0755 scripts/rig/guest-init.sh $B/guest-root/init
+# gpio-keys is a module in Debian's kernel: the guest loads it so that it
+# arms torpor's wake button (the gpio-keys node in torpor's device tree).
+mkdir -p $B/guest-root/lib
+cp $(ls $DEPS/lib/modules/*/kernel/drivers/input/keyboard/gpio_keys.ko | head -n 1) \
+	$B/guest-root/lib/gpio_keys.ko
 (cd $B/guest-root && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >$ROOT/rig/guest.cpio
 
 # --- the rig tree (the outer host's root) ------------------------------------
@@ -103,8 +108,8 @@ parse() {
 			result[$name]=$status secs[$name]=$s
 			printf 'rig: %-8s %-24s %7s s\n' "$status" "$name" "$s"
 			;;
-		RIG-LOG\ *)
-			echo "rig:     ${line#RIG-LOG }"
+		RIG-LOG\ * | RIG-INFO\ *)
+			echo "rig:     ${line#RIG-* }"
 			;;
 		esac
 	done

@@ -7,9 +7,10 @@
 #   torpor.now=EPOCH   the host's time when it started the guest
 #   torpor.token=WORD  line the host types on the console once asked to
 #   torpor.cycles=N    suspend cycles for suspend-loop
-# Checks print "GUEST-OK <what>" or "GUEST-FAIL <what>: <details>"; each mode
-# ends with "GUEST-DONE <mode>". Output is kept short: nested, every console
-# character is a trap to the monitor.
+# Checks print "GUEST-OK <what>" or "GUEST-FAIL <what>: <details>". The
+# first line is "GUEST-INIT <uptime>", the last "GUEST-DONE <mode> <uptime>"
+# (to tell guest boot time from monitor overhead). Output is kept short:
+# nested, every console character is a trap to the monitor.
 /bin/busybox mkdir -p /proc /sys /dev /tmp /usr/bin /usr/sbin /sbin
 /bin/busybox mount -t proc proc /proc
 /bin/busybox --install -s
@@ -17,6 +18,10 @@ export PATH=/sbin:/bin:/usr/sbin:/usr/bin
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mount -t tmpfs tmp /tmp
+# torpor's wake button (gpio-keys on the PL061), armed for wakeup by the driver.
+insmod /lib/gpio_keys.ko
+read -r up _ </proc/uptime
+echo "GUEST-INIT $up"
 
 # param NAME: value of torpor.NAME= on the kernel command line, or empty.
 param() {
@@ -133,5 +138,6 @@ suspend-loop)
 	bad "test: unknown torpor.test='$test'"
 	;;
 esac
-echo "GUEST-DONE $test"
+read -r up _ </proc/uptime
+echo "GUEST-DONE $test $up"
 poweroff -f
