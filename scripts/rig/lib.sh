@@ -2,6 +2,7 @@
 #
 # Scenarios get TORPOR, GUEST_KERNEL, GUEST_INITRD, GUESTS and WORK from the
 # runner (runner.sh), report problems on stderr and exit non-zero on failure.
+# Lines they print starting with "rig-info: " are shown even when they pass.
 
 fail() {
 	echo "FAIL: $*" >&2
@@ -77,4 +78,12 @@ expect_guest_ok() {
 		echo "stderr:" >&2; show "$WORK/stderr" 5
 		fail "guest checks"
 	fi
+}
+
+# guest_times: a rig-info line with the guest's uptime when its /init
+# started and when its check finished.
+guest_times() {
+	i=$(sed -n 's/^GUEST-INIT \([0-9.]*\).*/\1/p' "$WORK/console")
+	d=$(sed -n 's/^GUEST-DONE [^ ]* \([0-9.]*\).*/\1/p' "$WORK/console")
+	echo "rig-info: guest uptime at /init ${i:-?} s, at the end ${d:-?} s"
 }

@@ -14,6 +14,7 @@
 #
 # Output: RIG-START <uptime>, then per scenario
 #   RIG-RESULT <name> PASS|FAIL|TIMEOUT <seconds>
+#   RIG-INFO <name>| <line>     (its "rig-info: " lines)
 #   RIG-LOG <name>| <line>      (its last output lines, on failure only)
 # and finally RIG-END.
 RIG_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -81,6 +82,7 @@ run_one() {
 		fi
 	fi
 	echo "RIG-RESULT $name $status $(fmt_cs $elapsed)"
+	grep '^rig-info: ' "$out" | tr -d '\r' | sed "s/^rig-info: /RIG-INFO $name| /"
 	if [ "$status" != PASS ]; then
 		tr -d '\r' <"$out" | tail -n 40 | sed "s/^/RIG-LOG $name| /"
 	fi

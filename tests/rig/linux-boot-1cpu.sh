@@ -7,6 +7,7 @@
 . "$RIG_LIB"
 
 boot_guest boot 1
+guest_times
 expect_guest_ok cpus deep rtc input
-grep -qx 'GUEST-DONE boot' "$WORK/console" || { show "$WORK/console"; fail "guest did not finish"; }
+grep -q '^GUEST-DONE boot ' "$WORK/console" || { show "$WORK/console"; fail "guest did not finish"; }
 [ $rc -eq 0 ] || { show "$WORK/stderr" 5; fail "torpor exit status $rc, want 0"; }
