@@ -1,0 +1,396 @@
+/* test_run_options.c - size parsing and the `run` / `restore` command lines:
+ * defaults, every option, the suspend-mode rules and each way to get it
+ * wrong. */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <errno.h>
+#include <string.h>
+
+#include "run_options.h"
+
+#define MAX_ARGS        24
+#define CASE_ARGS       6
+
+/* Criterion runs each parameter in a new process image, so table entries
+ * hold their strings rather than pointers to them. An empty string ends the
+ * argument list. */
+struct argv_case {
+	char argv[CASE_ARGS][24];
+	char msg[64];           /* text the error message must hold */
+};
+
+typedef int (*parse_fn)(struct run_options *, int, char **, char *, size_t);
+
+/* Copies the table's argv (getopt wants char **) and parses it. */
+/* args is NULL-terminated; getopt wants char **, which it does not write
+ * through with a leading '+' in its option string. */
+static int parse_with(parse_fn fn, struct run_options *o, const char *const *args,
+		      char *err, size_t errlen)
+{
+	char *argv[MAX_ARGS + 1] = { 0 };
+	int argc = 0;
+
+	while (args[argc]) {
+		cr_assert_lt(argc, MAX_ARGS);
+		argv[argc] = (char *)args[argc];
+		argc++;
+	}
+	err[0] = '\0';
+	return fn(o, argc, argv, err, errlen);
+}
+
+#define RUN(o, err, ...) \
+	parse_with(run_options_parse, (o), (const char *const[]){ "run", __VA_ARGS__, NULL }, \
+		   (err), sizeof(err))
+#define RESTORE(o, err, ...) \
+	parse_with(restore_options_parse, (o), \
+		   (const char *const[]){ "restore", __VA_ARGS__, NULL }, (err), sizeof(err))
+
+/* --- parse_size ------------------------------------------------------------ */
+
+struct size_case {
+	char s[24];
+	uint64_t want;
+};
+
+ParameterizedTestParameters(parse_size, good)
+{
+	static struct size_case cases[] = {
+		{ "0", 0 },
+		{ "1", 1ULL << 20 },            /* no suffix: MiB */
+		{ "512", 512ULL << 20 },
+		{ "4K", 4096 }, { "4k", 4096 },
+		{ "2M", 2ULL << 20 }, { "2m", 2ULL << 20 },
+		{ "3G", 3ULL << 30 }, { "3g", 3ULL << 30 },
+		{ "1T", 1ULL << 40 }, { "1t", 1ULL << 40 },
+		{ "512MiB", 512ULL << 20 }, { "512MB", 512ULL << 20 },
+		{ "8KiB", 8192 }, { "1GB", 1ULL << 30 },
+		{ "007M", 7ULL << 20 },
+		/* the largest value each unit can hold */
+		{ "16777215T", 16777215ULL << 40 },
+		{ "17179869183G", 17179869183ULL << 30 },
+		{ "17592186044415", 17592186044415ULL << 20 },
+		{ "18014398509481983K", 18014398509481983ULL << 10 },
+	};
+
+	return cr_make_param_array(struct size_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct size_case *c, parse_size, good)
+{
+	uint64_t v = 0xdeadbeef;
+
+	cr_assert_eq(parse_size(c->s, &v), 0, "'%s' refused", c->s);
+	cr_expect_eq(v, c->want, "'%s' = %llu, want %llu", c->s,
+		     (unsigned long long)v, (unsigned long long)c->want);
+}
+
+ParameterizedTestParameters(parse_size, bad)
+{
+	static char cases[][24] = {
+		"", "M", "K1", "-1", "+1", " 1", "1 ", "1 M", "1X", "1.5G", "0x10",
+		"1Mi", "1MiBs", "1MBB", "1iB", "1B", "1MiB\n", "1kb", "1Mib",
+		/* overflow: past 64 bits after the shift, or in strtoull itself */
+		"16777216T", "17179869184G", "17592186044416", "18014398509481984K",
+		"18446744073709551615", "18446744073709551616",
+		"99999999999999999999999K",
+	};
+
+	return cr_make_param_array(char[24], cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(char (*s)[24], parse_size, bad)
+{
+	uint64_t v = 0;
+
+	cr_expect_eq(parse_size(*s, &v), -EINVAL, "'%s' accepted as %llu", *s,
+		     (unsigned long long)v);
+}
+
+Test(parse_size, null_is_invalid)
+{
+	uint64_t v;
+
+	cr_expect_eq(parse_size(NULL, &v), -EINVAL);
+}
+
+/* --- run ------------------------------------------------------------------- */
+
+Test(run_options, defaults_with_only_a_kernel)
+{
+	struct run_options o;
+	char err[128];
+
+	cr_assert_eq(RUN(&o, err, "--kernel", "Image"), 0, "%s", err);
+	cr_expect_str_eq(o.kernel, "Image");
+	cr_expect_null(o.initrd);
+	cr_expect_null(o.cmdline);
+	cr_expect_null(o.image);
+	cr_expect_null(o.restore_from);
+	cr_expect_eq(o.cpus, RUN_DEFAULT_CPUS);
+	cr_expect_eq(o.memory, RUN_DEFAULT_MEMORY);
+	cr_expect_eq(o.on_suspend, SUSPEND_DENY);
+	cr_expect_eq(o.on_suspend_set, 0);
+	cr_expect_eq(o.clock, CLOCK_CONTINUE);
+	cr_expect_eq(o.wake, 1);
+	cr_expect_eq(o.help, 0);
+}
+
+Test(run_options, every_long_option)
+{
+	struct run_options o;
+	char err[128];
+
+	cr_assert_eq(RUN(&o, err, "--kernel", "k", "--initrd", "rd", "--cmdline",
+			 "console=ttyS0 quiet", "--cpus", "4", "--memory", "1G",
+			 "--image", "vm.img", "--on-suspend", "snapshot"), 0, "%s", err);
+	cr_expect_str_eq(o.kernel, "k");
+	cr_expect_str_eq(o.initrd, "rd");
+	cr_expect_str_eq(o.cmdline, "console=ttyS0 quiet");
+	cr_expect_eq(o.cpus, 4);
+	cr_expect_eq(o.memory, 1ULL << 30);
+	cr_expect_str_eq(o.image, "vm.img");
+	cr_expect_eq(o.on_suspend, SUSPEND_SNAPSHOT);
+	cr_expect_eq(o.on_suspend_set, 1);
+}
+
+Test(run_options, short_options_and_equals_form)
+{
+	struct run_options o;
+	char err[128];
+
+	cr_assert_eq(RUN(&o, err, "-k", "k", "-i", "rd", "-p", "quiet", "-c", "2",
+			 "-m", "64", "-o", "img"), 0, "%s", err);
+	cr_expect_str_eq(o.kernel, "k");
+	cr_expect_str_eq(o.initrd, "rd");
+	cr_expect_str_eq(o.cmdline, "quiet");
+	cr_expect_eq(o.cpus, 2);
+	cr_expect_eq(o.memory, 64ULL << 20);
+	cr_expect_str_eq(o.image, "img");
+
+	cr_assert_eq(RUN(&o, err, "--kernel=k2", "--memory=2G", "--cpus=32"), 0, "%s", err);
+	cr_expect_str_eq(o.kernel, "k2");
+	cr_expect_eq(o.memory, 2ULL << 30);
+	cr_expect_eq(o.cpus, 32);
+}
+
+Test(run_options, image_implies_hibernate)
+{
+	struct run_options o;
+	char err[128];
+
+	cr_assert_eq(RUN(&o, err, "--kernel", "k", "--image", "vm.img"), 0, "%s", err);
+	cr_expect_eq(o.on_suspend, SUSPEND_HIBERNATE);
+	cr_expect_eq(o.on_suspend_set, 0);
+}
+
+Test(run_options, explicit_deny_with_image_stays_deny)
+{
+	struct run_options o;
+	char err[128];
+
+	cr_assert_eq(RUN(&o, err, "--on-suspend", "deny", "--kernel", "k", "--image", "x"),
+		     0, "%s", err);
+	cr_expect_eq(o.on_suspend, SUSPEND_DENY);
+	cr_assert_eq(RUN(&o, err, "--kernel", "k", "--on-suspend", "hibernate", "--image", "x"),
+		     0, "%s", err);
+	cr_expect_eq(o.on_suspend, SUSPEND_HIBERNATE);
+	cr_assert_eq(RUN(&o, err, "--kernel", "k", "--on-suspend", "deny"), 0, "%s", err);
+	cr_expect_eq(o.on_suspend, SUSPEND_DENY);
+}
+
+Test(run_options, memory_and_cpu_limits_are_inclusive)
+{
+	struct run_options o;
+	char err[128];
+
+	cr_assert_eq(RUN(&o, err, "--kernel", "k", "--memory", "1M", "--cpus", "1"), 0, "%s", err);
+	cr_expect_eq(o.memory, 1ULL << 20);
+	cr_assert_eq(RUN(&o, err, "--kernel", "k", "--memory", "1024K"), 0, "%s", err);
+	cr_expect_eq(o.memory, 1ULL << 20);
+	cr_assert_eq(RUN(&o, err, "--kernel", "k", "--memory", "1022G"), 0, "%s", err);
+	cr_expect_eq(o.memory, 1022ULL << 30);
+	cr_assert_eq(RUN(&o, err, "--kernel", "k", "--cpus", "32"), 0, "%s", err);
+	cr_expect_eq(o.cpus, 32);
+}
+
+Test(run_options, help_needs_no_kernel)
+{
+	struct run_options o;
+	char err[128];
+
+	cr_assert_eq(RUN(&o, err, "--help"), 0);
+	cr_expect_eq(o.help, 1);
+	cr_assert_eq(RUN(&o, err, "-h"), 0);
+	cr_expect_eq(o.help, 1);
+}
+
+/* optind is reset on every call: a failed parse does not leak into the next. */
+Test(run_options, parses_again_after_an_error)
+{
+	struct run_options o;
+	char err[128];
+
+	cr_assert_eq(RUN(&o, err, "--kernel", "a", "--cpus", "99"), -EINVAL);
+	cr_assert_eq(RUN(&o, err, "--kernel", "b", "--cpus", "3"), 0, "%s", err);
+	cr_expect_str_eq(o.kernel, "b");
+	cr_expect_eq(o.cpus, 3);
+	cr_expect_eq(o.memory, RUN_DEFAULT_MEMORY, "defaults come back each call");
+
+	/* -h returns in the middle of a cluster of short options; the rest of
+	 * it must not be taken up by the next call. */
+	cr_assert_eq(RUN(&o, err, "-hc7"), 0);
+	cr_assert_eq(RUN(&o, err, "--kernel", "c"), 0, "%s", err);
+	cr_expect_eq(o.cpus, RUN_DEFAULT_CPUS);
+	cr_expect_eq(o.help, 0);
+}
+
+ParameterizedTestParameters(run_options, bad)
+{
+	static struct argv_case cases[] = {
+		{ { "" }, "--kernel FILE is required" },
+		{ { "--initrd", "rd" }, "--kernel FILE is required" },
+		{ { "--kernel", "k", "--cpus", "0" }, "--cpus must be 1..32: '0'" },
+		{ { "--kernel", "k", "--cpus", "33" }, "--cpus must be 1..32: '33'" },
+		{ { "--kernel", "k", "--cpus", "-1" }, "--cpus" },
+		{ { "--kernel", "k", "--cpus", "2x" }, "--cpus" },
+		{ { "--kernel", "k", "--cpus=" }, "--cpus must be 1..32: ''" },
+		{ { "--kernel", "k", "--cpus", "99999999999999999999" }, "--cpus" },
+		{ { "--kernel", "k", "--memory", "1023K" }, "--memory must be a size: '1023K'" },
+		{ { "--kernel", "k", "--memory", "1023G" }, "--memory" },
+		{ { "--kernel", "k", "--memory", "1T" }, "--memory" },
+		{ { "--kernel", "k", "--memory", "0" }, "--memory" },
+		{ { "--kernel", "k", "--memory", "lots" }, "--memory" },
+		{ { "--kernel", "k", "--memory", "1X" }, "--memory" },
+		{ { "--kernel", "k", "--on-suspend", "sleep" }, "--on-suspend must be" },
+		{ { "--kernel", "k", "--on-suspend", "hibernate" },
+		  "--on-suspend hibernate needs --image PATH" },
+		{ { "--kernel", "k", "--on-suspend", "snapshot" },
+		  "--on-suspend snapshot needs --image PATH" },
+		{ { "--kernel", "k", "--bogus" }, "unknown or incomplete option: '--bogus'" },
+		{ { "--kernel", "k", "-x" }, "unknown or incomplete option: '-x'" },
+		{ { "--kernel" }, "unknown or incomplete option: '--kernel'" },
+		{ { "--kernel", "k", "--memory" }, "unknown or incomplete option: '--memory'" },
+		{ { "-k" }, "unknown or incomplete option: '-k'" },
+		{ { "--kernel", "k", "extra" }, "unexpected argument: 'extra'" },
+		{ { "Image", "--kernel", "k" }, "unexpected argument: 'Image'" },
+		/* restore-only options are not run options */
+		{ { "--kernel", "k", "--clock", "freeze" }, "unknown or incomplete option" },
+		{ { "--kernel", "k", "--no-wake" }, "unknown or incomplete option" },
+	};
+
+	return cr_make_param_array(struct argv_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* The message must hold the expected text; "what: 'arg'" patterns are
+ * matched as two pieces so the long explanations need not be repeated. */
+static void expect_message(const char *err, const char *msg)
+{
+	const char *quote = strstr(msg, ": '");
+
+	if (!quote) {
+		cr_expect(strstr(err, msg), "message '%s' lacks '%s'", err, msg);
+		return;
+	}
+	cr_expect(!strncmp(err, msg, (size_t)(quote - msg)), "message '%s' does not start "
+		  "with '%.*s'", err, (int)(quote - msg), msg);
+	cr_expect(strstr(err, quote), "message '%s' lacks '%s'", err, quote);
+}
+
+/* Runs command cmd with the case's arguments: refused with its message. */
+static void expect_refused(parse_fn fn, const char *cmd, const struct argv_case *c)
+{
+	const char *args[CASE_ARGS + 2] = { cmd };
+	struct run_options o;
+	char err[160];
+
+	for (int i = 0; i < CASE_ARGS && c->argv[i][0]; i++)
+		args[i + 1] = c->argv[i];
+	cr_assert_eq(parse_with(fn, &o, args, err, sizeof(err)), -EINVAL,
+		     "accepted (expected '%s')", c->msg);
+	expect_message(err, c->msg);
+}
+
+ParameterizedTest(struct argv_case *c, run_options, bad)
+{
+	expect_refused(run_options_parse, "run", c);
+}
+
+/* --- restore --------------------------------------------------------------- */
+
+Test(restore_options, defaults_from_the_image)
+{
+	struct run_options o;
+	char err[128];
+
+	cr_assert_eq(RESTORE(&o, err, "vm.img"), 0, "%s", err);
+	cr_expect_str_eq(o.restore_from, "vm.img");
+	cr_expect_str_eq(o.image, "vm.img", "checkpoints go back to the image");
+	cr_expect_eq(o.on_suspend, SUSPEND_HIBERNATE);
+	cr_expect_eq(o.clock, CLOCK_CONTINUE);
+	cr_expect_eq(o.wake, 1);
+	cr_expect_null(o.kernel);
+	cr_expect_eq(o.help, 0);
+}
+
+Test(restore_options, every_option)
+{
+	struct run_options o;
+	char err[128];
+
+	cr_assert_eq(RESTORE(&o, err, "--image", "next.img", "--on-suspend", "snapshot",
+			     "--clock", "freeze", "--no-wake", "vm.img"), 0, "%s", err);
+	cr_expect_str_eq(o.restore_from, "vm.img");
+	cr_expect_str_eq(o.image, "next.img");
+	cr_expect_eq(o.on_suspend, SUSPEND_SNAPSHOT);
+	cr_expect_eq(o.clock, CLOCK_FREEZE);
+	cr_expect_eq(o.wake, 0);
+
+	cr_assert_eq(RESTORE(&o, err, "--clock=continue", "-o", "b.img", "a.img"), 0, "%s", err);
+	cr_expect_eq(o.clock, CLOCK_CONTINUE);
+	cr_expect_str_eq(o.image, "b.img");
+	cr_expect_str_eq(o.restore_from, "a.img");
+	cr_expect_eq(o.wake, 1, "--no-wake of the previous call does not stick");
+}
+
+Test(restore_options, deny_keeps_running_without_checkpoints)
+{
+	struct run_options o;
+	char err[128];
+
+	cr_assert_eq(RESTORE(&o, err, "--on-suspend", "deny", "vm.img"), 0, "%s", err);
+	cr_expect_eq(o.on_suspend, SUSPEND_DENY);
+	cr_expect_str_eq(o.restore_from, "vm.img");
+}
+
+Test(restore_options, help)
+{
+	struct run_options o;
+	char err[128];
+
+	cr_assert_eq(RESTORE(&o, err, "--help"), 0);
+	cr_expect_eq(o.help, 1);
+}
+
+ParameterizedTestParameters(restore_options, bad)
+{
+	static struct argv_case cases[] = {
+		{ { "" }, "IMAGE is required" },
+		{ { "--no-wake" }, "IMAGE is required" },
+		{ { "a.img", "b.img" }, "exactly one IMAGE expected" },
+		{ { "--clock", "stop", "vm.img" }, "--clock must be continue or freeze: 'stop'" },
+		{ { "--clock" }, "unknown or incomplete option: '--clock'" },
+		{ { "--on-suspend", "nap", "vm.img" }, "--on-suspend must be" },
+		{ { "--bogus", "vm.img" }, "unknown or incomplete option: '--bogus'" },
+		{ { "--kernel", "k", "vm.img" }, "unknown or incomplete option: '--kernel'" },
+		{ { "--cpus", "2", "vm.img" }, "unknown or incomplete option: '--cpus'" },
+		{ { "--no-wake=1", "vm.img" }, "unknown or incomplete option" },
+	};
+
+	return cr_make_param_array(struct argv_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct argv_case *c, restore_options, bad)
+{
+	expect_refused(restore_options_parse, "restore", c);
+}
