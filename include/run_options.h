@@ -32,6 +32,7 @@ struct run_options {
 	int on_suspend_set;
 	enum clock_mode clock;          /* restore only */
 	int wake;                       /* restore: --no-wake clears */
+	int force_wake;                 /* restore: --force-wake */
 	int help;
 };
 

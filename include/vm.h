@@ -22,6 +22,10 @@
 struct console;
 struct vm;
 
+/* Hook run by vm_loop once the vCPU threads run (restore raises the guest's
+ * wake source there). */
+typedef void (*vm_started_fn)(struct vm *vm);
+
 struct vcpu {
 	struct vm *vm;
 	unsigned index;
@@ -63,7 +67,9 @@ struct vm {
 	int exit_code;                  /* -1 while running */
 	struct suspend_request suspend;
 	int wake_fd[2];                 /* pipe: vCPU/console threads -> main loop */
-	int64_t wakeup_exits;           /* WAKEUP exits seen (restore) */
+	int64_t wakeup_exits;           /* WAKEUP exits not yet answered */
+	vm_started_fn on_started;       /* may be NULL */
+	double t_start;                 /* now_seconds() when torpor began the VM */
 	struct psci_resume resume;      /* valid while resume_pending */
 	int resume_pending;
 };
@@ -116,6 +122,14 @@ int psci_handle_suspend(struct vm *vm);
 
 /* Body of a vCPU thread (arg: struct vcpu *): KVM_RUN until the VM ends. */
 void *vcpu_thread(void *arg);
+
+/* Completes a PSCI SYSTEM_SUSPEND: resets the caller as the spec asks and
+ * makes it runnable at the entry point with x0 = context id. */
+int psci_resume_vcpu(struct vm *vm, const struct psci_resume *res);
+
+/* Answers a WAKEUP exit of the held vCPU (main thread): resumes it if a
+ * resume is pending. 0 or an exit code. */
+int psci_handle_wakeup(struct vm *vm);
 
 /* MMIO exit: dispatches to the device bus under dev_lock. */
 void vm_mmio_exit(struct vcpu *v);

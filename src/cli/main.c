@@ -13,6 +13,7 @@ static const char usage[] =
 "\n"
 "commands:\n"
 "  run       boot a kernel (torpor run --help)\n"
+"  restore   resume a guest from an image (torpor restore --help)\n"
 "  inspect   describe an image (--json for scripts)\n"
 "  verify    check every checksum of an image\n"
 "\n"
@@ -28,6 +29,7 @@ int main(int argc, char **argv)
 {
 	static const struct { const char *name; int (*fn)(int, char **); } cmds[] = {
 		{ "run", cmd_run },
+		{ "restore", cmd_restore },
 		{ "inspect", cmd_inspect },
 		{ "verify", cmd_verify },
 	};

@@ -1,12 +1,15 @@
 /* psci.c - the answer to a guest's PSCI SYSTEM_SUSPEND (DEN0022 5.19):
- * deny it, or honour it with a checkpoint. */
+ * deny it, or honour it with a checkpoint; and the wakeup that completes it. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
 #include "arm64_regs.h"
+#include "checkpoint.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "vcpu_state.h"
 #include "vm.h"
 
 /* Returns the call with a PSCI error in x0; the guest sees it fail. */
@@ -21,10 +24,10 @@ static void answer(struct vcpu *v, int64_t psci_ret)
 
 /* DENIED unless every other vCPU is off; INVALID_ADDRESS unless the entry
  * point lies in guest RAM. 0 when the call may be honoured. */
-static int64_t check_request(struct vm *vm, const struct suspend_request *r)
+static int64_t check_request(struct vm *vm, const struct suspend_request *r,
+			     struct psci_resume *res)
 {
 	const struct mem_region_cfg *m = &vm->cfg.mem[0];
-	uint64_t entry = r->entry;
 
 	for (unsigned i = 0; i < vm->cfg.ncpus; i++) {
 		struct kvm_mp_state mp;
@@ -35,32 +38,118 @@ static int64_t check_request(struct vm *vm, const struct suspend_request *r)
 		    mp.mp_state != KVM_MP_STATE_STOPPED)
 			return PSCI_RET_DENIED;
 	}
-	/* SMC32 callers pass 32-bit arguments; KVM leaves the top half as is. */
-	if (r->function_id == PSCI_1_0_FN_SYSTEM_SUSPEND)
-		entry &= 0xffffffffu;
-	if (entry < m->guest_addr || entry - m->guest_addr >= m->size)
+	res->vcpu = r->vcpu;
+	res->smc64 = r->function_id == PSCI_1_0_FN64_SYSTEM_SUSPEND;
+	res->entry = r->entry;
+	res->context_id = r->context_id;
+	/* SMC32 callers pass 32-bit arguments; the top halves are not theirs. */
+	if (!res->smc64) {
+		res->entry &= 0xffffffffu;
+		res->context_id &= 0xffffffffu;
+	}
+	if (res->entry < m->guest_addr || res->entry - m->guest_addr >= m->size)
 		return PSCI_RET_INVALID_ADDRESS;
+	return 0;
+}
+
+int psci_resume_vcpu(struct vm *vm, const struct psci_resume *res)
+{
+	struct vcpu *v = &vm->vcpus[res->vcpu];
+	int ret;
+
+	/* PSCI 5.19.1: the caller wakes as if reset, at entry with x0 = context. */
+	if ((ret = vcpu_init(v, 0)) ||
+	    (ret = vcpu_set_reg(v, REG_PC, res->entry)) ||
+	    (ret = vcpu_set_reg(v, REG_X(0), res->context_id)) ||
+	    (ret = vcpu_set_mp_state(v, KVM_MP_STATE_RUNNABLE)))
+		return fail(EXIT_FAILURE_RT, ret, "resuming vCPU %u at 0x%llx: %s",
+			    res->vcpu, (unsigned long long)res->entry, strerror(-ret));
+	return 0;
+}
+
+static void report(const char *what, const char *path,
+		   const struct image_write_stats *s, double secs)
+{
+	double ratio = s->file_bytes ? (double)s->mem_bytes / (double)s->file_bytes : 0;
+
+	log_info("%s to %s: %.1f MiB for %.0f MiB of RAM (%.1f:1), %llu pages stored, "
+		 "checkpoint %.2f s", what, path, s->file_bytes / 1048576.0,
+		 s->mem_bytes / 1048576.0, ratio, (unsigned long long)s->data_pages, secs);
+}
+
+/* Checkpoints the VM; on failure the caller's suspend call fails and the
+ * guest carries on. Returns 0 or EXIT_HIBERNATED. */
+static int honour(struct vm *vm, const struct psci_resume *res)
+{
+	struct vcpu *v = &vm->vcpus[res->vcpu];
+	struct image_write_stats stats = { 0 };
+	double secs;
+	int ret;
+
+	if (vcpu_set_mp_state(v, KVM_MP_STATE_SUSPENDED)) {
+		log_info("cannot suspend vCPU %u: %s", res->vcpu, fail_message());
+		fail_clear();
+		answer(v, PSCI_RET_DENIED);
+		return 0;
+	}
+	ret = checkpoint_write(vm, res, vm->opts->image, &stats, &secs);
+	if (ret) {
+		log_info("checkpoint failed, the guest keeps running: %s", fail_message());
+		fail_clear();
+		vcpu_set_mp_state(v, KVM_MP_STATE_RUNNABLE);
+		answer(v, PSCI_RET_DENIED);
+		return 0;
+	}
+	if (vm->opts->on_suspend == SUSPEND_HIBERNATE) {
+		report("hibernated", vm->opts->image, &stats, secs);
+		return EXIT_HIBERNATED;
+	}
+	report("snapshot", vm->opts->image, &stats, secs);
+	/* The image holds the suspended VM; the live one wakes at once. */
+	if (psci_resume_vcpu(vm, res))
+		return fail_exit_code();
 	return 0;
 }
 
 int psci_handle_suspend(struct vm *vm)
 {
 	struct suspend_request r;
-	struct vcpu *v;
+	struct psci_resume res = { 0 };
 	int64_t verdict;
+	int code = 0;
 
 	vm_pause(vm);
 	pthread_mutex_lock(&vm->ctl_lock);
 	r = vm->suspend;
 	vm->suspend.pending = 0;
 	pthread_mutex_unlock(&vm->ctl_lock);
-	v = &vm->vcpus[r.vcpu];
 
-	verdict = check_request(vm, &r);
+	verdict = check_request(vm, &r, &res);
 	if (verdict)
-		answer(v, verdict);
+		answer(&vm->vcpus[r.vcpu], verdict);
 	else if (vm->opts->on_suspend == SUSPEND_DENY)
-		answer(v, PSCI_RET_DENIED);
+		answer(&vm->vcpus[r.vcpu], PSCI_RET_DENIED);
+	else
+		code = honour(vm, &res);
+	if (!code)
+		vm_resume(vm);
+	return code;
+}
+
+int psci_handle_wakeup(struct vm *vm)
+{
+	struct psci_resume res;
+	int pending;
+
+	vm_pause(vm);
+	pthread_mutex_lock(&vm->ctl_lock);
+	pending = vm->resume_pending;
+	res = vm->resume;
+	vm->resume_pending = 0;
+	vm->wakeup_exits = 0;
+	pthread_mutex_unlock(&vm->ctl_lock);
+	if (pending && psci_resume_vcpu(vm, &res))
+		return fail_exit_code();
 	vm_resume(vm);
 	return 0;
 }

@@ -142,13 +142,14 @@ int vm_loop(struct vm *vm)
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (sfd < 0)
 		return fail(EXIT_FAILURE_RT, -errno, "signalfd: %s", strerror(errno));
-	if ((ret = console_start(vm->console)) || (ret = start_threads(vm))) {
+	if ((ret = console_start(vm->console)) || (ret = start_threads(vm)))
 		vm_request_exit(vm, fail_exit_code());
-	}
+	else if (vm->on_started)
+		vm->on_started(vm);
 	for (;;) {
 		struct pollfd pf[2] = { { vm->wake_fd[0], POLLIN, 0 }, { sfd, POLLIN, 0 } };
 		struct signalfd_siginfo si;
-		int suspend;
+		int suspend, wakeup;
 
 		if (poll(pf, 2, rtc_timeout(vm)) < 0 && errno != EINTR)
 			break;
@@ -160,14 +161,14 @@ int vm_loop(struct vm *vm)
 		pthread_mutex_lock(&vm->ctl_lock);
 		code = vm->exit_code;
 		suspend = vm->suspend.pending;
+		wakeup = vm->wakeup_exits > 0;
 		pthread_mutex_unlock(&vm->ctl_lock);
 		if (code >= 0)
 			break;
-		if (suspend) {
-			ret = psci_handle_suspend(vm);
-			if (ret)
-				vm_request_exit(vm, ret);
-		}
+		if (suspend && (ret = psci_handle_suspend(vm)))
+			vm_request_exit(vm, ret);
+		if (wakeup && (ret = psci_handle_wakeup(vm)))
+			vm_request_exit(vm, ret);
 	}
 	vm_pause(vm);
 	close(sfd);

@@ -90,7 +90,7 @@ static int finish_suspend(struct run_options *o, char *err, size_t errlen)
 	return 0;
 }
 
-enum { OPT_ON_SUSPEND = 256, OPT_CLOCK, OPT_NO_WAKE };
+enum { OPT_ON_SUSPEND = 256, OPT_CLOCK, OPT_NO_WAKE, OPT_FORCE_WAKE };
 
 static const struct option run_longopts[] = {
 	{ "kernel", required_argument, NULL, 'k' },
@@ -160,6 +160,7 @@ static const struct option restore_longopts[] = {
 	{ "on-suspend", required_argument, NULL, OPT_ON_SUSPEND },
 	{ "clock", required_argument, NULL, OPT_CLOCK },
 	{ "no-wake", no_argument, NULL, OPT_NO_WAKE },
+	{ "force-wake", no_argument, NULL, OPT_FORCE_WAKE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -191,6 +192,7 @@ int restore_options_parse(struct run_options *o, int argc, char **argv,
 					   optarg);
 			break;
 		case OPT_NO_WAKE: o->wake = 0; break;
+		case OPT_FORCE_WAKE: o->force_wake = 1; break;
 		case 'h': o->help = 1; return 0;
 		default:
 			return bad(err, errlen, "unknown or incomplete option",

@@ -1,0 +1,23 @@
+/* vcpu_state.h - saving and restoring one vCPU (arm64 only): every register
+ * KVM_GET_REG_LIST names, vCPU events and the MP state. */
+#ifndef TORPOR_VCPU_STATE_H
+#define TORPOR_VCPU_STATE_H
+
+#include "vm.h"
+
+/* Reads all of v's registers, events and MP state into st (heap parts freed
+ * by vm_state_free). v must be out of KVM_RUN. */
+int vcpu_save(struct vcpu *v, struct vcpu_state *st);
+
+/* Checks that every register id in st is one this host's KVM knows for v;
+ * names the first unknown one through fail(). */
+int vcpu_check_regs(struct vcpu *v, const struct vcpu_state *st);
+
+/* Writes st back into a freshly initialised v, except the virtual counter
+ * (set VM-wide once, by clock_restore) and the MP state (mp_restore). */
+int vcpu_restore(struct vcpu *v, const struct vcpu_state *st);
+
+/* KVM_SET_MP_STATE. */
+int vcpu_set_mp_state(struct vcpu *v, uint32_t state);
+
+#endif

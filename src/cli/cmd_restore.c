@@ -1,0 +1,51 @@
+/* cmd_restore.c - `torpor restore IMAGE`. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "restore.h"
+#include "run_options.h"
+
+static const char restore_usage[] =
+"usage: torpor restore [options] IMAGE\n"
+"Resumes the guest saved in IMAGE in a new VM, through the PSCI wakeup it\n"
+"suspended with. The guest wakes on a wake source it armed: torpor presses\n"
+"the gpio-keys wake button; an armed RTC alarm fires by itself; console\n"
+"input wakes a guest that enabled wakeup on its serial port.\n"
+"  --clock continue|freeze  continue (default): the guest's counter advances\n"
+"                           by the downtime, as on hardware; freeze: it\n"
+"                           resumes where it stopped\n"
+"  --no-wake                do not press the wake button\n"
+"  --force-wake             resume at once, without a wake interrupt (for\n"
+"                           guests that armed no wake source)\n"
+"  -o, --image PATH         where a later suspend is checkpointed\n"
+"                           (default: IMAGE itself)\n"
+"      --on-suspend MODE    hibernate (default), snapshot or deny\n";
+
+int cmd_restore(int argc, char **argv)
+{
+	struct run_options o;
+	char err[256];
+	int code;
+
+	if (restore_options_parse(&o, argc, argv, err, sizeof(err))) {
+		fprintf(stderr, "torpor restore: %s (see 'torpor restore --help')\n", err);
+		return EXIT_USAGE;
+	}
+	if (o.help) {
+		fputs(restore_usage, stdout);
+		return EXIT_OK;
+	}
+#ifdef TORPOR_KVM
+	code = restore_run(&o);
+#else
+	fail(EXIT_NO_KVM, -ENOTSUP, "this torpor was built without KVM support; "
+	     "run the arm64 build on an arm64 Linux host with /dev/kvm");
+	code = EXIT_NO_KVM;
+#endif
+	if (code != EXIT_OK && code != EXIT_HIBERNATED && fail_message()[0])
+		fprintf(stderr, "torpor: %s\n", fail_message());
+	return code;
+}

@@ -1,0 +1,156 @@
+/* checkpoint.c - gather a suspended VM's state and write the image. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arm64_regs.h"
+#include "checkpoint.h"
+#include "exitcodes.h"
+#include "gic.h"
+#include "log.h"
+#include "vcpu_state.h"
+
+uint64_t host_counter_freq(void)
+{
+	uint64_t f;
+
+	asm volatile("mrs %0, cntfrq_el0" : "=r"(f));
+	return f;
+}
+
+double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void host_info_read(struct host_info *h)
+{
+	struct utsname u;
+	FILE *f;
+	unsigned long long midr = 0;
+
+	memset(h, 0, sizeof(*h));
+	if (uname(&u) == 0) {
+		snprintf(h->kernel_release, sizeof(h->kernel_release), "%s", u.release);
+		snprintf(h->machine, sizeof(h->machine), "%s", u.machine);
+	}
+	f = fopen("/sys/devices/system/cpu/cpu0/regs/identification/midr_el1", "r");
+	if (f) {
+		if (fscanf(f, "%llx", &midr) == 1)
+			h->midr = midr;
+		fclose(f);
+	}
+	h->page_size = (uint32_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Counter and wall clock read back to back, so restore can advance the
+ * counter by exactly the wall time that passed. */
+static int clock_read(struct vm *vm, struct clock_ref *c)
+{
+	struct timespec ts;
+	int ret = vcpu_get_reg(&vm->vcpus[0], KVM_REG_ARM_TIMER_CNT, &c->counter);
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (ret)
+		return fail(EXIT_FAILURE_RT, ret, "reading the virtual counter: %s",
+			    strerror(-ret));
+	c->realtime_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	c->counter_freq = host_counter_freq();
+	return 0;
+}
+
+static void save_devices(struct vm *vm, struct vm_state *st)
+{
+	pthread_mutex_lock(&vm->dev_lock);
+	for (uint32_t i = 0; i < vm->cfg.ndevs; i++) {
+		const struct dev_cfg *d = &vm->cfg.devs[i];
+
+		if (d->type == DEV_UART_16550)
+			uart_save(&vm->uart, d->base, &st->devs[st->ndevs++]);
+		else if (d->type == DEV_RTC_PL031)
+			rtc_save(&vm->rtc, d->base, &st->devs[st->ndevs++]);
+		else if (d->type == DEV_GPIO_PL061)
+			gpio_save(&vm->gpio, d->base, &st->devs[st->ndevs++]);
+	}
+	pthread_mutex_unlock(&vm->dev_lock);
+}
+
+static int gather(struct vm *vm, const struct psci_resume *resume, struct vm_state *st)
+{
+	int ret;
+
+	st->config = vm->cfg;
+	host_info_read(&st->host);
+	st->resume = *resume;
+	for (unsigned i = 0; i < vm->cfg.ncpus; i++)
+		if ((ret = vcpu_save(&vm->vcpus[i], &st->vcpus[i])))
+			return ret;
+	if ((ret = gic_save(vm, &st->gic)))
+		return ret;
+	save_devices(vm, st);
+	/* Last before memory: the counter keeps running while we gather. */
+	return clock_read(vm, &st->clock);
+}
+
+static volatile sig_atomic_t cancel_write;
+
+static void on_cancel(int sig)
+{
+	cancel_write = sig;
+}
+
+static int write_cancellable(const char *path, const struct vm_state *st,
+			     const struct image_mem_src *mem,
+			     struct image_write_stats *stats, struct image_error *err)
+{
+	struct image_write_opts opts = { .cancel = &cancel_write };
+	struct sigaction sa = { .sa_handler = on_cancel }, old_int, old_term;
+	sigset_t set, old;
+	int ret;
+
+	cancel_write = 0;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_UNBLOCK, &set, &old);
+	ret = image_write(path, st, mem, 1, &opts, stats, err);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	return ret;
+}
+
+int checkpoint_write(struct vm *vm, const struct psci_resume *resume,
+		     const char *path, struct image_write_stats *stats, double *secs)
+{
+	struct image_mem_src mem = { vm->cfg.mem[0].guest_addr, vm->ram, vm->ram_size };
+	struct image_error err = { 0 };
+	struct vm_state *st = calloc(1, sizeof(*st));
+	double t0 = now_seconds();
+	int ret;
+
+	if (!st)
+		return fail(EXIT_CHECKPOINT, -ENOMEM, "out of memory");
+	ret = gather(vm, resume, st);
+	if (!ret) {
+		ret = write_cancellable(path, st, &mem, stats, &err);
+		if (ret)
+			ret = fail(EXIT_CHECKPOINT, ret, "writing image '%s': %s", path,
+				   err.msg[0] ? err.msg : image_strerror(ret));
+	}
+	vm_state_free(st);
+	free(st);
+	*secs = now_seconds() - t0;
+	return ret;
+}

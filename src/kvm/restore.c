@@ -1,0 +1,209 @@
+/* restore.c - a fresh VM from an image, resumed through KVM's WAKEUP path. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "arm64_regs.h"
+#include "checkpoint.h"
+#include "exitcodes.h"
+#include "gic.h"
+#include "image.h"
+#include "log.h"
+#include "restore.h"
+#include "vcpu_state.h"
+#include "vm.h"
+
+/* What this host must match before anything is created. */
+static int check_host(const struct vm_state *st)
+{
+	const struct vm_config *c = &st->config;
+	struct host_info h;
+
+	host_info_read(&h);
+	if (c->nmem != 1 || c->ncpus == 0 || c->ncpus > TORPOR_MAX_CPUS)
+		return fail(EXIT_IMAGE, -EINVAL, "image has %u vCPUs and %u memory regions; "
+			    "torpor restores 1..%u vCPUs and one region", c->ncpus, c->nmem,
+			    TORPOR_MAX_CPUS);
+	if (st->resume.vcpu >= c->ncpus)
+		return fail(EXIT_IMAGE, -EINVAL, "image resumes vCPU %u of %u",
+			    st->resume.vcpu, c->ncpus);
+	if (st->clock.counter_freq != host_counter_freq())
+		return fail(EXIT_IMAGE, -ENOTSUP, "image counter runs at %llu Hz, this "
+			    "host's at %llu Hz", (unsigned long long)st->clock.counter_freq,
+			    (unsigned long long)host_counter_freq());
+	if (st->host.midr && h.midr && st->host.midr != h.midr)
+		return fail(EXIT_IMAGE, -ENOTSUP, "image was taken on CPU MIDR 0x%llx, this "
+			    "host is 0x%llx", (unsigned long long)st->host.midr,
+			    (unsigned long long)h.midr);
+	if (st->host.page_size && st->host.page_size != h.page_size)
+		log_info("note: image host page size %u, this host %u", st->host.page_size,
+			 h.page_size);
+	return 0;
+}
+
+/* The virtual counter, VM-wide: written once, after every other register.
+ * continue: advanced by the wall time since the checkpoint, as a counter
+ * that kept running through the suspend; freeze: as saved. */
+static int clock_restore(struct vm *vm, const struct clock_ref *c, enum clock_mode mode)
+{
+	struct timespec ts;
+	uint64_t cnt = c->counter;
+	int64_t now_ns, gap_ns;
+	int ret;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	gap_ns = now_ns - c->realtime_ns;
+	if (mode == CLOCK_CONTINUE && gap_ns > 0)
+		cnt += (uint64_t)((__int128)gap_ns * c->counter_freq / 1000000000);
+	ret = vcpu_set_reg(&vm->vcpus[0], KVM_REG_ARM_TIMER_CNT, cnt);
+	if (ret)
+		return fail(EXIT_IMAGE, ret, "setting the virtual counter: %s", strerror(-ret));
+	if (mode == CLOCK_CONTINUE)
+		log_info("clock: counter advanced by %.1f s of downtime",
+			 gap_ns > 0 ? gap_ns / 1e9 : 0.0);
+	return 0;
+}
+
+static int restore_devices(struct vm *vm, const struct vm_state *st)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&vm->dev_lock);
+	for (uint32_t i = 0; i < st->ndevs && !ret; i++) {
+		const struct dev_state *d = &st->devs[i];
+
+		if (d->type == DEV_UART_16550)
+			ret = uart_restore(&vm->uart, d);
+		else if (d->type == DEV_RTC_PL031)
+			ret = rtc_restore(&vm->rtc, d);
+		else if (d->type == DEV_GPIO_PL061)
+			ret = gpio_restore(&vm->gpio, d);
+		else
+			ret = -EINVAL;
+		if (ret)
+			fail(EXIT_IMAGE, ret, "device %u (type %u) state is invalid", i, d->type);
+	}
+	pthread_mutex_unlock(&vm->dev_lock);
+	return ret;
+}
+
+/* Registers, vGIC, MP states and devices, in the order KVM requires. */
+static int load_state(struct vm *vm, const struct vm_state *st, enum clock_mode clock)
+{
+	int ret;
+
+	for (unsigned i = 0; i < vm->cfg.ncpus; i++)
+		if ((ret = vcpu_restore(&vm->vcpus[i], &st->vcpus[i])))
+			return ret;
+	if ((ret = clock_restore(vm, &st->clock, clock)))
+		return ret;
+	if ((ret = gic_restore(vm, &st->gic)))
+		return ret;
+	/* After the (re)init that reset them: the caller stays SUSPENDED until
+	 * its wakeup, the others as they were (STOPPED). */
+	for (unsigned i = 0; i < vm->cfg.ncpus; i++)
+		if ((ret = vcpu_set_mp_state(&vm->vcpus[i], st->vcpus[i].mp_state)))
+			return ret;
+	return restore_devices(vm, st);
+}
+
+/* Raises a wake source the guest armed: the gpio-keys button if its line
+ * interrupt is unmasked; an armed RTC alarm fires by itself. */
+static void raise_wake(struct vm *vm)
+{
+	int button, alarm;
+
+	pthread_mutex_lock(&vm->dev_lock);
+	button = gpio_irq_enabled(&vm->gpio, GPIO_WAKE_LINE);
+	alarm = rtc_wake_armed(&vm->rtc);
+	if (button && vm->opts->wake)
+		gpio_set_input(&vm->gpio, GPIO_WAKE_LINE, 1);
+	pthread_mutex_unlock(&vm->dev_lock);
+	if (button && vm->opts->wake)
+		log_info("pressed the wake button");
+	else if (alarm)
+		log_info("waiting for the guest's RTC alarm to wake it");
+	else if (vm->opts->wake)
+		log_info("the guest armed no wake source torpor can raise (gpio-keys "
+			 "wake button, RTC alarm); it wakes on console input if it "
+			 "enabled wakeup on its serial port, else restore with "
+			 "--force-wake");
+}
+
+/* --force-wake: completes the PSCI resume without waiting for an interrupt,
+ * for guests that armed no wake source. */
+static void force_wake(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->ctl_lock);
+	vm->wakeup_exits++;
+	pthread_mutex_unlock(&vm->ctl_lock);
+	vm_notify(vm);
+	log_info("resuming the guest without a wake interrupt (--force-wake)");
+}
+
+static void on_started(struct vm *vm)
+{
+	if (vm->opts->force_wake)
+		force_wake(vm);
+	else
+		raise_wake(vm);
+}
+
+int restore_run(const struct run_options *o)
+{
+	struct image_error err = { 0 };
+	struct image *img = NULL;
+	struct vm_state *st = calloc(1, sizeof(*st));
+	struct vm *vm = calloc(1, sizeof(*vm));
+	double t0 = now_seconds();
+	int ret, code = EXIT_FAILURE_RT, created = 0;
+
+	if (!st || !vm) {
+		fail(EXIT_FAILURE_RT, -ENOMEM, "out of memory");
+		goto out;
+	}
+	/* Every checksum, memory chunks included, before anything is created. */
+	if ((ret = image_open(&img, o->restore_from, 1, &err)) ||
+	    (ret = image_read_state(img, st, &err))) {
+		fail(EXIT_IMAGE, ret, "image '%s': %s", o->restore_from,
+		     err.msg[0] ? err.msg : image_strerror(ret));
+		goto out;
+	}
+	if (check_host(st))
+		goto out;
+	if (vm_create(vm, &st->config, o, 0))
+		goto out;
+	created = 1;
+	for (unsigned i = 0; i < vm->cfg.ncpus; i++)
+		if (vcpu_check_regs(&vm->vcpus[i], &st->vcpus[i]))
+			goto out;
+	ret = image_load_memory(img, 0, vm->ram, vm->ram_size, 0, &err);
+	if (ret) {
+		fail(EXIT_IMAGE, ret, "image '%s': %s", o->restore_from,
+		     err.msg[0] ? err.msg : image_strerror(ret));
+		goto out;
+	}
+	image_close(img);
+	img = NULL;
+	if (load_state(vm, st, o->clock))
+		goto out;
+	vm->resume = st->resume;
+	vm->resume_pending = 1;
+	vm->on_started = on_started;
+	vm->t_start = t0;
+	log_info("restored %s in %.2f s", o->restore_from, now_seconds() - t0);
+	code = vm_loop(vm);
+out:
+	if (code == EXIT_FAILURE_RT && fail_message()[0])
+		code = fail_exit_code();
+	image_close(img);
+	if (created)
+		vm_destroy(vm);
+	if (st)
+		vm_state_free(st);
+	free(st);
+	free(vm);
+	return code;
+}

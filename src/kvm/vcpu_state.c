@@ -1,0 +1,170 @@
+/* vcpu_state.c - one vCPU's architectural state through ONE_REG. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "arm64_regs.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "vcpu_state.h"
+
+#define MAX_REGS        4096    /* sanity bound on KVM_GET_REG_LIST */
+
+/* The register list, grown until KVM stops answering E2BIG. */
+static int reg_list(struct vcpu *v, struct kvm_reg_list **out)
+{
+	struct kvm_reg_list probe = { .n = 0 }, *l;
+
+	if (ioctl(v->fd, KVM_GET_REG_LIST, &probe) == 0 || errno != E2BIG)
+		return fail(EXIT_FAILURE_RT, -EIO, "KVM_GET_REG_LIST of vCPU %u failed",
+			    v->index);
+	for (;;) {
+		if (probe.n > MAX_REGS)
+			return fail(EXIT_FAILURE_RT, -E2BIG, "vCPU %u has %llu registers",
+				    v->index, (unsigned long long)probe.n);
+		l = malloc(sizeof(*l) + probe.n * sizeof(l->reg[0]));
+		if (!l)
+			return fail(EXIT_FAILURE_RT, -ENOMEM, "out of memory");
+		l->n = probe.n;
+		if (ioctl(v->fd, KVM_GET_REG_LIST, l) == 0)
+			break;
+		probe.n = l->n;
+		free(l);
+		if (errno != E2BIG)
+			return fail(EXIT_FAILURE_RT, -errno, "KVM_GET_REG_LIST: %s",
+				    strerror(errno));
+	}
+	*out = l;
+	return 0;
+}
+
+static int one_reg(struct vcpu *v, unsigned long req, uint64_t id, void *val)
+{
+	struct kvm_one_reg r = { .id = id, .addr = (uintptr_t)val };
+
+	return ioctl(v->fd, req, &r) < 0 ? -errno : 0;
+}
+
+int vcpu_save(struct vcpu *v, struct vcpu_state *st)
+{
+	struct kvm_reg_list *l;
+	struct kvm_vcpu_events ev;
+	struct kvm_mp_state mp;
+	size_t total = 0, off = 0;
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	if ((ret = reg_list(v, &l)))
+		return ret;
+	for (uint64_t i = 0; i < l->n; i++) {
+		size_t sz = reg_size(l->reg[i]);
+
+		if (!sz) {
+			unsigned long long id = l->reg[i];
+
+			free(l);
+			return fail(EXIT_FAILURE_RT, -EINVAL, "vCPU %u: register 0x%llx "
+				    "is wider than %u bytes", v->index, id, REG_MAX_BYTES);
+		}
+		total += sz;
+	}
+	st->reg_ids = malloc(l->n * sizeof(uint64_t));
+	st->reg_data = malloc(total ? total : 1);
+	if (!st->reg_ids || !st->reg_data) {
+		free(l);
+		return fail(EXIT_FAILURE_RT, -ENOMEM, "out of memory");
+	}
+	st->nregs = (uint32_t)l->n;
+	st->reg_data_len = total;
+	for (uint64_t i = 0; i < l->n; i++) {
+		st->reg_ids[i] = l->reg[i];
+		ret = one_reg(v, KVM_GET_ONE_REG, l->reg[i], st->reg_data + off);
+		if (ret) {
+			free(l);
+			return fail(EXIT_FAILURE_RT, ret, "vCPU %u: reading register "
+				    "0x%llx: %s", v->index,
+				    (unsigned long long)st->reg_ids[i], strerror(-ret));
+		}
+		off += reg_size(l->reg[i]);
+	}
+	free(l);
+
+	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		return fail(EXIT_FAILURE_RT, -errno, "KVM_GET_VCPU_EVENTS: %s",
+			    strerror(errno));
+	st->events.serror_pending = ev.exception.serror_pending;
+	st->events.serror_has_esr = ev.exception.serror_has_esr;
+	st->events.ext_dabt_pending = ev.exception.ext_dabt_pending;
+	st->events.serror_esr = ev.exception.serror_esr;
+	if (ioctl(v->fd, KVM_GET_MP_STATE, &mp) < 0)
+		return fail(EXIT_FAILURE_RT, -errno, "KVM_GET_MP_STATE: %s", strerror(errno));
+	st->mp_state = mp.mp_state;
+	st->mpidr = v->mpidr;
+	return 0;
+}
+
+int vcpu_check_regs(struct vcpu *v, const struct vcpu_state *st)
+{
+	struct kvm_reg_list *l;
+	int ret;
+
+	if ((ret = reg_list(v, &l)))
+		return ret;
+	for (uint32_t i = 0; i < st->nregs; i++) {
+		uint64_t j;
+
+		for (j = 0; j < l->n && l->reg[j] != st->reg_ids[i]; j++)
+			;
+		if (j == l->n) {
+			free(l);
+			return fail(EXIT_IMAGE, -ENOENT, "vCPU %u: register 0x%llx in the "
+				    "image is unknown to this host's KVM", v->index,
+				    (unsigned long long)st->reg_ids[i]);
+		}
+	}
+	free(l);
+	return 0;
+}
+
+int vcpu_restore(struct vcpu *v, const struct vcpu_state *st)
+{
+	struct kvm_vcpu_events ev;
+	size_t off = 0;
+	int ret;
+
+	for (uint32_t i = 0; i < st->nregs; i++) {
+		uint64_t id = st->reg_ids[i];
+		size_t sz = reg_size(id);
+
+		if (!sz || off + sz > st->reg_data_len)
+			return fail(EXIT_IMAGE, -EINVAL, "vCPU %u: register list is "
+				    "inconsistent", v->index);
+		if (id != KVM_REG_ARM_TIMER_CNT) {
+			ret = one_reg(v, KVM_SET_ONE_REG, id, st->reg_data + off);
+			if (ret)
+				return fail(EXIT_IMAGE, ret, "vCPU %u: writing register "
+					    "0x%llx: %s", v->index,
+					    (unsigned long long)id, strerror(-ret));
+		}
+		off += sz;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.exception.serror_pending = st->events.serror_pending;
+	ev.exception.serror_has_esr = st->events.serror_has_esr;
+	ev.exception.ext_dabt_pending = st->events.ext_dabt_pending;
+	ev.exception.serror_esr = st->events.serror_esr;
+	if (ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
+		return fail(EXIT_IMAGE, -errno, "KVM_SET_VCPU_EVENTS: %s", strerror(errno));
+	return 0;
+}
+
+int vcpu_set_mp_state(struct vcpu *v, uint32_t state)
+{
+	struct kvm_mp_state mp = { .mp_state = state };
+
+	if (ioctl(v->fd, KVM_SET_MP_STATE, &mp) < 0)
+		return fail(EXIT_FAILURE_RT, -errno, "vCPU %u: KVM_SET_MP_STATE %u: %s",
+			    v->index, state, strerror(errno));
+	return 0;
+}
