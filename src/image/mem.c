@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -676,6 +677,25 @@ struct dec {
 	unsigned region;
 };
 
+/* Faults in the pages of base that bm marks, a run per call: one call costs
+ * less than the page faults of a run. Kernels before 5.14 refuse, and then the
+ * pages fault in one at a time as they are written. */
+static void populate(uint8_t *base, const uint64_t *bm, uint32_t pages)
+{
+	uint32_t p = 0, start;
+
+	while (p < pages) {
+		while (p < pages && !(bm[p / 64] >> (p % 64) & 1))
+			p++;
+		start = p;
+		while (p < pages && bm[p / 64] >> (p % 64) & 1)
+			p++;
+		if (p > start)
+			madvise(base + (size_t)start * MEM_PAGE_SIZE,
+				(size_t)(p - start) * MEM_PAGE_SIZE, MADV_POPULATE_WRITE);
+	}
+}
+
 /* Decodes chunk c with the buffers given. A chunk whose pages form one run is
  * decompressed straight into guest memory; otherwise into scratch, then each
  * page is copied to its place. */
@@ -695,6 +715,7 @@ static int dec_chunk(struct dec *d, uint32_t c, ZSTD_DCtx *dctx, uint8_t *rec,
 		rc = rec_check(rec, ch, c, bm, &frame, &frame_len, err, d->region);
 	if (rc)
 		return rc;
+	populate(base, bm, ch->pages);
 	if (bitmap_run(bm, ch->pages, ch->stored_pages, &first)) {
 		n = ZSTD_decompressDCtx(dctx, base + (size_t)first * MEM_PAGE_SIZE, bytes,
 					frame, frame_len);
