@@ -90,12 +90,12 @@ static const void *prop(int off, const char *name, int want_len)
 
 static uint32_t prop_u32(int off, const char *name)
 {
-	return fdt32_to_cpu(*(const fdt32_t *)prop(off, name, 4));
+	return fdt32_ld(prop(off, name, 4));
 }
 
 static uint64_t prop_u64(int off, const char *name)
 {
-	return fdt64_to_cpu(*(const fdt64_t *)prop(off, name, 8));
+	return fdt64_ld(prop(off, name, 8));  /* only 4-byte aligned */
 }
 
 static void expect_string(int off, const char *name, const char *want)
@@ -110,8 +110,8 @@ static void expect_cells(int off, const char *name, const uint32_t *want, int n)
 	const fdt32_t *v = prop(off, name, n * 4);
 
 	for (int i = 0; i < n; i++)
-		cr_expect_eq(fdt32_to_cpu(v[i]), want[i], "%s cell %d: %#x, want %#x", name, i,
-			     fdt32_to_cpu(v[i]), want[i]);
+		cr_expect_eq(fdt32_ld(&v[i]), want[i], "%s cell %d: %#x, want %#x", name, i,
+			     fdt32_ld(&v[i]), want[i]);
 }
 
 /* reg with #address-cells = #size-cells = 2. */
@@ -120,8 +120,8 @@ static void expect_reg(int off, const uint64_t *want, int npairs)
 	const fdt64_t *v = prop(off, "reg", npairs * 16);
 
 	for (int i = 0; i < 2 * npairs; i++)
-		cr_expect_eq(fdt64_to_cpu(v[i]), want[i], "reg[%d] %#llx, want %#llx", i,
-			     (unsigned long long)fdt64_to_cpu(v[i]),
+		cr_expect_eq(fdt64_ld(&v[i]), want[i], "reg[%d] %#llx, want %#llx", i,
+			     (unsigned long long)fdt64_ld(&v[i]),
 			     (unsigned long long)want[i]);
 }
 
