@@ -17,6 +17,11 @@ int vcpu_check_regs(struct vcpu *v, const struct vcpu_state *st);
  * (set VM-wide once, by clock_restore) and the MP state (mp_restore). */
 int vcpu_restore(struct vcpu *v, const struct vcpu_state *st);
 
+/* Reads every register back from KVM and compares it with st (counters,
+ * which move, and timer ISTATUS bits excepted). Returns the number of
+ * registers compared, or a negative errno naming the first mismatch. */
+int vcpu_verify(struct vcpu *v, const struct vcpu_state *st);
+
 /* KVM_SET_MP_STATE. */
 int vcpu_set_mp_state(struct vcpu *v, uint32_t state);
 

@@ -45,6 +45,26 @@ static void json_config(const struct vm_config *c, FILE *f)
 	fputc('}', f);
 }
 
+/* Every register as {"id","value"}: value is the little-endian register as
+ * one hex number, most significant digit first, whatever its width. */
+static void json_regs(const struct vcpu_state *v, FILE *f)
+{
+	size_t off = 0;
+
+	fprintf(f, ",\"regs\":[");
+	for (uint32_t i = 0; i < v->nregs; i++) {
+		size_t sz = reg_size(v->reg_ids[i]);
+
+		fprintf(f, "%s{\"id\":\"0x%016" PRIx64 "\",\"value\":\"0x", i ? "," : "",
+			v->reg_ids[i]);
+		for (size_t b = sz; b-- > 0;)
+			fprintf(f, "%02x", v->reg_data[off + b]);
+		fprintf(f, "\"}");
+		off += sz;
+	}
+	fputc(']', f);
+}
+
 static void json_vcpus(const struct vm_state *st, FILE *f)
 {
 	fprintf(f, ",\"vcpus\":[");
@@ -59,9 +79,11 @@ static void json_vcpus(const struct vm_state *st, FILE *f)
 			fprintf(f, ",\"pstate\":%" PRIu64, val);
 		fprintf(f, ",\"mp_state\":%u,\"mp_state_name\":\"%s\",\"nregs\":%u,"
 			"\"serror_pending\":%u,\"serror_has_esr\":%u,\"serror_esr\":%" PRIu64
-			",\"ext_dabt_pending\":%u}", v->mp_state, mp_state_name(v->mp_state),
+			",\"ext_dabt_pending\":%u", v->mp_state, mp_state_name(v->mp_state),
 			v->nregs, v->events.serror_pending, v->events.serror_has_esr,
 			v->events.serror_esr, v->events.ext_dabt_pending);
+		json_regs(v, f);
+		fputc('}', f);
 	}
 	fputc(']', f);
 }

@@ -89,14 +89,22 @@ static int restore_devices(struct vm *vm, const struct vm_state *st)
 	return ret;
 }
 
-/* Registers, vGIC, MP states and devices, in the order KVM requires. */
+/* Registers, vGIC, MP states and devices, in the order KVM requires. The
+ * registers are read back before anything else: a value KVM did not take
+ * would otherwise surface as a guest misbehaving much later. */
 static int load_state(struct vm *vm, const struct vm_state *st, enum clock_mode clock)
 {
-	int ret;
+	int ret, checked = 0;
 
 	for (unsigned i = 0; i < vm->cfg.ncpus; i++)
 		if ((ret = vcpu_restore(&vm->vcpus[i], &st->vcpus[i])))
 			return ret;
+	for (unsigned i = 0; i < vm->cfg.ncpus; i++) {
+		if ((ret = vcpu_verify(&vm->vcpus[i], &st->vcpus[i])) < 0)
+			return ret;
+		checked += ret;
+	}
+	log_info("restore verified %d registers of %u vCPUs", checked, vm->cfg.ncpus);
 	if ((ret = clock_restore(vm, &st->clock, clock)))
 		return ret;
 	if ((ret = gic_restore(vm, &st->gic)))

@@ -159,6 +159,54 @@ int vcpu_restore(struct vcpu *v, const struct vcpu_state *st)
 	return 0;
 }
 
+/* Counters run on; timer control registers have the ISTATUS bit (2), which
+ * follows the counter. */
+static int moving(uint64_t id, uint64_t *mask)
+{
+	*mask = ~0ULL;
+	if (id == KVM_REG_ARM_TIMER_CNT || id == KVM_REG_ARM_PTIMER_CNT)
+		return 1;
+	if (id == KVM_REG_ARM_TIMER_CTL || id == KVM_REG_ARM_PTIMER_CTL)
+		*mask = ~(1ULL << 2);
+	return 0;
+}
+
+int vcpu_verify(struct vcpu *v, const struct vcpu_state *st)
+{
+	uint8_t now[REG_MAX_BYTES];
+	size_t off = 0;
+	int n = 0;
+
+	for (uint32_t i = 0; i < st->nregs; i++) {
+		uint64_t id = st->reg_ids[i], mask, a = 0, b = 0;
+		size_t sz = reg_size(id);
+		int ret;
+
+		if (!sz || off + sz > st->reg_data_len)
+			return fail(EXIT_IMAGE, -EINVAL, "vCPU %u: register list is "
+				    "inconsistent", v->index);
+		if (!moving(id, &mask)) {
+			if ((ret = one_reg(v, KVM_GET_ONE_REG, id, now)))
+				return fail(EXIT_FAILURE_RT, ret, "vCPU %u: reading back "
+					    "register 0x%llx: %s", v->index,
+					    (unsigned long long)id, strerror(-ret));
+			if (sz == 8) {
+				memcpy(&a, now, 8);
+				memcpy(&b, st->reg_data + off, 8);
+			}
+			if (sz == 8 ? (a & mask) != (b & mask) :
+			    memcmp(now, st->reg_data + off, sz))
+				return fail(EXIT_IMAGE, -EIO, "vCPU %u: register 0x%llx "
+					    "reads back 0x%llx after restore, image has "
+					    "0x%llx", v->index, (unsigned long long)id,
+					    (unsigned long long)a, (unsigned long long)b);
+			n++;
+		}
+		off += sz;
+	}
+	return n;
+}
+
 int vcpu_set_mp_state(struct vcpu *v, uint32_t state)
 {
 	struct kvm_mp_state mp = { .mp_state = state };
