@@ -73,7 +73,7 @@ static int read_header(struct image *img, struct image_error *err)
 		return rc;
 	if (memcmp(h, IMAGE_MAGIC, 6))
 		return img_fail(err, IMG_EMAGIC, "header: bad magic, not a torpor image");
-	if (memcmp(h + 6, IMAGE_MAGIC + 6, 2))
+	if (memcmp(h + 6, &IMAGE_MAGIC[6], 2))
 		return img_fail(err, IMG_EMAGIC,
 				"header: image for ELF machine %u, this reader takes aarch64 (183)",
 				le_get16(h + 6));
