@@ -1,7 +1,7 @@
 /* image_fixture.h - a small valid VM state and guest memory for the image
  * tests: 2 vCPUs (one with a 2048-bit SVE register), a handful of GIC
- * registers, three devices and one 1 MiB region mixing random, text, zero
- * and never-touched pages. Static functions: each test file uses a subset. */
+ * registers, three devices and one region of four memory chunks (the last
+ * one short), each mixing random, text, zero and never-touched pages. Static functions: each test file uses a subset. */
 #ifndef TORPOR_IMAGE_FIXTURE_H
 #define TORPOR_IMAGE_FIXTURE_H
 
@@ -14,7 +14,7 @@
 #include "image_mem.h"
 #include "memmap.h"
 
-#define FIX_MEM_SIZE    (1u << 20)
+#define FIX_MEM_SIZE    (3u * MEM_CHUNK_PAGES * MEM_PAGE_SIZE + 16 * MEM_PAGE_SIZE)
 #define FIX_PAGES       (FIX_MEM_SIZE / MEM_PAGE_SIZE)
 #define FIX_NREGS       5
 #define FIX_PC          0xffff800008123456ULL
@@ -119,11 +119,15 @@ static __attribute__((unused)) void fix_state(struct vm_state *st)
 }
 
 /* Contents of page p of the fixture memory: 0 untouched, 1 zero-written,
- * 2 text, 3 pseudo-random. */
+ * 2 text, 3 pseudo-random; the same mix in every chunk. */
 static __attribute__((unused)) int fix_page_kind(unsigned p)
 {
+	p %= MEM_CHUNK_PAGES;
 	return p < 64 ? 3 - (int)(p % 2) : p < 128 ? (int)(p % 4) : p < 160 ? 1 : 0;
 }
+
+/* Pages holding data: 96 in each full chunk, 16 in the short last one. */
+#define FIX_DATA_PAGES  (3 * 96 + 16)
 
 /* A fresh mapping of FIX_MEM_SIZE bytes holding the fixture page mix. */
 static __attribute__((unused)) uint8_t *fix_memory(void)

@@ -307,7 +307,7 @@ static void section_fields(void)
 	set("config region beyond IPA", T_SECTION, 0, 96, 8, 1ULL << 40, IMG_ECORRUPT,
 	    "beyond the 40-bit IPA")->add = 1;
 	set("config region bigger than index", T_SECTION, 0, 104, 8, 4096, IMG_ECORRUPT,
-	    "memory region 0 index: 0x80000000+0x100000, vm config says")->add = 1;
+	    "memory region 0 index: 0x80000000+0x310000, vm config says")->add = 1;
 	set("host kernel release too long", T_SECTION, 1, 12, 2, 65, IMG_ECORRUPT,
 	    "kernel release length 65");
 	set("host NUL in machine", T_SECTION, 1, -1, 1, 0, IMG_ECORRUPT,
@@ -341,7 +341,7 @@ static void section_fields(void)
 	set("memory chunk 0 short", T_SECTION, 8, SEC_MEM_INDEX_FIXED + 24, 4, (uint64_t)-1,
 	    IMG_ECORRUPT, "memory region 0, chunk 0: 255 pages")->add = 1;
 	set("memory zero pages", T_SECTION, 8, 16, 8, 1, IMG_ECORRUPT,
-	    "memory region 0 index: 96 stored")->add = 1;
+	    "memory region 0 index: 304 stored")->add = 1;
 	set("memory chunk 0 over vcpu 0", T_SECTION, 8, SEC_MEM_INDEX_FIXED, 8, 0, IMG_ECORRUPT,
 	    "overlaps")->val_sec = 4;
 	set("memory chunk 0 over the table", T_SECTION, 8, SEC_MEM_INDEX_FIXED, 8, (uint64_t)-40,

@@ -90,7 +90,7 @@ Test(io, round_trip_every_part)
 	cr_expect_eq(sb.st_mode & 0777, 0600, "an image holds guest memory");
 	cr_expect_eq(ws.mem_bytes, FIX_MEM_SIZE);
 	cr_expect_eq(ws.data_pages + ws.zero_pages + ws.untouched_pages, FIX_PAGES);
-	cr_expect_eq(ws.data_pages, 96, "64 random/text pages and 32 of the mixed ones");
+	cr_expect_eq(ws.data_pages, FIX_DATA_PAGES);
 
 	cr_assert_eq(image_open(&img, path, 1, &err), 0, "%s", err.msg);
 	cr_assert_eq(image_read_state(img, &out, &err), 0, "%s", err.msg);
