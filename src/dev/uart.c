@@ -208,11 +208,13 @@ void uart_save(const struct uart *u, uint64_t base, struct dev_state *d)
 	d->blob_len = u->rx_count;
 }
 
-static int get_u8(const struct dev_state *d, uint32_t id, uint8_t *out)
+/* Reads field id, which may only have bits of mask set: those the register
+ * can hold (a restored LSR error bit 0 would claim data that is not there). */
+static int get_u8(const struct dev_state *d, uint32_t id, uint8_t mask, uint8_t *out)
 {
 	uint64_t v;
 
-	if (dev_state_get(d, id, &v) || v > 0xff)
+	if (dev_state_get(d, id, &v) || (v & ~(uint64_t)mask))
 		return -EINVAL;
 	*out = (uint8_t)v;
 	return 0;
@@ -225,12 +227,13 @@ int uart_restore(struct uart *u, const struct dev_state *d)
 
 	if (d->type != DEV_UART_16550 || d->blob_len > UART_RX_FIFO)
 		return -EINVAL;
-	if (get_u8(d, UART_F_IER, &n.ier) || get_u8(d, UART_F_LCR, &n.lcr) ||
-	    get_u8(d, UART_F_MCR, &n.mcr) || get_u8(d, UART_F_LSR_ERR, &n.lsr_err) ||
-	    get_u8(d, UART_F_MSR, &n.msr) || get_u8(d, UART_F_SCR, &n.scr) ||
-	    get_u8(d, UART_F_DLL, &n.dll) || get_u8(d, UART_F_DLM, &n.dlm) ||
-	    get_u8(d, UART_F_FCR, &n.fcr) || get_u8(d, UART_F_THR_IPENDING, &thr) ||
-	    thr > 1)
+	if (get_u8(d, UART_F_IER, 0x0f, &n.ier) || get_u8(d, UART_F_LCR, 0xff, &n.lcr) ||
+	    get_u8(d, UART_F_MCR, 0x1f, &n.mcr) ||
+	    get_u8(d, UART_F_LSR_ERR, LSR_ERRORS, &n.lsr_err) ||
+	    get_u8(d, UART_F_MSR, 0xff, &n.msr) || get_u8(d, UART_F_SCR, 0xff, &n.scr) ||
+	    get_u8(d, UART_F_DLL, 0xff, &n.dll) || get_u8(d, UART_F_DLM, 0xff, &n.dlm) ||
+	    get_u8(d, UART_F_FCR, 0xc9, &n.fcr) ||
+	    get_u8(d, UART_F_THR_IPENDING, 0x01, &thr))
 		return -EINVAL;
 	n.thr_ipending = thr;
 	memcpy(n.rx, d->blob, d->blob_len);
