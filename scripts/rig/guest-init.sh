@@ -105,6 +105,8 @@ suspend_once() {
 		bad "counter $1: $before before, $c1 then $c2 after"
 	fi
 	if sha256sum -c -s /tmp/blob.sha256; then ok "sha256 $1"; else bad "sha256 $1: blob changed"; fi
+	# The kernel's own account of the resume (quiet keeps it off the console).
+	if dmesg | grep -q 'PM: suspend exit'; then ok "pm-exit $1"; else bad "pm-exit $1: no 'PM: suspend exit' in dmesg"; fi
 	check_cpus "resume $1 "
 	# Wall clock against the RTC (the monitor's, so the host's current time).
 	rtc=$(cat /sys/class/rtc/rtc0/since_epoch)

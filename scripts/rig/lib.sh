@@ -87,3 +87,58 @@ guest_times() {
 	d=$(sed -n 's/^GUEST-DONE [^ ]* \([0-9.]*\).*/\1/p' "$WORK/console")
 	echo "rig-info: guest uptime at /init ${i:-?} s, at the end ${d:-?} s"
 }
+
+# hibernate_guest TEST CPUS IMAGE [EXTRA_CMDLINE [TORPOR_OPTS]]: boots the
+# Debian guest in suspend mode TEST with --image IMAGE; its console goes to
+# $WORK/console, stderr to $WORK/stderr, the exit status to $rc (124 if it
+# ran for more than 120 s). stdin is empty: nothing is typed into the guest.
+hibernate_guest() {
+	timeout 120 "$TORPOR" run --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" \
+		--cpus "$2" --memory 256M --image "$3" ${5:-} \
+		--cmdline "$(guest_cmdline "$1" "$2" "${4:-}")" \
+		</dev/null >"$WORK/console.raw" 2>"$WORK/stderr"
+	rc=$?
+	tr -d '\r' <"$WORK/console.raw" >"$WORK/console"
+}
+
+# restore_guest IMAGE [OPTS]: `torpor restore` in a new process, same files
+# and $rc convention as hibernate_guest.
+restore_guest() {
+	img=$1
+	shift
+	timeout 120 "$TORPOR" restore "$@" "$img" \
+		</dev/null >"$WORK/console.raw" 2>"$WORK/stderr"
+	rc=$?
+	tr -d '\r' <"$WORK/console.raw" >"$WORK/console"
+}
+
+# expect_rc WANT WHAT: fails with the console and stderr unless $rc = WANT.
+expect_rc() {
+	[ "$rc" -eq "$1" ] && return 0
+	show "$WORK/console"
+	show "$WORK/stderr" 5
+	fail "$2: torpor exit status $rc, want $1"
+}
+
+# stderr_info PATTERN: the stderr line matching PATTERN as a rig-info line.
+stderr_info() {
+	echo "rig-info: $(grep -m1 "$1" "$WORK/stderr" | sed 's/^torpor: //')"
+}
+
+# hibernate_roundtrip CPUS: the Linux guest suspends itself, torpor
+# hibernates it (exit 7), a new torpor restores it; the guest's state checks
+# after the wakeup must all pass and it powers off (exit 0).
+hibernate_roundtrip() {
+	img=$WORK/vm.torpor
+	hibernate_guest suspend "$1" "$img"
+	expect_rc 7 "hibernate"
+	grep -q '^GUEST-SUSPENDING 1' "$WORK/console" || { show "$WORK/console"; fail "guest did not suspend"; }
+	[ -s "$img" ] || fail "no image written"
+	stderr_info hibernated
+	restore_guest "$img"
+	stderr_info 'restored '
+	stderr_info 'verified'
+	grep -q '^GUEST-RESUMED 1' "$WORK/console" || { show "$WORK/console"; show "$WORK/stderr"; fail "guest did not resume (restore exit $rc)"; }
+	expect_guest_ok "counter 1" "sha256 1" "resume 1 cpus" "clock 1" "pm-exit 1"
+	expect_rc 0 "restored guest"
+}

@@ -1,0 +1,10 @@
+#!/bin/sh
+# linux-hibernate-2cpu: a Linux guest (2 vCPUs: Linux takes the secondary offline (CPU_OFF) before suspending and back (CPU_ON) after) runs
+# `echo mem > /sys/power/state`; torpor hibernates it to an image and exits
+# 7; a new torpor process restores it, presses the wake button, and the guest
+# carries on: counter continues, blob checksum holds, CPUs online, clock
+# right, "PM: suspend exit" in its log; then it powers off (exit 0).
+# rig-timeout: 240
+. "$RIG_LIB"
+
+hibernate_roundtrip 2
