@@ -200,9 +200,20 @@ struct enc {
 	uint32_t chunk_pages;
 	uint32_t nchunks;
 	struct mem_chunk *chunks;
-	uint32_t next_place;    /* chunk whose record is placed next */
-	uint64_t offset;        /* where it goes */
+	uint8_t *done;          /* per chunk: its record is built */
+	uint32_t next_place;    /* first chunk not yet given an offset */
+	uint64_t offset;        /* where its record goes */
 	uint64_t zero, untouched, data, stored_bytes;
+};
+
+/* A built record waiting for its offset, which needs every earlier chunk's
+ * length. A thread holds a few, so it rarely waits for a slower thread. */
+#define ENC_SLOTS 3
+
+struct enc_slot {
+	uint8_t *rec;
+	size_t len;             /* 0: free */
+	uint32_t chunk;
 };
 
 /* One encoding thread's buffers, each about a chunk. */
@@ -211,7 +222,7 @@ struct enc_worker {
 	uint64_t *pagemap;      /* pagemap entries covering one chunk */
 	uint64_t *bitmap;
 	uint8_t *gather;        /* stored pages of a chunk that are not one run */
-	uint8_t *rec;
+	struct enc_slot slot[ENC_SLOTS];
 	size_t rec_cap;
 	uint64_t zero, untouched, data;
 };
@@ -244,17 +255,17 @@ static void enc_populated(const struct enc *e, struct enc_worker *w,
 	}
 }
 
-/* Builds the record of chunk c in w->rec; returns its length (0: nothing
- * stored) or a negative IMG_E* code with err filled. */
+/* Builds the record of chunk c in rec (w->rec_cap bytes); returns its length
+ * (0: nothing stored) or a negative IMG_E* code with err filled. */
 static int64_t enc_record(struct enc *e, struct enc_worker *w, uint32_t c,
-			  struct image_error *err)
+			  uint8_t *rec, struct image_error *err)
 {
 	const uint8_t *base = (const uint8_t *)e->src->host +
 			      (uint64_t)c * e->chunk_pages * MEM_PAGE_SIZE;
 	struct mem_chunk *ch = &e->chunks[c];
 	uint32_t words = bitmap_words(ch->pages), stored = 0, first;
 	uint8_t populated[MEM_CHUNK_PAGES_MAX];
-	uint8_t *frame = w->rec + REC_HEADER + words * 8;
+	uint8_t *frame = rec + REC_HEADER + words * 8;
 	const void *in;
 	size_t n;
 
@@ -288,22 +299,22 @@ static int64_t enc_record(struct enc *e, struct enc_worker *w, uint32_t c,
 		}
 		in = w->gather;
 	}
-	n = ZSTD_compress2(w->cctx, frame, w->rec_cap - (size_t)(frame - w->rec), in,
+	n = ZSTD_compress2(w->cctx, frame, w->rec_cap - (size_t)(frame - rec), in,
 			   (size_t)stored * MEM_PAGE_SIZE);
 	if (ZSTD_isError(n))
 		return mem_fail(err, IMG_ECOMPRESS, "memory at 0x%llx, chunk %u: zstd: %s",
 				(unsigned long long)e->src->guest_addr, c,
 				ZSTD_getErrorName(n));
 
-	le_put32(w->rec, REC_MAGIC);
-	le_put32(w->rec + 4, c);
-	le_put32(w->rec + 8, ch->pages);
-	le_put32(w->rec + 12, stored);
+	le_put32(rec, REC_MAGIC);
+	le_put32(rec + 4, c);
+	le_put32(rec + 8, ch->pages);
+	le_put32(rec + 12, stored);
 	for (uint32_t i = 0; i < words; i++)
-		le_put64(w->rec + REC_HEADER + i * 8, w->bitmap[i]);
-	n += (size_t)(frame - w->rec);
+		le_put64(rec + REC_HEADER + i * 8, w->bitmap[i]);
+	n += (size_t)(frame - rec);
 	ch->length = n;
-	ch->checksum = checksum64(w->rec, n);
+	ch->checksum = checksum64(rec, n);
 	return (int64_t)n;
 }
 
@@ -323,45 +334,86 @@ static int write_all(int fd, const uint8_t *p, size_t len, uint64_t off)
 	return 0;
 }
 
-/* Places record c right after record c-1 (records lie in chunk order, so the
- * layout does not depend on timing) and writes it there. Waits for the
- * threads holding earlier chunks; the writes themselves run in parallel. */
-static int enc_place(struct enc *e, struct enc_worker *w, uint32_t c,
-		     size_t len, struct image_error *err)
+/* Marks chunk c built and gives offsets to the chunks now built in a row from
+ * next_place: records lie in chunk order, so the layout does not depend on
+ * which thread finishes first. Called with the lock held. */
+static void enc_placelocked(struct enc *e, uint32_t c)
 {
-	struct mem_chunk *ch = &e->chunks[c];
-	int rc;
+	e->done[c] = 1;
+	while (e->next_place < e->nchunks && e->done[e->next_place]) {
+		struct mem_chunk *ch = &e->chunks[e->next_place++];
+
+		ch->offset = e->offset;
+		e->offset += ch->length;
+		e->stored_bytes += ch->length;
+	}
+	pthread_cond_broadcast(&e->job.turn);
+}
+
+/* Writes w's records that have an offset and frees their slots. With wait,
+ * first waits until at least one has (or a thread failed). */
+static int enc_flush(struct enc *e, struct enc_worker *w, bool wait,
+		     struct image_error *err)
+{
+	bool placed[ENC_SLOTS], any;
+	int rc = 0;
 
 	pthread_mutex_lock(&e->job.lock);
-	while (e->next_place != c && e->job.code == 0)
+	for (;;) {
+		any = false;
+		for (int i = 0; i < ENC_SLOTS; i++) {
+			placed[i] = w->slot[i].len && w->slot[i].chunk < e->next_place;
+			any |= placed[i];
+		}
+		if (any || !wait || e->job.code)
+			break;
 		pthread_cond_wait(&e->job.turn, &e->job.lock);
-	if (e->job.code) {
-		pthread_mutex_unlock(&e->job.lock);
-		return e->job.code;
 	}
-	ch->offset = e->offset;
-	e->offset += len;
-	e->stored_bytes += len;
-	e->next_place++;
-	pthread_cond_broadcast(&e->job.turn);
+	rc = e->job.code;
 	pthread_mutex_unlock(&e->job.lock);
 
-	if (!len)
-		return 0;
-	rc = write_all(e->fd, w->rec, len, ch->offset);
-	if (rc == ENOSPC || rc == EDQUOT)
-		return mem_fail(err, IMG_ENOSPC, "memory at 0x%llx, chunk %u: %s",
-				(unsigned long long)e->src->guest_addr, c, strerror(rc));
-	if (rc)
-		return mem_fail(err, IMG_EIO, "memory at 0x%llx, chunk %u: write: %s",
-				(unsigned long long)e->src->guest_addr, c, strerror(rc));
-	return 0;
+	for (int i = 0; i < ENC_SLOTS && rc == 0; i++) {
+		struct enc_slot *sl = &w->slot[i];
+
+		if (!placed[i])
+			continue;
+		rc = write_all(e->fd, sl->rec, sl->len, e->chunks[sl->chunk].offset);
+		if (rc == ENOSPC || rc == EDQUOT)
+			return mem_fail(err, IMG_ENOSPC, "memory at 0x%llx, chunk %u: %s",
+					(unsigned long long)e->src->guest_addr, sl->chunk,
+					strerror(rc));
+		if (rc)
+			return mem_fail(err, IMG_EIO, "memory at 0x%llx, chunk %u: write: %s",
+					(unsigned long long)e->src->guest_addr, sl->chunk,
+					strerror(rc));
+		sl->len = 0;
+	}
+	return rc;
+}
+
+static struct enc_slot *enc_freeslot(struct enc_worker *w)
+{
+	for (int i = 0; i < ENC_SLOTS; i++) {
+		if (!w->slot[i].len)
+			return &w->slot[i];
+	}
+	return NULL;
+}
+
+static bool enc_holding(const struct enc_worker *w)
+{
+	for (int i = 0; i < ENC_SLOTS; i++) {
+		if (w->slot[i].len)
+			return true;
+	}
+	return false;
 }
 
 static int enc_worker_init(struct enc *e, struct enc_worker *w,
 			   struct image_error *err)
 {
 	size_t chunk_bytes = (size_t)e->chunk_pages * MEM_PAGE_SIZE;
+	bool ok;
 
 	memset(w, 0, sizeof(*w));
 	w->rec_cap = rec_max(e->chunk_pages);
@@ -369,8 +421,12 @@ static int enc_worker_init(struct enc *e, struct enc_worker *w,
 	w->pagemap = malloc((e->chunk_pages + 2) * sizeof(uint64_t));
 	w->bitmap = malloc(bitmap_words(e->chunk_pages) * 8);
 	w->gather = malloc(chunk_bytes);
-	w->rec = malloc(w->rec_cap);
-	if (!w->cctx || !w->pagemap || !w->bitmap || !w->gather || !w->rec)
+	ok = w->cctx && w->pagemap && w->bitmap && w->gather;
+	for (int i = 0; i < ENC_SLOTS; i++) {
+		w->slot[i].rec = malloc(w->rec_cap);
+		ok = ok && w->slot[i].rec;
+	}
+	if (!ok)
 		return mem_fail(err, IMG_ENOMEM, "memory at 0x%llx: no memory for an encoder",
 				(unsigned long long)e->src->guest_addr);
 	/* The format requires the content size in every frame and leaves
@@ -389,7 +445,8 @@ static void enc_worker_free(struct enc_worker *w)
 	free(w->pagemap);
 	free(w->bitmap);
 	free(w->gather);
-	free(w->rec);
+	for (int i = 0; i < ENC_SLOTS; i++)
+		free(w->slot[i].rec);
 }
 
 static void *enc_thread(void *arg)
@@ -397,20 +454,39 @@ static void *enc_thread(void *arg)
 	struct enc *e = arg;
 	struct enc_worker w;
 	struct image_error err = { 0 };
+	struct enc_slot *sl;
 	uint32_t c;
 	int rc = enc_worker_init(e, &w, &err);
 
-	while (rc == 0 && job_take(&e->job, e->nchunks, &c)) {
+	while (rc == 0) {
 		int64_t len;
 
+		sl = enc_freeslot(&w);
+		if (!sl) {
+			rc = enc_flush(e, &w, true, &err);
+			continue;
+		}
+		if (!job_take(&e->job, e->nchunks, &c))
+			break;
 		if (e->cancel && *e->cancel) {
 			rc = mem_fail(&err, IMG_EINTR, "memory at 0x%llx: cancelled",
 				      (unsigned long long)e->src->guest_addr);
 			break;
 		}
-		len = enc_record(e, &w, c, &err);
-		rc = len < 0 ? (int)len : enc_place(e, &w, c, (size_t)len, &err);
+		len = enc_record(e, &w, c, sl->rec, &err);
+		if (len < 0) {
+			rc = (int)len;
+			break;
+		}
+		sl->len = (size_t)len;
+		sl->chunk = c;
+		pthread_mutex_lock(&e->job.lock);
+		enc_placelocked(e, c);
+		pthread_mutex_unlock(&e->job.lock);
+		rc = enc_flush(e, &w, false, &err);
 	}
+	while (rc == 0 && enc_holding(&w))
+		rc = enc_flush(e, &w, true, &err);
 	if (rc)
 		job_failed(&e->job, rc, &err);
 
@@ -469,9 +545,13 @@ int mem_encodechunks(int fd, uint64_t *offset, const struct image_mem_src *src,
 	e.offset = *offset;
 	e.host_page = (size_t)sysconf(_SC_PAGESIZE);
 	e.chunks = calloc(e.nchunks, sizeof(*e.chunks));
-	if (!e.chunks)
+	e.done = calloc(e.nchunks, 1);
+	if (!e.chunks || !e.done) {
+		free(e.chunks);
+		free(e.done);
 		return mem_fail(err, IMG_ENOMEM, "memory at 0x%llx: no memory for the index",
 				(unsigned long long)src->guest_addr);
+	}
 	for (uint32_t c = 0; c < e.nchunks; c++)
 		e.chunks[c].pages = c + 1 < e.nchunks ? chunk_pages :
 				    (uint32_t)(pages - (uint64_t)c * chunk_pages);
@@ -483,6 +563,7 @@ int mem_encodechunks(int fd, uint64_t *offset, const struct image_mem_src *src,
 
 	rc = job_result(&e.job, err);
 	job_destroy(&e.job);
+	free(e.done);
 	if (e.pagemap >= 0)
 		close(e.pagemap);
 	if (rc) {
