@@ -78,8 +78,10 @@ static void print_config(const struct vm_config *c, FILE *f)
 		", redistributors 0x%" PRIx64 "+0x%" PRIx64 "\n", c->gic_version, c->gic_nr_irqs,
 		c->gic_dist_base, c->gic_dist_size, c->gic_redist_base, c->gic_redist_size);
 	for (uint32_t i = 0; i < c->nmem; i++)
-		fprintf(f, "  memory region %u: 0x%" PRIx64 "+0x%" PRIx64 " (%" PRIu64 " MiB)\n",
-			i, c->mem[i].guest_addr, c->mem[i].size, c->mem[i].size >> 20);
+		fprintf(f, "  memory region %u: 0x%" PRIx64 "+0x%" PRIx64 " (%" PRIu64 " %s)\n",
+			i, c->mem[i].guest_addr, c->mem[i].size,
+			c->mem[i].size >> (c->mem[i].size < (1u << 20) ? 10 : 20),
+			c->mem[i].size < (1u << 20) ? "KiB" : "MiB");
 	for (uint32_t i = 0; i < c->ndevs; i++)
 		fprintf(f, "  device %u: %s (type %u) at 0x%" PRIx64 "+0x%" PRIx64 ", SPI %u\n",
 			i, dev_type_name(c->devs[i].type), c->devs[i].type, c->devs[i].base,
