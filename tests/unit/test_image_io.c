@@ -188,19 +188,28 @@ Test(io, failed_write_keeps_old_image)
 	expect_old_image_kept(write_too_big, IMG_EIO);
 }
 
-static int write_bad_state(struct image_error *err)
+/* image_write of the fixture state with the PSCI resume vCPU and the memory
+ * source size replaced; the source's memory is never read, as the write must
+ * be refused before it starts. Expects msg in the error. */
+static int write_refused(struct image_error *err, uint32_t resume_vcpu, uint64_t src_size,
+			 const char *msg)
 {
 	struct vm_state st;
 	uint8_t page[MEM_PAGE_SIZE] = { 0 };
-	struct image_mem_src src = { RAM_BASE, page, FIX_MEM_SIZE };
+	struct image_mem_src src = { RAM_BASE, page, src_size };
 	int rc;
 
 	fix_state(&st);
-	st.resume.vcpu = 2;     /* the fixture has vCPUs 0 and 1 */
+	st.resume.vcpu = resume_vcpu;
 	rc = image_write(path, &st, &src, 1, NULL, NULL, err);
-	cr_expect(strstr(err->msg, "psci resume"), "%s", err->msg);
+	cr_expect(strstr(err->msg, msg), "%s", err->msg);
 	vm_state_free(&st);
 	return rc;
+}
+
+static int write_bad_state(struct image_error *err)
+{
+	return write_refused(err, 2, FIX_MEM_SIZE, "psci resume");  /* vCPUs are 0 and 1 */
 }
 
 Test(io, invalid_state_refused_before_writing)
@@ -210,16 +219,7 @@ Test(io, invalid_state_refused_before_writing)
 
 static int write_wrong_sources(struct image_error *err)
 {
-	struct vm_state st;
-	uint8_t page[MEM_PAGE_SIZE] = { 0 };
-	struct image_mem_src src = { RAM_BASE, page, MEM_PAGE_SIZE };
-	int rc;
-
-	fix_state(&st);
-	rc = image_write(path, &st, &src, 1, NULL, NULL, err);
-	cr_expect(strstr(err->msg, "memory source 0"), "%s", err->msg);
-	vm_state_free(&st);
-	return rc;
+	return write_refused(err, 0, MEM_PAGE_SIZE, "memory source 0");
 }
 
 Test(io, memory_sources_must_match_config)
