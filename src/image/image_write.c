@@ -221,7 +221,7 @@ static int check_sources(const struct vm_config *c, const struct image_mem_src *
 	return 0;
 }
 
-/* Opens dir's parent directory of path and fsyncs it, so the rename is durable. */
+/* Fsyncs the directory that holds path, so the rename is durable. */
 static int sync_dir(const char *path, struct image_error *err)
 {
 	const char *slash = strrchr(path, '/');

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 
 #include "../../src/image/image_int.h"
@@ -170,6 +171,50 @@ static int write_cancelled(struct image_error *err)
 Test(io, cancel_keeps_old_image)
 {
 	expect_old_image_kept(write_cancelled, IMG_EINTR);
+}
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_alarm(int sig)
+{
+	stop_flag = 1;
+}
+
+/* A signal handler sets the cancel flag while a 64 MiB random region is
+ * being compressed, as torpor's SIGINT handler does. */
+static int write_interrupted(struct image_error *err)
+{
+	const uint64_t size = 64ULL << 20;
+	struct itimerval t = { .it_value = { 0, 20000 } };
+	struct image_write_opts opts = { .threads = 2, .cancel = &stop_flag };
+	struct vm_state st;
+	uint64_t *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			     -1, 0);
+	struct image_mem_src src = { RAM_BASE, mem, size };
+	uint64_t x = 88172645463325252ULL;
+	int rc;
+
+	cr_assert_neq(mem, MAP_FAILED);
+	for (size_t i = 0; i < size / 8; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		mem[i] = x;
+	}
+	fix_state(&st);
+	st.config.mem[0].size = size;
+	signal(SIGALRM, on_alarm);
+	cr_assert_eq(setitimer(ITIMER_REAL, &t, NULL), 0);
+	rc = image_write(path, &st, &src, 1, &opts, NULL, err);
+	cr_expect_eq(stop_flag, 1, "the write ended before the signal came");
+	vm_state_free(&st);
+	munmap(mem, size);
+	return rc;
+}
+
+Test(io, signal_mid_write_keeps_old_image)
+{
+	expect_old_image_kept(write_interrupted, IMG_EINTR);
 }
 
 /* RLIMIT_FSIZE makes the write fail part-way (EFBIG) once the sections are
