@@ -51,7 +51,7 @@ static void section_label(const struct image_section *s, char *buf, size_t len)
 		snprintf(buf, len, "vcpu %u section", s->instance);
 	else if (s->type == SEC_MEM_INDEX)
 		snprintf(buf, len, "memory region %u index", s->instance);
-	else if (section_name(s->type)[0] != 'u')
+	else if (s->type >= SEC_VM_CONFIG && s->type <= SEC_MEM_INDEX)
 		snprintf(buf, len, "%s section", section_name(s->type));
 	else
 		snprintf(buf, len, "section type %u", s->type);

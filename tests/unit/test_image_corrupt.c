@@ -537,3 +537,76 @@ ParameterizedTest(struct ccase *c, corrupt, cases)
 	free(dir);
 	free(l);
 }
+
+/* Rewrites the image at path with one more section (type, flags, payload)
+ * between the data and the table, every checksum consistent: what a newer
+ * writer would produce. */
+static void append_section(const char *path, uint16_t type, uint16_t flags)
+{
+	static const char payload[] = "from a newer torpor";
+	struct layout *l = calloc(1, sizeof(*l));
+	size_t plen = sizeof(payload), tlen, size;
+	uint8_t *f, *t, *e;
+	int fd;
+
+	layout_read(path, l);
+	tlen = (size_t)(l->nsec + 1) * IMAGE_ENTRY_SIZE;
+	size = l->table_off + plen + tlen + IMAGE_TRAILER_SIZE;
+	f = calloc(1, size);
+	fd = open(path, O_RDWR);
+	cr_assert(fd >= 0 && f);
+	cr_assert_eq(pread(fd, f, l->table_off, 0), (ssize_t)l->table_off);
+	memcpy(f + l->table_off, payload, plen);
+	t = f + l->table_off + plen;
+	cr_assert_eq(pread(fd, t, tlen - IMAGE_ENTRY_SIZE, l->table_off),
+		     (ssize_t)(tlen - IMAGE_ENTRY_SIZE));
+	e = t + tlen - IMAGE_ENTRY_SIZE;
+	le_put16(e + ENT_TYPE, type);
+	le_put16(e + ENT_VERSION, 1);
+	le_put16(e + ENT_FLAGS, flags);
+	le_put64(e + ENT_OFFSET, l->table_off);
+	le_put64(e + ENT_LENGTH, plen);
+	le_put64(e + ENT_CHECKSUM, checksum64(payload, plen));
+	le_put64(t + tlen + TRL_TABLE_CHECKSUM, checksum64(t, tlen));
+	memcpy(t + tlen + TRL_MAGIC, IMAGE_END_MAGIC, IMAGE_MAGIC_LEN);
+	le_put32(f + HDR_SECTION_COUNT, l->nsec + 1);
+	le_put64(f + HDR_TABLE_OFFSET, l->table_off + plen);
+	le_put64(f + HDR_FILE_SIZE, size);
+	le_put64(f + HDR_CHECKSUM, checksum64(f, HDR_CHECKSUM));
+	cr_assert_eq(pwrite(fd, f, size, 0), (ssize_t)size);
+	close(fd);
+	free(f);
+	free(l);
+}
+
+/* Writes the fixture, appends a section of type 42 and reads it all. */
+static int read_with_new_section(uint16_t flags, struct image_error *err)
+{
+	char *dir = fix_dir(), path[256];
+	int rc;
+
+	cr_assert_not_null(dir);
+	snprintf(path, sizeof(path), "%s/vm.img", dir);
+	cr_assert_eq(fix_write(path, NULL, err), 0, "%s", err->msg);
+	append_section(path, 42, flags);
+	rc = read_all(path, 1, err);
+	unlink(path);
+	rmdir(dir);
+	free(dir);
+	return rc;
+}
+
+Test(corrupt, new_optional_section_is_skipped)
+{
+	struct image_error err = { 0 };
+
+	cr_expect_eq(read_with_new_section(SECTION_FLAG_OPTIONAL, &err), 0, "%s", err.msg);
+}
+
+Test(corrupt, new_required_section_is_refused)
+{
+	struct image_error err = { 0 };
+
+	cr_expect_eq(read_with_new_section(0, &err), -IMG_EVERSION);
+	cr_expect(strstr(err.msg, "entry 9: required section type 42"), "%s", err.msg);
+}
