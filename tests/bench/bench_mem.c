@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -92,25 +93,29 @@ static void *map_anon(size_t len)
 
 /* ---- sample ----------------------------------------------------------------- */
 
-/* File contents collected by pool_add() from a directory walk. */
+/* File contents collected by pool_add() from directory walks. */
 struct pool {
 	uint8_t *buf;
 	size_t len;
-	const char *suffix;     /* only files ending so; NULL: any */
+	const char *suffix;     /* only files ending so */
+};
+
+/* Where a pool's files come from, in order of preference, until it is full. */
+struct source {
+	const char *dir;
+	const char *suffix;
 };
 
 static struct pool *walking;
 
 static int pool_add(const char *path, const struct stat *sb, int type, struct FTW *ftw)
 {
-	size_t n = strlen(path), sl;
+	size_t n = strlen(path), sl = strlen(walking->suffix);
 	ssize_t got;
 	int fd;
 
-	if (type != FTW_F || sb->st_size < PAGE || walking->len >= POOL_MAX)
-		return 0;
-	sl = walking->suffix ? strlen(walking->suffix) : 0;
-	if (sl && (n < sl || strcmp(path + n - sl, walking->suffix)))
+	if (type != FTW_F || sb->st_size < PAGE || walking->len >= POOL_MAX ||
+	    n < sl || strcmp(path + n - sl, walking->suffix))
 		return 0;
 	fd = open(path, O_RDONLY);
 	if (fd < 0)
@@ -122,19 +127,27 @@ static int pool_add(const char *path, const struct stat *sb, int type, struct FT
 	return 0;
 }
 
-/* Fills p from the first of dirs that exist, with files ending in suffix. */
-static void pool_fill(struct pool *p, const char *const *dirs, const char *suffix)
+/* Fills p with up to POOL_MAX bytes of the files srcs name; prints whence. */
+static void pool_fill(struct pool *p, const char *what, const struct source *srcs)
 {
 	p->buf = malloc(POOL_MAX);
 	p->len = 0;
-	p->suffix = suffix;
 	if (!p->buf)
 		die("malloc");
 	walking = p;
-	for (; *dirs && p->len < POOL_MAX; dirs++)
-		nftw(*dirs, pool_add, 16, FTW_PHYS);
+	printf("%s pages from", what);
+	for (; srcs->dir && p->len < POOL_MAX; srcs++) {
+		size_t before = p->len;
+
+		p->suffix = srcs->suffix;
+		nftw(srcs->dir, pool_add, 16, FTW_PHYS);
+		if (p->len > before)
+			printf(" %s/*%s (%.0f MiB)", srcs->dir, srcs->suffix,
+			       (double)(p->len - before) / MiB);
+	}
+	printf("\n");
 	if (p->len < PAGE) {
-		fprintf(stderr, "bench_mem: no sample files under %s\n", dirs[-1]);
+		fprintf(stderr, "bench_mem: no files for %s pages\n", what);
 		exit(1);
 	}
 }
@@ -175,17 +188,19 @@ static void page_from_pool(uint8_t *p, uint64_t *s, const struct pool *pool)
  * page written (zero pages too: they are populated, the harder case). */
 static void sample_make(uint8_t *sample, size_t pages, uint64_t counts[KINDS])
 {
-	static const char *const text_dirs[] = { "/usr/share/doc", "/usr/include", NULL };
-	static const char *const code_dirs[] = { "build/deps/arm64/lib/modules",
-						 "/usr/lib/modules", "/usr/bin", NULL };
+	static const struct source text_src[] = {
+		{ "/usr/include", ".h" }, { "/usr/lib/python3", ".py" }, { NULL, NULL } };
+	/* aarch64 code: the arm64 kernel's modules that scripts/deps.sh unpacks;
+	 * this host's programs when they are absent. */
+	static const struct source code_src[] = {
+		{ "build/deps/arm64/lib/modules", ".ko" }, { "build/deps/arm64/bin", "" },
+		{ "/usr/bin", "" }, { NULL, NULL } };
 	struct pool text, code;
 	uint64_t s = 0x2545f4914f6cdd1dull;
 	size_t i = 0;
 
-	pool_fill(&text, text_dirs, NULL);
-	pool_fill(&code, code_dirs, ".ko");
-	if (code.len < POOL_MAX / 4)
-		pool_fill(&code, code_dirs + 2, NULL);
+	pool_fill(&text, "text", text_src);
+	pool_fill(&code, "code", code_src);
 	while (i < pages) {
 		unsigned pick = (unsigned)(rng_next(&s) % 100), k = 0;
 		size_t run = 1 + rng_next(&s) % 32;
@@ -266,10 +281,12 @@ static uint64_t file_size(const char *path)
 	return (uint64_t)sb.st_size;
 }
 
-/* Seconds taken by argv with stdin and stdout redirected to files. */
-static double run_timed(char *const argv[], const char *in, const char *out)
+/* Seconds taken by argv with stdin and stdout redirected to files; its CPU
+ * seconds (user and system) in *cpu. */
+static double run_timed(char *const argv[], const char *in, const char *out, double *cpu)
 {
 	posix_spawn_file_actions_t fa;
+	struct rusage ru;
 	double t0;
 	pid_t pid;
 	int status;
@@ -281,10 +298,13 @@ static double run_timed(char *const argv[], const char *in, const char *out)
 	t0 = now();
 	if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ))
 		die(argv[0]);
-	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+	if (wait4(pid, &status, 0, &ru) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
 		die(argv[0]);
+	t0 = now() - t0;
 	posix_spawn_file_actions_destroy(&fa);
-	return now() - t0;
+	*cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+	return t0;
 }
 
 static double memcpy_speed(const uint8_t *src, size_t len)
@@ -378,7 +398,7 @@ static void bench_main(const uint8_t *sample, size_t len, const char *dir,
 	char raw[4096], zst[4096], img[4096], null[] = "/dev/null";
 	char *zc[] = { "zstd", "-q", "-1", "-T0", "-c", NULL };
 	char *zd[] = { "zstd", "-q", "-d", "-T0", "-c", NULL };
-	double cp, zc_s, zd_s, zero_s, untouched_s;
+	double cp, zc_s, zd_s, zc_cpu, zd_cpu, zero_s, untouched_s;
 	struct run r, z;
 	uint8_t *zero;
 
@@ -389,8 +409,8 @@ static void bench_main(const uint8_t *sample, size_t len, const char *dir,
 
 	cp = memcpy_speed(sample, len);
 	engine_run(img, sample, len, opts, MEM_CHUNK_PAGES, opts->threads, &r);
-	zc_s = run_timed(zc, raw, zst);
-	zd_s = run_timed(zd, zst, null);
+	zc_s = run_timed(zc, raw, zst, &zc_cpu);
+	zd_s = run_timed(zd, zst, null, &zd_cpu);
 
 	zero = map_anon(len);
 	memset(zero, 0, len);   /* populated zero pages: every byte is scanned */
@@ -403,14 +423,15 @@ static void bench_main(const uint8_t *sample, size_t len, const char *dir,
 	munmap(zero, len);
 
 	printf("memcpy (1 thread)       %6.2f GiB/s\n", cp);
-	printf("torpor save             %6.2f GiB/s of guest RAM, %7.1f MiB (%.3f of raw)\n",
-	       gibps(len, r.save_s), (double)r.bytes / MiB, (double)r.bytes / (double)len);
-	printf("torpor load             %6.2f GiB/s of guest RAM, into fresh memory\n",
-	       gibps(len, r.load_s));
-	printf("zstd -1 -T0             %6.2f GiB/s, %7.1f MiB (%.3f of raw)\n",
+	printf("torpor save             %6.2f GiB/s of guest RAM, %6.1f MiB (%.3f of raw), "
+	       "cpu %.2f s\n", gibps(len, r.save_s), (double)r.bytes / MiB,
+	       (double)r.bytes / (double)len, r.save_cpu);
+	printf("torpor load             %6.2f GiB/s of guest RAM, into fresh memory, "
+	       "cpu %.2f s\n", gibps(len, r.load_s), r.load_cpu);
+	printf("zstd -1 -T0             %6.2f GiB/s, %6.1f MiB (%.3f of raw), cpu %.2f s\n",
 	       gibps(len, zc_s), (double)file_size(zst) / MiB,
-	       (double)file_size(zst) / (double)len);
-	printf("zstd -d -T0 >/dev/null  %6.2f GiB/s\n", gibps(len, zd_s));
+	       (double)file_size(zst) / (double)len, zc_cpu);
+	printf("zstd -d -T0 >/dev/null  %6.2f GiB/s, cpu %.2f s\n", gibps(len, zd_s), zd_cpu);
 	printf("all-zero region, save   %6.2f GiB/s populated, %.2f GiB/s never touched\n",
 	       gibps(len, zero_s), gibps(len, untouched_s));
 	verdict("save speed vs zstd -1 -T0", zc_s / r.save_s, 1.5, true, "x");
