@@ -57,6 +57,8 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 GUEST_SRCS := $(wildcard tests/guests/*.S)
 BENCH_SRCS := $(wildcard tests/bench/*.c)
+# Test tools that run inside the rig next to torpor (arm64, static).
+TOOL_SRCS := $(wildcard tests/tools/*.c)
 
 LIBS := -lzstd -lfdt -lpthread
 
@@ -64,6 +66,8 @@ LIBS := -lzstd -lfdt -lpthread
 T := $(B)/arm64
 T_OBJS := $(patsubst %.c,$(T)/%.o,$(LIB_SRCS) $(KVM_SRCS) $(CLI_SRCS))
 TORPOR := $(T)/torpor
+T_LIB_OBJS := $(patsubst %.c,$(T)/%.o,$(LIB_SRCS))
+T_TOOLS := $(patsubst tests/tools/%.c,$(T)/tools/%,$(TOOL_SRCS))
 
 # --- host-native library, CLI and tests ---------------------------------------
 H := $(B)/host
@@ -86,7 +90,7 @@ A_UNIT_BINS := $(patsubst tests/unit/%.c,$(A)/tests/%,$(UNIT_SRCS))
 GUEST_BINS := $(patsubst tests/guests/%.S,$(B)/guests/%.bin,$(GUEST_SRCS))
 
 .PHONY: all deps check unit unit-asan fuzz demo bench rig install clean
-all: $(TORPOR) $(H_TORPOR) $(UNIT_BINS) $(GUEST_BINS)
+all: $(TORPOR) $(H_TORPOR) $(UNIT_BINS) $(GUEST_BINS) $(T_TOOLS)
 
 deps:
 	$(Q)scripts/deps.sh
@@ -99,6 +103,11 @@ $(T)/%.o: %.c | deps
 $(TORPOR): $(T_OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -static -o $@ $^ $(TARGET_LIBDIR) $(LIBS)
+
+$(T)/tools/%: tests/tools/%.c $(T_LIB_OBJS) | deps
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  TOOL    $@")
+	$(Q)$(CC) $(BASE_CFLAGS) $(TARGET_INC) -static -o $@ $< $(T_LIB_OBJS) $(TARGET_LIBDIR) $(LIBS)
 
 $(H)/%.o: %.c | deps
 	@mkdir -p $(dir $@)

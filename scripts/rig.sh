@@ -76,6 +76,8 @@ cp scripts/rig/lib.sh $ROOT/rig/lib.sh
 cp tests/rig/*.sh $ROOT/rig/tests/
 cp $kernel $ROOT/rig/Image
 [ -x $torpor ] && cp $torpor $ROOT/rig/torpor
+# Test tools (tests/tools), next to torpor.
+for t in build/arm64/tools/*; do [ -x "$t" ] && cp "$t" $ROOT/rig/; done
 for g in build/guests/*.bin; do [ -e "$g" ] && cp "$g" $ROOT/rig/guests/; done
 
 timeout_of() {

@@ -104,9 +104,9 @@ hibernate_guest() {
 # restore_guest IMAGE [OPTS]: `torpor restore` in a new process, same files
 # and $rc convention as hibernate_guest.
 restore_guest() {
-	img=$1
+	restore_from=$1
 	shift
-	timeout 120 "$TORPOR" restore "$@" "$img" \
+	timeout 120 "$TORPOR" restore "$@" "$restore_from" \
 		</dev/null >"$WORK/console.raw" 2>"$WORK/stderr"
 	rc=$?
 	tr -d '\r' <"$WORK/console.raw" >"$WORK/console"

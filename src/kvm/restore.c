@@ -126,8 +126,13 @@ static void raise_wake(struct vm *vm)
 	pthread_mutex_lock(&vm->dev_lock);
 	button = gpio_irq_enabled(&vm->gpio, GPIO_WAKE_LINE);
 	alarm = rtc_wake_armed(&vm->rtc);
-	if (button && vm->opts->wake)
+	/* A press and a release: edges, whatever level an older image left
+	 * the line at; gpio-keys latches the edge in the PL061 and wakes. */
+	if (button && vm->opts->wake) {
+		gpio_set_input(&vm->gpio, GPIO_WAKE_LINE, 0);
 		gpio_set_input(&vm->gpio, GPIO_WAKE_LINE, 1);
+		gpio_set_input(&vm->gpio, GPIO_WAKE_LINE, 0);
+	}
 	pthread_mutex_unlock(&vm->dev_lock);
 	if (button && vm->opts->wake)
 		log_info("pressed the wake button");
