@@ -30,41 +30,38 @@ static void make_image(uint8_t *buf, size_t len, uint64_t text_offset, uint64_t 
 
 /* --- payload_probe ---------------------------------------------------------- */
 
-Test(payload_probe, linux_image)
-{
-	uint8_t buf[4096];
-	struct payload_info pi;
+struct image_case {
+	char name[16];
+	size_t len;
+	uint64_t text_offset, image_size;       /* in the header */
+	uint64_t want_text_offset, want_image_size;
+};
 
-	make_image(buf, sizeof(buf), 0x80000, 0x1234000);
-	cr_assert_eq(payload_probe(buf, sizeof(buf), "Image", &pi), 0);
-	cr_expect_eq(pi.kind, PAYLOAD_LINUX);
-	cr_expect_eq(pi.text_offset, 0x80000);
-	cr_expect_eq(pi.image_size, 0x1234000);
+ParameterizedTestParameters(payload_probe, linux_image)
+{
+	static struct image_case cases[] = {
+		{ "Image", 4096, 0x80000, 0x1234000, 0x80000, 0x1234000 },
+		/* the magic wins over the name */
+		{ "kernel.bin", 256, 0, 0x10000, 0, 0x10000 },
+		/* Kernels before 3.17 leave image_size 0 and expect text_offset
+		 * 0x80000 whatever the field says. */
+		{ "Image", 8192, 0, 0, 0x80000, 8192 },
+		{ "Image", 8192, 0x1000, 0, 0x80000, 8192 },
+	};
+
+	return cr_make_param_array(struct image_case, cases, sizeof(cases) / sizeof(cases[0]));
 }
 
-Test(payload_probe, magic_wins_over_a_bin_name)
-{
-	uint8_t buf[256];
-	struct payload_info pi;
-
-	make_image(buf, sizeof(buf), 0, 0x10000);
-	cr_assert_eq(payload_probe(buf, sizeof(buf), "kernel.bin", &pi), 0);
-	cr_expect_eq(pi.kind, PAYLOAD_LINUX);
-	cr_expect_eq(pi.image_size, 0x10000);
-}
-
-/* Kernels before 3.17 leave image_size 0 and expect text_offset 0x80000
- * whatever the field says. */
-Test(payload_probe, legacy_image_size_zero)
+ParameterizedTest(struct image_case *c, payload_probe, linux_image)
 {
 	uint8_t buf[8192];
 	struct payload_info pi;
 
-	make_image(buf, sizeof(buf), 0, 0);
-	cr_assert_eq(payload_probe(buf, sizeof(buf), "Image", &pi), 0);
+	make_image(buf, c->len, c->text_offset, c->image_size);
+	cr_assert_eq(payload_probe(buf, c->len, c->name, &pi), 0);
 	cr_expect_eq(pi.kind, PAYLOAD_LINUX);
-	cr_expect_eq(pi.text_offset, 0x80000);
-	cr_expect_eq(pi.image_size, sizeof(buf));
+	cr_expect_eq(pi.text_offset, c->want_text_offset);
+	cr_expect_eq(pi.image_size, c->want_image_size);
 }
 
 struct hdr_case {

@@ -9,7 +9,7 @@
 #include "run_options.h"
 
 #define MAX_ARGS        24
-#define CASE_ARGS       6
+#define CASE_ARGS       14
 
 /* Criterion runs each parameter in a new process image, so table entries
  * hold their strings rather than pointers to them. An empty string ends the
@@ -37,6 +37,17 @@ static int parse_with(parse_fn fn, struct run_options *o, const char *const *arg
 	}
 	err[0] = '\0';
 	return fn(o, argc, argv, err, errlen);
+}
+
+/* Parses command cmd with a table's arguments. */
+static int parse_table(parse_fn fn, const char *cmd, const char (*argv)[24],
+		       struct run_options *o, char *err, size_t errlen)
+{
+	const char *args[CASE_ARGS + 2] = { cmd };
+
+	for (int i = 0; i < CASE_ARGS && argv[i][0]; i++)
+		args[i + 1] = argv[i];
+	return parse_with(fn, o, args, err, errlen);
 }
 
 #define RUN(o, err, ...) \
@@ -136,82 +147,77 @@ Test(run_options, defaults_with_only_a_kernel)
 	cr_expect_eq(o.help, 0);
 }
 
-Test(run_options, every_long_option)
-{
-	struct run_options o;
-	char err[128];
+/* A command line that parses, and what it must give; "" for options that
+ * stay unset (NULL). */
+struct run_case {
+	char argv[CASE_ARGS][24];
+	char kernel[8], initrd[8], cmdline[24], image[8];
+	unsigned cpus;
+	uint64_t memory;
+	enum suspend_mode on_suspend;
+	int on_suspend_set;
+};
 
-	cr_assert_eq(RUN(&o, err, "--kernel", "k", "--initrd", "rd", "--cmdline",
-			 "console=ttyS0 quiet", "--cpus", "4", "--memory", "1G",
-			 "--image", "vm.img", "--on-suspend", "snapshot"), 0, "%s", err);
-	cr_expect_str_eq(o.kernel, "k");
-	cr_expect_str_eq(o.initrd, "rd");
-	cr_expect_str_eq(o.cmdline, "console=ttyS0 quiet");
-	cr_expect_eq(o.cpus, 4);
-	cr_expect_eq(o.memory, 1ULL << 30);
-	cr_expect_str_eq(o.image, "vm.img");
-	cr_expect_eq(o.on_suspend, SUSPEND_SNAPSHOT);
-	cr_expect_eq(o.on_suspend_set, 1);
+ParameterizedTestParameters(run_options, good)
+{
+	static struct run_case cases[] = {
+		{ { "--kernel", "k", "--initrd", "rd", "--cmdline", "console=ttyS0 quiet",
+		    "--cpus", "4", "--memory", "1G", "--image", "vm.img", "--on-suspend",
+		    "snapshot" }, "k", "rd", "console=ttyS0 quiet", "vm.img",
+		  4, 1ULL << 30, SUSPEND_SNAPSHOT, 1 },
+		/* short options; --image alone means hibernate */
+		{ { "-k", "k", "-i", "rd", "-p", "quiet", "-c", "2", "-m", "64", "-o", "img" },
+		  "k", "rd", "quiet", "img", 2, 64ULL << 20, SUSPEND_HIBERNATE, 0 },
+		{ { "--kernel=k2", "--memory=2G", "--cpus=32" }, "k2", "", "", "",
+		  32, 2ULL << 30, SUSPEND_DENY, 0 },
+		{ { "--kernel", "k", "--image", "vm.img" }, "k", "", "", "vm.img",
+		  1, RUN_DEFAULT_MEMORY, SUSPEND_HIBERNATE, 0 },
+		{ { "--on-suspend", "deny", "--kernel", "k", "--image", "x" }, "k", "", "", "x",
+		  1, RUN_DEFAULT_MEMORY, SUSPEND_DENY, 1 },
+		{ { "--kernel", "k", "--on-suspend", "hibernate", "--image", "x" }, "k", "", "", "x",
+		  1, RUN_DEFAULT_MEMORY, SUSPEND_HIBERNATE, 1 },
+		{ { "--kernel", "k", "--on-suspend", "deny" }, "k", "", "", "",
+		  1, RUN_DEFAULT_MEMORY, SUSPEND_DENY, 1 },
+		/* the limits are inclusive */
+		{ { "--kernel", "k", "--memory", "1M", "--cpus", "1" }, "k", "", "", "",
+		  1, 1ULL << 20, SUSPEND_DENY, 0 },
+		{ { "--kernel", "k", "--memory", "1024K" }, "k", "", "", "",
+		  1, 1ULL << 20, SUSPEND_DENY, 0 },
+		{ { "--kernel", "k", "--memory", "1022G" }, "k", "", "", "",
+		  1, 1022ULL << 30, SUSPEND_DENY, 0 },
+		{ { "--kernel", "k", "--memory", "1022GiB" }, "k", "", "", "",
+		  1, 1022ULL << 30, SUSPEND_DENY, 0 },
+	};
+
+	return cr_make_param_array(struct run_case, cases, sizeof(cases) / sizeof(cases[0]));
 }
 
-Test(run_options, short_options_and_equals_form)
+static void expect_opt(const char *got, const char *want, const char *what)
 {
-	struct run_options o;
-	char err[128];
-
-	cr_assert_eq(RUN(&o, err, "-k", "k", "-i", "rd", "-p", "quiet", "-c", "2",
-			 "-m", "64", "-o", "img"), 0, "%s", err);
-	cr_expect_str_eq(o.kernel, "k");
-	cr_expect_str_eq(o.initrd, "rd");
-	cr_expect_str_eq(o.cmdline, "quiet");
-	cr_expect_eq(o.cpus, 2);
-	cr_expect_eq(o.memory, 64ULL << 20);
-	cr_expect_str_eq(o.image, "img");
-
-	cr_assert_eq(RUN(&o, err, "--kernel=k2", "--memory=2G", "--cpus=32"), 0, "%s", err);
-	cr_expect_str_eq(o.kernel, "k2");
-	cr_expect_eq(o.memory, 2ULL << 30);
-	cr_expect_eq(o.cpus, 32);
+	if (!want[0])
+		cr_expect_null(got, "%s set to '%s'", what, got);
+	else
+		cr_expect(got && !strcmp(got, want), "%s is '%s', want '%s'", what,
+			  got ? got : "(unset)", want);
 }
 
-Test(run_options, image_implies_hibernate)
+ParameterizedTest(struct run_case *c, run_options, good)
 {
 	struct run_options o;
-	char err[128];
+	char err[160];
 
-	cr_assert_eq(RUN(&o, err, "--kernel", "k", "--image", "vm.img"), 0, "%s", err);
-	cr_expect_eq(o.on_suspend, SUSPEND_HIBERNATE);
-	cr_expect_eq(o.on_suspend_set, 0);
-}
-
-Test(run_options, explicit_deny_with_image_stays_deny)
-{
-	struct run_options o;
-	char err[128];
-
-	cr_assert_eq(RUN(&o, err, "--on-suspend", "deny", "--kernel", "k", "--image", "x"),
-		     0, "%s", err);
-	cr_expect_eq(o.on_suspend, SUSPEND_DENY);
-	cr_assert_eq(RUN(&o, err, "--kernel", "k", "--on-suspend", "hibernate", "--image", "x"),
-		     0, "%s", err);
-	cr_expect_eq(o.on_suspend, SUSPEND_HIBERNATE);
-	cr_assert_eq(RUN(&o, err, "--kernel", "k", "--on-suspend", "deny"), 0, "%s", err);
-	cr_expect_eq(o.on_suspend, SUSPEND_DENY);
-}
-
-Test(run_options, memory_and_cpu_limits_are_inclusive)
-{
-	struct run_options o;
-	char err[128];
-
-	cr_assert_eq(RUN(&o, err, "--kernel", "k", "--memory", "1M", "--cpus", "1"), 0, "%s", err);
-	cr_expect_eq(o.memory, 1ULL << 20);
-	cr_assert_eq(RUN(&o, err, "--kernel", "k", "--memory", "1024K"), 0, "%s", err);
-	cr_expect_eq(o.memory, 1ULL << 20);
-	cr_assert_eq(RUN(&o, err, "--kernel", "k", "--memory", "1022G"), 0, "%s", err);
-	cr_expect_eq(o.memory, 1022ULL << 30);
-	cr_assert_eq(RUN(&o, err, "--kernel", "k", "--cpus", "32"), 0, "%s", err);
-	cr_expect_eq(o.cpus, 32);
+	cr_assert_eq(parse_table(run_options_parse, "run", c->argv, &o, err, sizeof(err)), 0,
+		     "%s", err);
+	expect_opt(o.kernel, c->kernel, "kernel");
+	expect_opt(o.initrd, c->initrd, "initrd");
+	expect_opt(o.cmdline, c->cmdline, "cmdline");
+	expect_opt(o.image, c->image, "image");
+	cr_expect_eq(o.cpus, c->cpus);
+	cr_expect_eq(o.memory, c->memory);
+	cr_expect_eq(o.on_suspend, c->on_suspend);
+	cr_expect_eq(o.on_suspend_set, c->on_suspend_set);
+	cr_expect_null(o.restore_from);
+	cr_expect_eq(o.help, 0);
 }
 
 Test(run_options, help_needs_no_kernel)
@@ -300,13 +306,10 @@ static void expect_message(const char *err, const char *msg)
 /* Runs command cmd with the case's arguments: refused with its message. */
 static void expect_refused(parse_fn fn, const char *cmd, const struct argv_case *c)
 {
-	const char *args[CASE_ARGS + 2] = { cmd };
 	struct run_options o;
 	char err[160];
 
-	for (int i = 0; i < CASE_ARGS && c->argv[i][0]; i++)
-		args[i + 1] = c->argv[i];
-	cr_assert_eq(parse_with(fn, &o, args, err, sizeof(err)), -EINVAL,
+	cr_assert_eq(parse_table(fn, cmd, c->argv, &o, err, sizeof(err)), -EINVAL,
 		     "accepted (expected '%s')", c->msg);
 	expect_message(err, c->msg);
 }
