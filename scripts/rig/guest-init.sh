@@ -2,7 +2,8 @@
 # guest-init.sh - /init of the rig's nested Linux guest (runs under torpor).
 #
 # Mounts the pseudo file systems, then runs the in-guest check named by
-# torpor.test= on the kernel command line and powers off. Other parameters:
+# torpor.test= on the kernel command line (boot, suspend, suspend-loop,
+# reset) and powers off (reset: reboots). Other parameters:
 #   torpor.cpus=N      vCPUs the guest should have online
 #   torpor.now=EPOCH   the host's time when it started the guest
 #   torpor.token=WORD  line the host types on the console once asked to
@@ -135,6 +136,11 @@ suspend-loop)
 		suspend_once $i || break
 		i=$((i + 1))
 	done
+	;;
+reset)
+	# The guest asks for SYSTEM_RESET; torpor does not reboot it.
+	echo "GUEST-DONE reset"
+	reboot -f
 	;;
 *)
 	bad "test: unknown torpor.test='$test'"
