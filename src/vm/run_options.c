@@ -110,15 +110,25 @@ static int bad(char *err, size_t errlen, const char *what, const char *arg)
 	return -EINVAL;
 }
 
+/* getopt_long, and in *at the argument it is about to look at: inside a
+ * cluster such as "-xh" optind stays on the cluster, so argv[optind - 1]
+ * would name the argument before it. */
+static int next_option(int argc, char **argv, const char *optstring,
+		       const struct option *longopts, int *at)
+{
+	*at = optind ? optind : 1;
+	return getopt_long(argc, argv, optstring, longopts, NULL);
+}
+
 int run_options_parse(struct run_options *o, int argc, char **argv,
 		      char *err, size_t errlen)
 {
-	int c;
+	int c, at;
 
 	defaults(o);
 	optind = 0;     /* glibc: full re-initialisation, so tests can call again */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+k:i:p:c:m:o:h", run_longopts, NULL)) != -1) {
+	while ((c = next_option(argc, argv, "+k:i:p:c:m:o:h", run_longopts, &at)) != -1) {
 		switch (c) {
 		case 'k': o->kernel = optarg; break;
 		case 'i': o->initrd = optarg; break;
@@ -143,7 +153,7 @@ int run_options_parse(struct run_options *o, int argc, char **argv,
 		case 'h': o->help = 1; return 0;
 		default:
 			return bad(err, errlen, "unknown or incomplete option",
-				   argv[optind - 1]);
+				   argv[at]);
 		}
 	}
 	if (optind < argc)
@@ -168,12 +178,12 @@ static const struct option restore_longopts[] = {
 int restore_options_parse(struct run_options *o, int argc, char **argv,
 			  char *err, size_t errlen)
 {
-	int c;
+	int c, at;
 
 	defaults(o);
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+o:h", restore_longopts, NULL)) != -1) {
+	while ((c = next_option(argc, argv, "+o:h", restore_longopts, &at)) != -1) {
 		switch (c) {
 		case 'o': o->image = optarg; break;
 		case OPT_ON_SUSPEND:
@@ -196,7 +206,7 @@ int restore_options_parse(struct run_options *o, int argc, char **argv,
 		case 'h': o->help = 1; return 0;
 		default:
 			return bad(err, errlen, "unknown or incomplete option",
-				   argv[optind - 1]);
+				   argv[at]);
 		}
 	}
 	if (optind != argc - 1) {
