@@ -275,6 +275,9 @@ ParameterizedTestParameters(run_options, bad)
 		  "--on-suspend snapshot needs --image PATH" },
 		{ { "--kernel", "k", "--bogus" }, "unknown or incomplete option: '--bogus'" },
 		{ { "--kernel", "k", "-x" }, "unknown or incomplete option: '-x'" },
+		/* an unknown letter inside a cluster names the cluster, not the
+		 * argument before it */
+		{ { "--kernel", "k", "-xh" }, "unknown or incomplete option: '-xh'" },
 		{ { "--kernel" }, "unknown or incomplete option: '--kernel'" },
 		{ { "--kernel", "k", "--memory" }, "unknown or incomplete option: '--memory'" },
 		{ { "-k" }, "unknown or incomplete option: '-k'" },
@@ -385,6 +388,7 @@ ParameterizedTestParameters(restore_options, bad)
 		{ { "--clock" }, "unknown or incomplete option: '--clock'" },
 		{ { "--on-suspend", "nap", "vm.img" }, "--on-suspend must be" },
 		{ { "--bogus", "vm.img" }, "unknown or incomplete option: '--bogus'" },
+		{ { "-xh", "vm.img" }, "unknown or incomplete option: '-xh'" },
 		{ { "--kernel", "k", "vm.img" }, "unknown or incomplete option: '--kernel'" },
 		{ { "--cpus", "2", "vm.img" }, "unknown or incomplete option: '--cpus'" },
 		{ { "--no-wake=1", "vm.img" }, "unknown or incomplete option" },
