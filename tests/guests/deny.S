@@ -1,0 +1,152 @@
+/* deny.S - SYSTEM_SUSPEND calls torpor must refuse (scenario baremetal-deny).
+ *
+ * Two vCPUs, 64 MiB. vCPU 0 starts vCPU 1, which spins until told to stop.
+ *  (a) SYSTEM_SUSPEND with a valid entry while vCPU 1 runs: DENIED (-3).
+ *  Then vCPU 1 calls CPU_OFF and vCPU 0 waits for AFFINITY_INFO OFF.
+ *  (b) entry points outside RAM: 0x1000 (SMC64), the first byte past RAM
+ *      (SMC64), 0x1000 in an SMC32 call whose x1 has garbage in its upper
+ *      half: INVALID_ADDRESS (-9) each.
+ *  (c) only if the kernel command line (bootargs in the device tree at x0)
+ *      holds "bm-mode=expect-denied": a valid call, all secondaries off,
+ *      which the monitor must still deny (no --image, or --on-suspend deny).
+ * Prints "a denied", "b invalid address", ("c denied"), "deny ok" and powers
+ * off; any other answer is a FAIL line (an honoured call ends the run with
+ * an image instead). */
+#include "bm.h"
+
+#define RAM_END         (RAM_BASE + (64 << 20))
+#define V_ALIVE         (BM_VARS + 0)
+#define V_STOP          (BM_VARS + 8)
+#define FDT_MAGIC       0xd00dfeed
+
+	.text
+	.global	_start
+_start:
+	mov	x19, x0
+	setup_cpu 0
+	bl	find_mode                       /* x27 = 1: do (c) */
+
+	ldr	x0, =PSCI_CPU_ON
+	mov	x1, #1
+	adr	x2, secondary
+	mov	x3, #1
+	hvc	#0
+	expect	x0, PSCI_SUCCESS, "CPU_ON"
+	counter_deadline x21, 2000
+	ldr	x1, =V_ALIVE
+1:	ldr	x2, [x1]
+	cbnz	x2, 2f
+	isb
+	mrs	x9, cntvct_el0
+	cmp	x9, x21
+	b.lo	1b
+	fail	"vCPU 1 did not start"
+
+	/* (a) */
+2:	ldr	x0, =PSCI_SYSTEM_SUSPEND
+	adr	x1, resumed
+	ldr	x2, =BM_CONTEXT_ID
+	hvc	#0
+	expect	x0, PSCI_DENIED, "(a) SYSTEM_SUSPEND with vCPU 1 running"
+	println	"a denied"
+
+	ldr	x1, =V_STOP
+	mov	x2, #1
+	str	x2, [x1]
+	dsb	sy
+	counter_deadline x21, 2000
+3:	ldr	x0, =PSCI_AFFINITY_INFO
+	mov	x1, #1
+	mov	x2, #0
+	hvc	#0
+	cmp	x0, #AFF_OFF
+	b.eq	4f
+	isb
+	mrs	x9, cntvct_el0
+	cmp	x9, x21
+	b.lo	3b
+	fail	"vCPU 1 did not power off"
+
+	/* (b) */
+4:	ldr	x0, =PSCI_SYSTEM_SUSPEND
+	mov	x1, #0x1000
+	ldr	x2, =BM_CONTEXT_ID
+	hvc	#0
+	expect	x0, PSCI_INVALID_ADDRESS, "(b) entry 0x1000"
+	ldr	x0, =PSCI_SYSTEM_SUSPEND
+	ldr	x1, =RAM_END
+	ldr	x2, =BM_CONTEXT_ID
+	hvc	#0
+	expect	x0, PSCI_INVALID_ADDRESS, "(b) entry just past RAM"
+	ldr	x0, =PSCI_SYSTEM_SUSPEND32
+	ldr	x1, =0x8000000000001000         /* SMC32: only 0x1000 counts */
+	ldr	x2, =BM_CONTEXT_ID
+	hvc	#0
+	expect	x0, PSCI_INVALID_ADDRESS, "(b) SMC32 entry 0x1000"
+	println	"b invalid address"
+
+	/* (c) */
+	cbz	x27, 5f
+	ldr	x0, =PSCI_SYSTEM_SUSPEND
+	adr	x1, resumed
+	ldr	x2, =BM_CONTEXT_ID
+	hvc	#0
+	expect	x0, PSCI_DENIED, "(c) valid SYSTEM_SUSPEND without an image"
+	println	"c denied"
+5:	println	"deny ok"
+	b	bm_off
+
+resumed:
+	setup_cpu 0
+	fail	"resumed at the entry point: a suspend was honoured"
+
+/* vCPU 1: reports, spins until V_STOP, powers itself off. */
+secondary:
+	ldr	x9, =V_ALIVE
+	mov	x10, #1
+	str	x10, [x9]
+	dsb	sy
+	ldr	x9, =V_STOP
+1:	ldr	x10, [x9]
+	cbz	x10, 1b
+	ldr	x0, =PSCI_CPU_OFF
+	hvc	#0
+	b	bm_off
+
+/* find_mode: x27 = 1 if the device tree at x19 contains mode_c. */
+find_mode:
+	mov	x27, #0
+	ldr	w1, [x19]
+	rev	w1, w1
+	ldr	w2, =FDT_MAGIC
+	cmp	w1, w2
+	b.eq	1f
+	fail	"no device tree at x0"
+1:	ldr	w1, [x19, #4]
+	rev	w1, w1                          /* totalsize */
+	add	x2, x19, x1
+	sub	x2, x2, #(mode_c_end - mode_c)
+	mov	x3, x19
+2:	cmp	x3, x2
+	b.hs	5f
+	adr	x4, mode_c
+	mov	x5, x3
+3:	ldrb	w6, [x4], #1
+	ldrb	w7, [x5], #1
+	cmp	w6, w7
+	b.ne	4f
+	adr	x9, mode_c_end
+	cmp	x4, x9
+	b.lo	3b
+	mov	x27, #1
+	ret
+4:	add	x3, x3, #1
+	b	2b
+5:	ret
+
+mode_c:
+	.ascii	"bm-mode=expect-denied"
+mode_c_end:
+	.balign	4
+
+	bm_library

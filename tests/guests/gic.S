@@ -1,0 +1,266 @@
+/* gic.S - GICv3 state across a checkpoint (scenario baremetal-gic).
+ *
+ * One vCPU. Programs the distributor (ARE, group 1), wakes redistributor 0,
+ * configures SGI 5 and PPI 23 (group, priority, enable), SPIs 39 (the PL061
+ * wake button), 50 and 61 (groups, priorities, enables, ICFGR, IROUTER; 61
+ * routed to a non-existent 0.3.2.1 and disabled), the CPU interface (PMR,
+ * BPR1, group 1), then sets SPI 50 pending with IRQs masked in PSTATE, arms
+ * the wake button (GPIO line 3, rising edge) and suspends.
+ *
+ * Before suspending it reads all of that back (snapshot A) and checks the
+ * key values took. At its entry after restore it reads it again (snapshot B)
+ * before touching anything, reports every difference ("differs I got want"),
+ * unmasks IRQs and must take INTID 50 first (priority 0x40), then 39 if the
+ * wake button was pressed (priority 0x80), and nothing else. It prints
+ * "wake button pressed" or "wake button not pressed", then "gic ok" or a
+ * FAIL line, and powers off. */
+#include "bm.h"
+
+#define SPI_TEST        50              /* pending across the checkpoint */
+#define SPI_ROUTED      61              /* routed elsewhere, disabled */
+#define SGI_TEST        5
+#define PPI_TEST        23
+#define PRIO_TEST       0x40
+#define PRIO_WAKE       0x80
+#define PRIO_ROUTED     0xc0
+#define PRIO_SGI        0x30
+#define PRIO_PPI        0xa0
+#define ROUTE_ELSEWHERE 0x030201        /* Aff2.Aff1.Aff0 = 3.2.1 */
+#define PMR             0xf0
+#define BPR1            3
+
+#define D(off)          (GIC_DIST_BASE + (off))
+#define R(off)          (GICR_BASE(0) + (off))
+#define S(off)          (GICR_BASE(0) + GICR_SGI + (off))
+
+#define SNAP_A          (BM_VARS + 0x000)
+#define SNAP_B          (BM_VARS + 0x400)
+/* Snapshot layout: snap_table's registers, then PMR, BPR1, IGRPEN1, CTLR, SRE. */
+#define SNAP_MMIO       38
+#define SNAP_COUNT      (SNAP_MMIO + 5)
+#define SNAP_ENABLE1    (3 * 8)                 /* GICD_ISENABLER1 */
+#define SNAP_PRIO_TEST  (9 * 8)                 /* GICD_IPRIORITYR, INTIDs 48-51 */
+#define SNAP_ROUTED     (19 * 8)                /* GICD_IROUTER of SPI_ROUTED */
+#define SNAP_PMR        (SNAP_MMIO * 8)
+
+/* w8/w32/w64 ADDR, VALUE: MMIO writes (clobber x1, x2). */
+	.macro	w32 addr, val
+	ldr	x1, =\addr
+	ldr	x2, =\val
+	str	w2, [x1]
+	.endm
+	.macro	w8 addr, val
+	ldr	x1, =\addr
+	mov	x2, #\val
+	strb	w2, [x1]
+	.endm
+	.macro	w64 addr, val
+	ldr	x1, =\addr
+	ldr	x2, =\val
+	str	x2, [x1]
+	.endm
+/* setbit ADDR, INTID: the INTID's bit in a 1-bit-per-INTID register bank. */
+	.macro	setbit addr, intid
+	w32	(\addr + (\intid / 32) * 4), (1 << (\intid % 32))
+	.endm
+
+	.text
+	.global	_start
+_start:
+	setup_cpu 0
+
+	/* Distributor: ARE and group 1. */
+	w32	D(GICD_CTLR), (GICD_CTLR_ARE | GICD_CTLR_GRP1)
+	ldr	x1, =D(GICD_CTLR)
+1:	ldr	w2, [x1]
+	tbnz	w2, #31, 1b                     /* RWP */
+
+	/* Redistributor 0 awake. */
+	ldr	x1, =R(GICR_WAKER)
+	ldr	w2, [x1]
+	bic	w2, w2, #GICR_WAKER_SLEEP
+	str	w2, [x1]
+1:	ldr	w2, [x1]
+	tbnz	w2, #2, 1b                      /* ChildrenAsleep */
+
+	/* SGIs and PPIs: group 1, SGI 5 and PPI 23 prioritised and enabled. */
+	w32	S(GICD_IGROUPR), 0xffffffff
+	w8	S(GICD_IPRIORITYR + SGI_TEST), PRIO_SGI
+	w8	S(GICD_IPRIORITYR + PPI_TEST), PRIO_PPI
+	w32	S(GICD_ISENABLER), ((1 << SGI_TEST) | (1 << PPI_TEST))
+
+	/* SPIs 32-95: group 1; 39, 50, 61 configured. */
+	w32	D(GICD_IGROUPR + 4), 0xffffffff
+	w32	D(GICD_IGROUPR + 8), 0xffffffff
+	w8	D(GICD_IPRIORITYR + GPIO_WAKE_INTID), PRIO_WAKE
+	w8	D(GICD_IPRIORITYR + SPI_TEST), PRIO_TEST
+	w8	D(GICD_IPRIORITYR + SPI_ROUTED), PRIO_ROUTED
+	w32	D(GICD_ICFGR + (SPI_TEST / 16) * 4), (2 << ((SPI_TEST % 16) * 2))   /* edge */
+	w64	D(GICD_IROUTER + GPIO_WAKE_INTID * 8), 0
+	w64	D(GICD_IROUTER + SPI_TEST * 8), 0
+	w64	D(GICD_IROUTER + SPI_ROUTED * 8), ROUTE_ELSEWHERE
+	setbit	D(GICD_ISENABLER), GPIO_WAKE_INTID
+	setbit	D(GICD_ISENABLER), SPI_TEST
+
+	/* CPU interface. */
+	mrs	x1, ICC_SRE_EL1
+	orr	x1, x1, #1
+	msr	ICC_SRE_EL1, x1
+	isb
+	mov	x1, #PMR
+	msr	ICC_PMR_EL1, x1
+	mov	x1, #BPR1
+	msr	ICC_BPR1_EL1, x1
+	mov	x1, #1
+	msr	ICC_IGRPEN1_EL1, x1
+	isb
+
+	/* SPI 50 pending; IRQs stay masked in PSTATE (DAIF from reset). */
+	setbit	D(GICD_ISPENDR), SPI_TEST
+
+	/* The wake button: GPIO line 3, rising edge, unmasked. */
+	w32	(GPIO_BASE + GPIO_IEV), (1 << GPIO_WAKE_LINE)
+	w32	(GPIO_BASE + GPIO_IE), (1 << GPIO_WAKE_LINE)
+
+	ldr	x0, =SNAP_A
+	bl	snapshot
+	/* Did the programming take? (Else this guest is wrong, not torpor.) */
+	ldr	x1, =SNAP_A
+	ldr	x2, [x1, #SNAP_PRIO_TEST]
+	ubfx	x2, x2, #((SPI_TEST % 4) * 8), #8
+	expect	x2, PRIO_TEST, "priority of SPI 50 before suspend"
+	ldr	x2, [x1, #SNAP_ROUTED]
+	expect	x2, ROUTE_ELSEWHERE, "IROUTER of SPI 61 before suspend"
+	ldr	x2, [x1, #SNAP_ENABLE1]
+	ldr	x9, =((1 << (SPI_TEST - 32)) | (1 << (GPIO_WAKE_INTID - 32)))
+	and	x2, x2, x9
+	expect	x2, ((1 << (SPI_TEST - 32)) | (1 << (GPIO_WAKE_INTID - 32))), "SPI enables before suspend"
+	ldr	x2, [x1, #SNAP_PMR]
+	expect	x2, PMR, "ICC_PMR_EL1 before suspend"
+	ldr	x1, =D(GICD_ISPENDR + 4)
+	ldr	w2, [x1]
+	and	w2, w2, #(1 << (SPI_TEST - 32))
+	expect	x2, (1 << (SPI_TEST - 32)), "SPI 50 pending before suspend"
+	println	"gic: programmed, suspending"
+
+	ldr	x0, =PSCI_SYSTEM_SUSPEND
+	adr	x1, resumed
+	ldr	x2, =BM_CONTEXT_ID
+	hvc	#0
+	printhex "FAIL suspend returned ", x0
+	b	bm_off
+
+resumed:
+	mov	x19, x0
+	/* Nothing but a stack and the vectors before snapshot B. */
+	setup_cpu 0
+	ldr	x0, =SNAP_B
+	bl	snapshot
+	expect	x19, BM_CONTEXT_ID, "context id at entry"
+
+	/* A and B must agree. x20 index, x21 differences. */
+	mov	x20, #0
+	mov	x21, #0
+	ldr	x22, =SNAP_A
+	ldr	x23, =SNAP_B
+1:	ldr	x24, [x22, x20, lsl #3]
+	ldr	x25, [x23, x20, lsl #3]
+	cmp	x24, x25
+	b.eq	2f
+	add	x21, x21, #1
+	printhex "differs ", x20
+	printhex "got ", x25
+	printhex "want ", x24
+2:	add	x20, x20, #1
+	cmp	x20, #SNAP_COUNT
+	b.lo	1b
+
+	/* Was the wake button pressed? (GPIORIS line 3) */
+	ldr	x1, =GPIO_BASE
+	ldr	w22, [x1, #0x414]
+	ubfx	x22, x22, #GPIO_WAKE_LINE, #1
+	cbz	x22, 3f
+	println	"wake button pressed"
+	b	4f
+3:	println	"wake button not pressed"
+4:	add	x0, x22, #1
+	bl	bm_wait_irqs
+	mov	x23, x0
+	add	x9, x22, #1
+	cmp	x23, x9
+	b.eq	5f
+	printhex "interrupts taken ", x23
+	add	x21, x21, #1
+	println	"FAIL wrong number of interrupts"
+5:	ldr	x1, =BM_IRQ_LOG
+	ldr	x2, [x1]
+	cmp	x2, #SPI_TEST
+	b.eq	6f
+	printhex "first interrupt ", x2
+	add	x21, x21, #1
+	println	"FAIL first interrupt is not SPI 50"
+6:	cbz	x22, 7f
+	ldr	x2, [x1, #8]
+	cmp	x2, #GPIO_WAKE_INTID
+	b.eq	7f
+	printhex "second interrupt ", x2
+	add	x21, x21, #1
+	println	"FAIL second interrupt is not the wake button (39)"
+7:	cbnz	x21, 8f
+	println	"gic ok"
+	b	bm_off
+8:	printhex "FAIL problems ", x21
+	b	bm_off
+
+/* snapshot: reads every register of snap_table (bit 0 of an entry: 64-bit
+ * access), then the ICC registers, as 64-bit values at x0. */
+snapshot:
+	adr	x9, snap_table
+	adr	x10, snap_table_end
+1:	ldr	x11, [x9], #8
+	tbnz	x11, #0, 2f
+	ldr	w12, [x11]
+	b	3f
+2:	bic	x11, x11, #1
+	ldr	x12, [x11]
+3:	str	x12, [x0], #8
+	cmp	x9, x10
+	b.lo	1b
+	mrs	x12, ICC_PMR_EL1
+	str	x12, [x0], #8
+	mrs	x12, ICC_BPR1_EL1
+	str	x12, [x0], #8
+	mrs	x12, ICC_IGRPEN1_EL1
+	str	x12, [x0], #8
+	mrs	x12, ICC_CTLR_EL1
+	str	x12, [x0], #8
+	mrs	x12, ICC_SRE_EL1
+	str	x12, [x0], #8
+	ret
+
+	.balign	8
+snap_table:
+	.quad	D(GICD_CTLR)                            /* 0 */
+	.quad	D(GICD_IGROUPR + 4), D(GICD_IGROUPR + 8)
+	.quad	D(GICD_ISENABLER + 4)                   /* 3 */
+	.quad	D(GICD_ISENABLER + 8)
+	.quad	D(GICD_IPRIORITYR + 32), D(GICD_IPRIORITYR + 36), D(GICD_IPRIORITYR + 40)
+	.quad	D(GICD_IPRIORITYR + 44), D(GICD_IPRIORITYR + 48)        /* 9: 48-51 */
+	.quad	D(GICD_IPRIORITYR + 52), D(GICD_IPRIORITYR + 56), D(GICD_IPRIORITYR + 60)
+	.quad	D(GICD_ICFGR + 8), D(GICD_ICFGR + 12), D(GICD_ICFGR + 16), D(GICD_ICFGR + 20)
+	.quad	D(GICD_IROUTER + GPIO_WAKE_INTID * 8) + 1
+	.quad	D(GICD_IROUTER + SPI_TEST * 8) + 1
+	.quad	D(GICD_IROUTER + SPI_ROUTED * 8) + 1   /* 19 */
+	.quad	R(GICR_CTLR), R(GICR_WAKER)
+	.quad	S(GICD_IGROUPR), S(GICD_ISENABLER), S(GICD_ICFGR), S(GICD_ICFGR + 4)
+	.quad	S(GICD_IPRIORITYR + 0), S(GICD_IPRIORITYR + 4), S(GICD_IPRIORITYR + 8)
+	.quad	S(GICD_IPRIORITYR + 12), S(GICD_IPRIORITYR + 16), S(GICD_IPRIORITYR + 20)
+	.quad	S(GICD_IPRIORITYR + 24), S(GICD_IPRIORITYR + 28)
+	.quad	GPIO_BASE + GPIO_IS, GPIO_BASE + GPIO_IBE, GPIO_BASE + GPIO_IEV
+	.quad	GPIO_BASE + GPIO_IE
+snap_table_end:
+	.if	(snap_table_end - snap_table) != SNAP_MMIO * 8
+	.error	"SNAP_MMIO does not match snap_table"
+	.endif
+
+	bm_library

@@ -1,0 +1,42 @@
+#!/bin/sh
+# baremetal-timer: timer.bin arms the virtual timer 1.5 s ahead (PPI 27
+# enabled in the GIC) and suspends: exit 7. With no wake button pressed
+# (--no-wake) the timer alone must wake the restored guest, after its
+# deadline, with the timer condition and PPI 27 there ("timer ok", exit 0).
+# Restored after $nap s with --clock continue, the counter must have advanced
+# by at least $nap s since the guest's last reading; restored from the same
+# image with --clock freeze, by less (the timer's 1.5 s and some slack).
+# rig-timeout: 90
+. "$RIG_LIB"
+
+nap=4
+img=$WORK/timer.torpor
+timeout 20 "$TORPOR" run --kernel "$GUESTS/timer.bin" --memory 64M --image "$img" \
+	</dev/null >"$WORK/c1" 2>"$WORK/e1"
+rc=$?
+tr -d '\r' <"$WORK/c1" >"$WORK/out1"
+[ $rc -eq 7 ] || { show "$WORK/out1"; show "$WORK/e1"; fail "run: exit $rc, want 7 (hibernated)"; }
+freq=$(($(sed -n 's/^freq=//p' "$WORK/out1")))
+t0=$(($(sed -n 's/^t0=//p' "$WORK/out1")))
+[ "$freq" -gt 0 ] && [ "$t0" -gt 0 ] || { show "$WORK/out1"; fail "guest did not print freq= and t0="; }
+sleep $nap
+
+# restore_timer N CLOCK: restore N with --clock CLOCK and --no-wake must end
+# in "timer ok" and exit 0; sets $delta to the counter advance in ms.
+restore_timer() {
+	timeout 20 "$TORPOR" restore --no-wake --clock "$2" "$img" </dev/null \
+		>"$WORK/c$1" 2>"$WORK/e$1"
+	rc=$?
+	tr -d '\r' <"$WORK/c$1" >"$WORK/out$1"
+	if ! grep -qx 'timer ok' "$WORK/out$1" || [ $rc -ne 0 ]; then
+		show "$WORK/out$1"; show "$WORK/e$1" 5
+		fail "restore --clock $2 --no-wake: exit $rc, want \"timer ok\" and exit 0"
+	fi
+	now=$(($(sed -n 's/^now=//p' "$WORK/out$1")))
+	delta=$(((now - t0) * 1000 / freq))
+	echo "rig-info: --clock $2: counter advanced $delta ms across the checkpoint"
+}
+restore_timer 2 continue
+[ $delta -ge $((nap * 1000)) ] || fail "--clock continue: counter advanced $delta ms, want >= $((nap * 1000))"
+restore_timer 3 freeze
+[ $delta -lt $((nap * 1000 - 500)) ] || fail "--clock freeze: counter advanced $delta ms, want < $((nap * 1000 - 500))"
