@@ -173,7 +173,7 @@ rig: all
 	$(Q)scripts/rig.sh $(SCENARIOS)
 
 demo: all
-	$(Q)scripts/demo.sh
+	$(Q)RIG_DEMO=1 scripts/rig.sh
 
 bench: $(BENCH_BINS) $(H_TORPOR)
 	$(Q)scripts/bench.sh

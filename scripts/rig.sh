@@ -13,6 +13,8 @@
 #
 # Prints one line per scenario with its time, the outer host's boot time, and
 # ends with "N passed, N failed". Exit status 0 iff every scenario passed.
+# RIG_DEMO=1 (what `make demo` sets) runs scripts/rig/demo.sh in place of the
+# scenarios and shows its narration: the default guest hibernated and restored.
 # Environment: RIG_TIMEOUT (seconds for the whole QEMU run; default: the sum of
 # the scenarios' timeouts plus 180), RIG_KEEP_LOG=1 prints the console log
 # path even on success.
@@ -55,6 +57,11 @@ if [ $# -eq 0 ]; then
 	set -- $(for f in tests/rig/*.sh; do basename "$f" .sh; done)
 fi
 scenarios=("$@")
+entry=runner.sh
+if [ -n "${RIG_DEMO:-}" ]; then
+	scenarios=(demo)
+	entry=demo.sh
+fi
 
 # --- the nested guest's initramfs ---------------------------------------------
 rm -rf $B/guest-root $ROOT
@@ -72,6 +79,7 @@ cp $(ls $DEPS/lib/modules/*/kernel/drivers/input/keyboard/gpio_keys.ko | head -n
 cp $busybox $ROOT/bin/busybox
 install -m 0755 scripts/rig/host-init.sh $ROOT/init
 install -m 0755 scripts/rig/runner.sh $ROOT/rig/runner.sh
+install -m 0755 scripts/rig/demo.sh $ROOT/rig/demo.sh
 cp scripts/rig/lib.sh $ROOT/rig/lib.sh
 cp tests/rig/*.sh $ROOT/rig/tests/
 cp $kernel $ROOT/rig/Image
@@ -113,6 +121,9 @@ parse() {
 		RIG-LOG\ * | RIG-INFO\ *)
 			echo "rig:     ${line#RIG-* }"
 			;;
+		demo:* | guest:* | torpor:*)
+			[ -n "${RIG_DEMO:-}" ] && printf '%s\n' "$line"
+			;;
 		esac
 	done
 }
@@ -123,7 +134,7 @@ if [ -n "$native" ]; then
 	work=$(mktemp -d)
 	trap 'rm -rf "$work"' EXIT
 	set +e
-	parse < <(WORK_ROOT=$work timeout "$total" sh $ROOT/rig/runner.sh "${scenarios[@]}" 2>&1)
+	parse < <(WORK_ROOT=$work timeout "$total" sh $ROOT/rig/$entry "${scenarios[@]}" 2>&1)
 	wait $!
 	qrc=$?
 	set -e
@@ -139,7 +150,7 @@ else
 		-M virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on \
 		-smp 2 -m 2048 -nographic -no-reboot -nic none \
 		-kernel "$kernel" -initrd $img \
-		-append "console=ttyAMA0 quiet panic=-1 RIG_SCENARIOS=$list" </dev/null 2>&1)
+		-append "console=ttyAMA0 quiet panic=-1 RIG_SCENARIOS=$list RIG_DEMO=${RIG_DEMO:-}" </dev/null 2>&1)
 	wait $!
 	qrc=$?
 	set -e

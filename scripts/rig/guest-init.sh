@@ -142,6 +142,25 @@ reset)
 	echo "GUEST-DONE reset"
 	reboot -f
 	;;
+demo)
+	# make demo: a short, readable story on the console.
+	start_state
+	echo deep >/sys/power/mem_sleep
+	read -r up _ </proc/uptime
+	before=$(cat /tmp/count)
+	echo "guest: up after $up s, a counter ticks in the background; now: echo mem > /sys/power/state"
+	if echo mem >/sys/power/state; then
+		c1=$(cat /tmp/count)
+		sleep 1
+		c2=$(cat /tmp/count)
+		blob=CHANGED
+		sha256sum -c -s /tmp/blob.sha256 && blob=intact
+		echo "guest: back from suspend: counter $before before, $c1 then $c2 after; blob $blob"
+		dmesg | grep 'PM: suspend e' | sed 's/^.*PM:/guest:   kernel: PM:/'
+	else
+		echo "guest: the suspend failed"
+	fi
+	;;
 *)
 	bad "test: unknown torpor.test='$test'"
 	;;

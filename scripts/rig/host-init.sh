@@ -13,6 +13,10 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mount -t tmpfs -o size=1536m,mode=1777 tmp /tmp
 
-RIG_OWN_HOST=1 WORK_ROOT=/tmp/rig sh /rig/runner.sh $(echo "${RIG_SCENARIOS:-}" | tr , ' ')
+if [ -n "${RIG_DEMO:-}" ]; then
+	WORK_ROOT=/tmp/rig sh /rig/demo.sh
+else
+	RIG_OWN_HOST=1 WORK_ROOT=/tmp/rig sh /rig/runner.sh $(echo "${RIG_SCENARIOS:-}" | tr , ' ')
+fi
 sync
 poweroff -f

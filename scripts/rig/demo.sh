@@ -1,0 +1,35 @@
+#!/bin/sh
+# demo.sh - torpor's whole story on the default guest, run where /dev/kvm is
+# (the rig's host, or an arm64 machine): Debian's arm64 kernel boots with a
+# busybox initramfs, suspends itself; torpor hibernates it to an image and
+# exits; a new torpor process restores the image and the guest carries on.
+# Speaks the runner's protocol (RIG-START, RIG-RESULT demo, RIG-END) so that
+# scripts/rig.sh reports it like a scenario.
+DIR=$(cd "$(dirname "$0")" && pwd)
+TORPOR=$DIR/torpor
+WORK=${WORK_ROOT:-/tmp}/demo
+mkdir -p "$WORK"
+img=$WORK/guest.torpor
+rm -f "$img"
+
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+elapsed() { echo "$1 $(uptime_s)" | awk '{ printf "%.2f", $2 - $1 }'; }
+
+echo "RIG-START $(uptime_s)"
+t0=$(uptime_s)
+echo "demo: booting Debian's arm64 kernel + busybox initramfs: 256 MiB, 1 vCPU"
+{ "$TORPOR" run --kernel "$DIR/Image" --initrd "$DIR/guest.cpio" --memory 256M \
+	--image "$img" --cmdline "console=ttyS0 quiet panic=-1 torpor.test=demo" \
+	</dev/null; echo $? >"$WORK/rc"; } 2>&1 | tr -d '\r'
+rc=$(cat "$WORK/rc")
+[ "$rc" = 7 ] && what=" (hibernated)" || what=" (not hibernated!)"
+echo "demo: torpor run exited with status $rc$what after $(elapsed "$t0") s; the image:"
+"$TORPOR" inspect "$img" 2>&1 | head -n 12 | sed 's/^/demo:   /'
+echo "demo: restoring the image in a new torpor process"
+t1=$(uptime_s)
+"$TORPOR" restore "$img" </dev/null 2>&1 | tr -d '\r' | tee "$WORK/restore.log"
+echo "demo: restore ran $(elapsed "$t1") s until the guest powered off"
+status=FAIL
+grep -q '^guest: back' "$WORK/restore.log" && status=PASS
+echo "RIG-RESULT demo $status $(elapsed "$t0")"
+echo "RIG-END"
