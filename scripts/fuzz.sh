@@ -48,7 +48,9 @@ for n in $names; do
 		status=1
 		tail -n 40 "$log" >&2
 	fi
-	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+	# One process prints final stats; -fork prints "#RUNS: cov: ..." lines.
+	runs=$(sed -n 's/^stat::number_of_executed_units: *//p; s/^#\([0-9]*\): cov:.*/\1/p' \
+		"$log" | tail -n 1)
 	echo "fuzz_$n: ${runs:-?} executions in ${secs} s, corpus $(ls "$corpus" | wc -l) inputs"
 done
 exit $status
