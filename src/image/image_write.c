@@ -29,6 +29,12 @@ struct writer {
 	struct wbuf buf;
 };
 
+/* IMG_ENOSPC for a full filesystem or quota, IMG_EIO for any other errno. */
+static int io_code(int e)
+{
+	return e == ENOSPC || e == EDQUOT ? IMG_ENOSPC : IMG_EIO;
+}
+
 /* Writes len bytes at off, retrying short writes and EINTR. */
 static int write_at(int fd, const void *p, size_t len, uint64_t off,
 		    const char *what, struct image_error *err)
@@ -40,10 +46,8 @@ static int write_at(int fd, const void *p, size_t len, uint64_t off,
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && (errno == ENOSPC || errno == EDQUOT))
-			return img_fail(err, IMG_ENOSPC, "writing %s: %s", what, strerror(errno));
 		if (n <= 0)
-			return img_fail(err, IMG_EIO, "writing %s: %s", what,
+			return img_fail(err, n < 0 ? io_code(errno) : IMG_EIO, "writing %s: %s", what,
 					n < 0 ? strerror(errno) : "no progress");
 		b += n;
 		len -= (size_t)n;
@@ -260,8 +264,8 @@ static int create_temp(const char *path, char **tmp, struct image_error *err)
 
 		free(*tmp);
 		*tmp = NULL;
-		return img_fail(err, e == ENOSPC || e == EDQUOT ? IMG_ENOSPC : IMG_EIO,
-				"creating a temporary file next to %s: %s", path, strerror(e));
+		return img_fail(err, io_code(e), "creating a temporary file next to %s: %s",
+				path, strerror(e));
 	}
 	return fd;
 }
@@ -299,16 +303,19 @@ int image_write(const char *path, const struct vm_state *st,
 	if (!rc)
 		rc = cancelled(w) ? img_fail(err, IMG_EINTR, "cancelled before the section table")
 				  : write_table(w, err);
+	/* Filesystems that allocate late report a full disk here. */
 	if (!rc && fsync(w->fd) < 0)
-		rc = img_fail(err, IMG_EIO, "fsync %s: %s", tmp, strerror(errno));
+		rc = img_fail(err, io_code(errno), "fsync %s: %s", tmp, strerror(errno));
 	if (close(w->fd) < 0 && !rc)
-		rc = img_fail(err, IMG_EIO, "close %s: %s", tmp, strerror(errno));
+		rc = img_fail(err, io_code(errno), "close %s: %s", tmp, strerror(errno));
 	if (!rc && rename(tmp, path) < 0)
 		rc = img_fail(err, IMG_EIO, "rename %s to %s: %s", tmp, path, strerror(errno));
 	if (rc) {
 		unlink(tmp);
 		goto out;
 	}
+	/* The complete image is in place now; a failure here only means the
+	 * rename may not survive a crash, which the caller should hear of. */
 	rc = sync_dir(path, err);
 	local.file_bytes = w->off;
 	if (stats)
