@@ -110,6 +110,8 @@ Test(print, json_is_complete)
 		  "%s", out);
 	cr_expect(strstr(out, "\"pc\":18446603336356607062"), "%s", out);
 	cr_expect(strstr(out, "\"mp_state_name\":\"suspended\""), "%s", out);
+	cr_expect(strstr(out, "{\"id\":\"0x6030000000100040\",\"value\":\"0xffff800008123456\"}"),
+		  "%s", out);
 	cr_expect(strstr(out, "\"untouched_pages\":"), "%s", out);
 	for (uint32_t c = 0; c < x->nchunks; c++) {
 		snprintf(want, sizeof(want), "{\"offset\":%llu,\"length\":%llu,",
