@@ -24,6 +24,10 @@
 # runner either way) and cost packing time on every run.
 set -euo pipefail
 
+# bash reads a script while it runs it: the braces make it parse all of it
+# first, so that editing this file during a (long) run cannot break the run.
+{
+
 cd "$(dirname "$0")/.."
 B=build/rig
 DEPS=build/deps/arm64
@@ -177,3 +181,5 @@ fi
 echo "rig: outer host boot ${boot:-?} s, total ${wall} s"
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ] && [ $qrc -eq 0 ]
+exit
+}
