@@ -133,6 +133,30 @@
 .Lbm_ok\@:
 	.endm
 
+/* suspend_call FN, ENTRY: SYSTEM_SUSPEND call FN (SMC64 or SMC32 id) with
+ * x1 = ENTRY (a label or a constant) and x2 = BM_CONTEXT_ID; x0 = result. */
+	.macro	suspend_call fn, entry
+	ldr	x0, =\fn
+	ldr	x1, =\entry
+	ldr	x2, =BM_CONTEXT_ID
+	hvc	#0
+	.endm
+
+/* suspend_or_fail ENTRY: SYSTEM_SUSPEND (SMC64) that must not return. */
+	.macro	suspend_or_fail entry
+	suspend_call PSCI_SYSTEM_SUSPEND, \entry
+	printhex "FAIL suspend returned ", x0
+	b	bm_off
+	.endm
+
+/* resume_entry: the start of vCPU 0's code at a suspend's entry point:
+ * x19 = x0, setup_cpu 0, fails unless x0 was BM_CONTEXT_ID. */
+	.macro	resume_entry
+	mov	x19, x0
+	setup_cpu 0
+	expect	x19, BM_CONTEXT_ID, "context id at entry"
+	.endm
+
 /* setup_cpu N: stack, exception vectors and FP/SIMD access (CPACR_EL1.FPEN)
  * for vCPU N, at its entry point. */
 	.macro	setup_cpu n

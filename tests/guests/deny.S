@@ -43,10 +43,7 @@ _start:
 	fail	"vCPU 1 did not start"
 
 	/* (a) */
-2:	ldr	x0, =PSCI_SYSTEM_SUSPEND
-	adr	x1, resumed
-	ldr	x2, =BM_CONTEXT_ID
-	hvc	#0
+2:	suspend_call PSCI_SYSTEM_SUSPEND, resumed
 	expect	x0, PSCI_DENIED, "(a) SYSTEM_SUSPEND with vCPU 1 running"
 	println	"a denied"
 
@@ -68,29 +65,18 @@ _start:
 	fail	"vCPU 1 did not power off"
 
 	/* (b) */
-4:	ldr	x0, =PSCI_SYSTEM_SUSPEND
-	mov	x1, #0x1000
-	ldr	x2, =BM_CONTEXT_ID
-	hvc	#0
+4:	suspend_call PSCI_SYSTEM_SUSPEND, 0x1000
 	expect	x0, PSCI_INVALID_ADDRESS, "(b) entry 0x1000"
-	ldr	x0, =PSCI_SYSTEM_SUSPEND
-	ldr	x1, =RAM_END
-	ldr	x2, =BM_CONTEXT_ID
-	hvc	#0
+	suspend_call PSCI_SYSTEM_SUSPEND, RAM_END
 	expect	x0, PSCI_INVALID_ADDRESS, "(b) entry just past RAM"
-	ldr	x0, =PSCI_SYSTEM_SUSPEND32
-	ldr	x1, =0x8000000000001000         /* SMC32: only 0x1000 counts */
-	ldr	x2, =BM_CONTEXT_ID
-	hvc	#0
+	/* SMC32: only the low half, 0x1000, counts */
+	suspend_call PSCI_SYSTEM_SUSPEND32, 0x8000000000001000
 	expect	x0, PSCI_INVALID_ADDRESS, "(b) SMC32 entry 0x1000"
 	println	"b invalid address"
 
 	/* (c) */
 	cbz	x27, 5f
-	ldr	x0, =PSCI_SYSTEM_SUSPEND
-	adr	x1, resumed
-	ldr	x2, =BM_CONTEXT_ID
-	hvc	#0
+	suspend_call PSCI_SYSTEM_SUSPEND, resumed
 	expect	x0, PSCI_DENIED, "(c) valid SYSTEM_SUSPEND without an image"
 	println	"c denied"
 5:	println	"deny ok"

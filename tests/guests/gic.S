@@ -143,20 +143,13 @@ _start:
 	expect	x2, (1 << (SPI_TEST - 32)), "SPI 50 pending before suspend"
 	println	"gic: programmed, suspending"
 
-	ldr	x0, =PSCI_SYSTEM_SUSPEND
-	adr	x1, resumed
-	ldr	x2, =BM_CONTEXT_ID
-	hvc	#0
-	printhex "FAIL suspend returned ", x0
-	b	bm_off
+	suspend_or_fail resumed
 
 resumed:
-	mov	x19, x0
 	/* Nothing but a stack and the vectors before snapshot B. */
-	setup_cpu 0
+	resume_entry
 	ldr	x0, =SNAP_B
 	bl	snapshot
-	expect	x19, BM_CONTEXT_ID, "context id at entry"
 
 	/* A and B must agree. x20 index, x21 differences. */
 	mov	x20, #0

@@ -123,17 +123,10 @@ filled:
 	ldr	x1, =V_FDT_SUM
 	str	x0, [x1]
 
-	ldr	x0, =PSCI_SYSTEM_SUSPEND
-	adr	x1, resumed
-	ldr	x2, =BM_CONTEXT_ID
-	hvc	#0
-	printhex "FAIL suspend returned ", x0
-	b	bm_off
+	suspend_or_fail resumed
 
 resumed:
-	mov	x19, x0
-	setup_cpu 0
-	expect	x19, BM_CONTEXT_ID, "context id at entry"
+	resume_entry
 	ldr	x20, =SEED
 	ldr	x21, =KMUL
 	ldr	x1, =V_FDT

@@ -1,7 +1,8 @@
 /* regs.S - register fidelity across a checkpoint (scenario baremetal-regs).
  *
  * Loads known patterns into x3-x30, SP_EL0, SP_EL1, ELR_EL1, SPSR_EL1,
- * V0-V31, FPCR, FPSR and a set of EL1/EL0 system registers, then calls
+ * V0-V31, FPCR, FPSR, NZCV and fourteen EL0/EL1 system registers (AFSR0_EL1
+ * and AMAIR_EL1 are RAZ/WI on the rig's CPU, so they get 0), then calls
  * SYSTEM_SUSPEND (SMC64) with entry = `resumed`, context = BM_CONTEXT_ID.
  * The monitor must checkpoint exactly these values (the scenario reads them
  * from `torpor inspect --json`). Patterns, NN = the register number in hex:
@@ -107,10 +108,7 @@ _start:
 	.irp	n, 3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30
 	ldr	x\n, =PAT_X(\n)
 	.endr
-	ldr	x0, =PSCI_SYSTEM_SUSPEND
-	adr	x1, resumed
-	ldr	x2, =BM_CONTEXT_ID
-	hvc	#0
+	suspend_call PSCI_SYSTEM_SUSPEND, resumed
 after_hvc:
 	/* The call returned: denied or failed. */
 	ldr	x9, =BM_STACK_TOP(0)
@@ -122,9 +120,7 @@ after_hvc:
 	b	bm_off
 
 resumed:
-	mov	x19, x0
-	setup_cpu 0
-	expect	x19, BM_CONTEXT_ID, "context id at entry"
+	resume_entry
 	println	"resumed"
 	b	bm_off
 

@@ -34,17 +34,10 @@ _start:
 	bl	start_secondaries
 	println	"secondaries off"
 
-	ldr	x0, =PSCI_SYSTEM_SUSPEND
-	adr	x1, resumed
-	ldr	x2, =BM_CONTEXT_ID
-	hvc	#0
-	printhex "FAIL suspend returned ", x0
-	b	bm_off
+	suspend_or_fail resumed
 
 resumed:
-	mov	x19, x0
-	setup_cpu 0
-	expect	x19, BM_CONTEXT_ID, "context id at entry"
+	resume_entry
 	/* Every vCPU's redistributor as its owner left it. */
 	mov	x20, #0
 1:	mov	x0, x20

@@ -38,19 +38,12 @@ _start:
 	str	x21, [x1]
 	printhex "t0=", x21
 
-	ldr	x0, =PSCI_SYSTEM_SUSPEND
-	adr	x1, resumed
-	ldr	x2, =BM_CONTEXT_ID
-	hvc	#0
-	printhex "FAIL suspend returned ", x0
-	b	bm_off
+	suspend_or_fail resumed
 
 resumed:
 	isb
 	mrs	x20, cntvct_el0
-	mov	x19, x0
-	setup_cpu 0
-	expect	x19, BM_CONTEXT_ID, "context id at entry"
+	resume_entry
 	printhex "now=", x20
 	ldr	x1, =V_DEADLINE
 	ldr	x21, [x1]

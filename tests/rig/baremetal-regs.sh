@@ -101,5 +101,7 @@ rc=$?
 tr -d '\r' <"$WORK/c3" >"$WORK/out3"
 grep -qx 'resumed' "$WORK/out3" || { show "$WORK/out3"; show "$WORK/e3"; fail "guest did not resume (restore exit $rc)"; }
 [ $rc -eq 0 ] || { show "$WORK/e3" 5; fail "restore exit $rc, want 0"; }
-grep -q '^torpor: restore verified [1-9][0-9]* registers of 1 vCPUs' "$WORK/e3" ||
-	{ show "$WORK/e3" 5; fail "restore did not report its register read-back"; }
+# Every register but the moving counters must have been read back.
+verified=$(sed -n 's/^torpor: restore verified \([0-9]*\) registers of 1 vCPUs.*/\1/p' "$WORK/e3")
+[ -n "$verified" ] || { show "$WORK/e3" 5; fail "restore did not report its register read-back"; }
+[ "$verified" -ge $((nregs - 2)) ] || fail "restore verified $verified of $nregs registers"
