@@ -149,11 +149,11 @@
 	b	bm_off
 	.endm
 
-/* resume_entry: the start of vCPU 0's code at a suspend's entry point:
- * x19 = x0, setup_cpu 0, fails unless x0 was BM_CONTEXT_ID. */
-	.macro	resume_entry
+/* resume_entry [N]: the start of vCPU N's (0's) code at a suspend's entry
+ * point: x19 = x0, setup_cpu N, fails unless x0 was BM_CONTEXT_ID. */
+	.macro	resume_entry cpu=0
 	mov	x19, x0
-	setup_cpu 0
+	setup_cpu \cpu
 	expect	x19, BM_CONTEXT_ID, "context id at entry"
 	.endm
 

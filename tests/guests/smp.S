@@ -11,7 +11,13 @@
  * come back in its own frame), starts each secondary again (context =
  * index | ROUND2); the secondary checks its own redistributor, writes its
  * second marker (or a bad one) and calls CPU_OFF. vCPU 0 prints "cpu N back"
- * for each, "smp ok", and powers off. */
+ * for each and "smp ok".
+ *
+ * Then the suspend moves to vCPU 1: vCPU 0 starts it at `handoff` and calls
+ * CPU_OFF; vCPU 1 waits for AFFINITY_INFO(0) OFF and suspends (entry
+ * `resumed1`). Restored, vCPU 1 checks its context id and MPIDR, prints
+ * "cpu 1 resumed", starts vCPU 0 at `final0`, which prints "cpu 0 back" and
+ * powers off. */
 #include "bm.h"
 
 #define NCPUS           4
@@ -52,6 +58,52 @@ resumed:
 	mov	x19, #ROUND2
 	bl	start_secondaries
 	println	"smp ok"
+
+	ldr	x0, =PSCI_CPU_ON
+	mov	x1, #1
+	adr	x2, handoff
+	mov	x3, #0
+	hvc	#0
+	expect	x0, PSCI_SUCCESS, "CPU_ON for the handoff"
+	ldr	x0, =PSCI_CPU_OFF
+	hvc	#0
+	fail	"CPU_OFF returned on vCPU 0"
+
+/* vCPU 1 takes over: suspends once vCPU 0 is off. */
+handoff:
+	setup_cpu 1
+	counter_deadline x21, 2000
+1:	ldr	x0, =PSCI_AFFINITY_INFO
+	mov	x1, #0
+	mov	x2, #0
+	hvc	#0
+	cmp	x0, #AFF_OFF
+	b.eq	2f
+	isb
+	mrs	x9, cntvct_el0
+	cmp	x9, x21
+	b.lo	1b
+	fail	"vCPU 0 did not power off"
+2:	suspend_or_fail resumed1
+
+resumed1:
+	resume_entry 1
+	mrs	x20, mpidr_el1
+	and	x20, x20, #0xff
+	expect	x20, 1, "MPIDR at the entry: not vCPU 1"
+	println	"cpu 1 resumed"
+	ldr	x0, =PSCI_CPU_ON
+	mov	x1, #0
+	adr	x2, final0
+	mov	x3, #0
+	hvc	#0
+	expect	x0, PSCI_SUCCESS, "CPU_ON for vCPU 0"
+1:	wfi
+	b	1b
+
+final0:
+	setup_cpu 0
+	println	"cpu 0 back"
 	b	bm_off
 
 /* start_secondaries: CPU_ON for vCPUs 1..NCPUS-1 with context = index | x19,

@@ -4,8 +4,9 @@
  * One vCPU. Enables PPI 27 (virtual timer: group 1, priority 0x80) and the
  * CPU interface, arms CNTV (CVAL = now + 1.5 s, ENABLE, unmasked) with IRQs
  * masked in PSTATE, prints "freq=", "t0=" (CNTVCT just before the call) and
- * "deadline=", and suspends. It arms no other wake source: only the timer
- * can wake it.
+ * "deadline=", and suspends with the SMC32 call, garbage in the upper halves
+ * of x1 (entry) and x2 (context id): only their low 32 bits count. It arms
+ * no other wake source: only the timer can wake it.
  *
  * At its entry after restore it prints "now=" (CNTVCT) and fails unless
  * now >= deadline; then, with CVAL = deadline and the timer enabled, ISTATUS
@@ -38,7 +39,16 @@ _start:
 	str	x21, [x1]
 	printhex "t0=", x21
 
-	suspend_or_fail resumed
+	adr	x1, resumed
+	printhex "entry=", x1
+	ldr	x0, =PSCI_SYSTEM_SUSPEND32
+	adr	x1, resumed
+	ldr	x9, =0xdead000000000000
+	orr	x1, x1, x9
+	ldr	x2, =(0xbeef000000000000 | BM_CONTEXT_ID)
+	hvc	#0
+	printhex "FAIL suspend returned ", x0
+	b	bm_off
 
 resumed:
 	isb

@@ -1,6 +1,8 @@
 #!/bin/sh
 # baremetal-timer: timer.bin arms the virtual timer 1.5 s ahead (PPI 27
-# enabled in the GIC) and suspends: exit 7. With no wake button pressed
+# enabled in the GIC) and suspends with an SMC32 call whose x1/x2 carry
+# garbage in their upper halves: exit 7, and the image resumes SMC32 with
+# the low halves only (entry, context id). With no wake button pressed
 # (--no-wake) the timer alone must wake the restored guest, after its
 # deadline, with the timer condition and PPI 27 there ("timer ok", exit 0).
 # Restored after $nap s with --clock continue, the counter must have advanced
@@ -18,7 +20,13 @@ tr -d '\r' <"$WORK/c1" >"$WORK/out1"
 [ $rc -eq 7 ] || { show "$WORK/out1"; show "$WORK/e1"; fail "run: exit $rc, want 7 (hibernated)"; }
 freq=$(($(sed -n 's/^freq=//p' "$WORK/out1")))
 t0=$(($(sed -n 's/^t0=//p' "$WORK/out1")))
-[ "$freq" -gt 0 ] && [ "$t0" -gt 0 ] || { show "$WORK/out1"; fail "guest did not print freq= and t0="; }
+entry=$(($(sed -n 's/^entry=//p' "$WORK/out1")))
+[ "$freq" -gt 0 ] && [ "$t0" -gt 0 ] && [ "$entry" -gt 0 ] ||
+	{ show "$WORK/out1"; fail "guest did not print freq=, entry= and t0="; }
+timeout 20 "$TORPOR" inspect --json "$img" >"$WORK/json" 2>"$WORK/ej" ||
+	{ show "$WORK/ej"; fail "inspect --json failed"; }
+grep -q "\"psci_resume\":{\"vcpu\":0,\"smc64\":0,\"entry\":$entry,\"context_id\":$((0x70726f74))}" \
+	"$WORK/json" || fail "the image's psci_resume is not SMC32, entry $entry, context 0x70726f74"
 sleep $nap
 
 # restore_timer N CLOCK: restore N with --clock CLOCK and --no-wake must end
