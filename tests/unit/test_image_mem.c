@@ -180,7 +180,9 @@ Test(image_mem, round_trip_of_a_mixed_region)
 	cr_assert_eq(e.stats.data_pages, counts[TEXT] + counts[RANDOM]);
 	cr_assert_eq(e.stats.mem_bytes, (uint64_t)pages * PAGE);
 	cr_assert_eq(e.stats.mem_stored_bytes, e.end - BASE_OFFSET);
-	cr_assert(e.stats.mem_stored_bytes < (counts[TEXT] + counts[RANDOM] / 2 + counts[RANDOM]) * PAGE);
+	/* Zero and untouched pages cost nothing, text compresses well, random
+	 * pages stay their size. */
+	cr_assert(e.stats.mem_stored_bytes < (counts[RANDOM] + counts[TEXT] / 4) * PAGE);
 
 	cr_assert_eq(mem_verify(e.fd, e.end, &e.idx, &err, 0), 0, "%s", err.msg);
 	dst = map_guarded(pages);
