@@ -39,6 +39,9 @@ int64_t rtc_poll(struct rtc *r);
  * source torpor can honour. */
 int rtc_wake_armed(const struct rtc *r);
 
+/* Whether the alarm interrupt is raised now (fired and unmasked). */
+int rtc_irq_raised(const struct rtc *r);
+
 void rtc_save(const struct rtc *r, uint64_t base, struct dev_state *d);
 
 /* -EINVAL if d is not a consistent PL031 state. */

@@ -58,6 +58,11 @@ int rtc_wake_armed(const struct rtc *r)
 	return r->alarm_armed && (r->imsc & 1);
 }
 
+int rtc_irq_raised(const struct rtc *r)
+{
+	return (r->ris & r->imsc & 1) != 0;
+}
+
 void rtc_mmio(void *opaque, uint64_t offset, uint8_t *data, uint32_t len,
 	      int is_write)
 {

@@ -125,7 +125,7 @@ static void raise_wake(struct vm *vm)
 
 	pthread_mutex_lock(&vm->dev_lock);
 	button = gpio_irq_enabled(&vm->gpio, GPIO_WAKE_LINE);
-	alarm = rtc_wake_armed(&vm->rtc);
+	alarm = rtc_wake_armed(&vm->rtc) || rtc_irq_raised(&vm->rtc);
 	/* A press and a release: edges, whatever level an older image left
 	 * the line at; gpio-keys latches the edge in the PL061 and wakes. */
 	if (button && vm->opts->wake) {
@@ -137,7 +137,8 @@ static void raise_wake(struct vm *vm)
 	if (button && vm->opts->wake)
 		log_info("pressed the wake button");
 	else if (alarm)
-		log_info("waiting for the guest's RTC alarm to wake it");
+		log_info("the guest's RTC alarm wakes it (%s)",
+			 rtc_irq_raised(&vm->rtc) ? "due already" : "when due");
 	else if (vm->opts->wake)
 		log_info("the guest armed no wake source torpor can raise (gpio-keys "
 			 "wake button, RTC alarm); it wakes on console input if it "

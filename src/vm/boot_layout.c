@@ -73,13 +73,14 @@ int boot_layout_plan(struct boot_layout *bl, const struct payload_info *pi,
 	if (kernel_end < bl->kernel_addr || kernel_end > ram_base + ram_size)
 		return -E2BIG;
 	/* Device tree and initrd go high but within the first 512 MiB, where
-	 * early boot code of every arm64 kernel can reach them; the device tree
-	 * gets its own 2 MiB block because the kernel maps it as one. */
+	 * early boot code of every arm64 kernel can reach them. The device tree
+	 * gets its own 2 MiB block when one is free above the kernel (the kernel
+	 * maps it with blocks that size); in smaller RAM, the top page-aligned
+	 * 64 KiB, which is normal memory all the same. */
 	top = ram_base + (ram_size < (512ULL << 20) ? ram_size : (512ULL << 20));
-	if (top - ram_base < SZ_2M)
-		fdt = ALIGN_DOWN(top - FDT_MAX_SIZE, 8);
-	else
-		fdt = ALIGN_DOWN(top - FDT_MAX_SIZE, SZ_2M);
+	fdt = ALIGN_DOWN(top - FDT_MAX_SIZE, SZ_2M);
+	if (top - ram_base < SZ_2M || fdt < kernel_end)
+		fdt = ALIGN_DOWN(top - FDT_MAX_SIZE, 4096);
 	if (fdt < kernel_end)
 		return -E2BIG;
 	bl->fdt_addr = fdt;

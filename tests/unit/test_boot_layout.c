@@ -179,7 +179,8 @@ static const struct payload_info linux_pi = { PAYLOAD_LINUX, 0x80000, 32 * MiB }
 
 /* What every successful plan guarantees: the kernel at the 2 MiB-aligned base
  * plus text_offset and inside RAM; the device tree in RAM, in the first
- * 512 MiB, in its own 2 MiB block when RAM has one; the initrd page-aligned
+ * 512 MiB, in its own 2 MiB block when one is free above the kernel (else
+ * page-aligned at the top); the initrd page-aligned
  * between the kernel and the device tree. */
 static void expect_sane(const struct boot_layout *bl, const struct payload_info *pi,
 			uint64_t file_size, uint64_t initrd_size, uint64_t base, uint64_t size)
@@ -193,7 +194,7 @@ static void expect_sane(const struct boot_layout *bl, const struct payload_info 
 	cr_expect_geq(bl->fdt_addr, kernel_end);
 	cr_expect_leq(bl->fdt_addr + FDT_MAX_SIZE, top);
 	cr_expect_eq(bl->fdt_addr % 8, 0);
-	if (size >= SZ_2M) {
+	if (size >= SZ_2M && ((top - FDT_MAX_SIZE) & ~(SZ_2M - 1)) >= kernel_end) {
 		cr_expect_eq(bl->fdt_addr % SZ_2M, 0, "fdt %#llx", (unsigned long long)bl->fdt_addr);
 		cr_expect_lt(top - bl->fdt_addr, 2 * SZ_2M, "fdt not as high as it can go");
 	}
@@ -259,6 +260,13 @@ ParameterizedTestParameters(boot_layout, fits)
 		/* initrd fills the whole gap */
 		{ "initrd fills the gap", { PAYLOAD_LINUX, 0, 8 * MiB }, MiB, 6 * MiB,
 		  RAM_BASE, 16 * MiB },
+		/* the 2 MiB block is taken: the device tree goes to the top 64 KiB */
+		{ "kernel into the fdt block", { PAYLOAD_LINUX, 0, 14 * MiB + 1 }, MiB, 0,
+		  RAM_BASE, 16 * MiB },
+		{ "kernel up to 512 MiB - 64 KiB",
+		  { PAYLOAD_LINUX, 0x80000, 512 * MiB - 0x80000 - 0x10000 }, MiB, 0,
+		  RAM_BASE, 2ULL << 30 },
+		{ "raw, 2 MiB RAM", { PAYLOAD_RAW, 0, 4096 }, 4096, 0, RAM_BASE, 2 * MiB },
 	};
 
 	return cr_make_param_array(struct plan_case, cases, sizeof(cases) / sizeof(cases[0]));
@@ -280,10 +288,10 @@ ParameterizedTestParameters(boot_layout, too_big)
 		  RAM_BASE, 16 * MiB },
 		{ "file larger than RAM", { PAYLOAD_RAW, 0, 17 * MiB }, 17 * MiB, 0,
 		  RAM_BASE, 16 * MiB },
-		{ "kernel into the fdt block", { PAYLOAD_LINUX, 0, 14 * MiB + 1 }, MiB, 0,
-		  RAM_BASE, 16 * MiB },
-		{ "kernel past 512 MiB", { PAYLOAD_LINUX, 0x80000, 511 * MiB }, MiB, 0,
-		  RAM_BASE, 2ULL << 30 },
+		{ "kernel into the fdt's 64 KiB", { PAYLOAD_LINUX, 0, 16 * MiB - 0x10000 + 1 },
+		  MiB, 0, RAM_BASE, 16 * MiB },
+		{ "kernel past 512 MiB", { PAYLOAD_LINUX, 0x80000, 512 * MiB - 0x80000 - 0x10000 + 1 },
+		  MiB, 0, RAM_BASE, 2ULL << 30 },
 		{ "raw filling 1 MiB RAM", { PAYLOAD_RAW, 0, MiB }, MiB, 0, RAM_BASE, MiB },
 		{ "initrd one byte too many", { PAYLOAD_LINUX, 0, 8 * MiB }, MiB, 6 * MiB + 1,
 		  RAM_BASE, 16 * MiB },

@@ -424,3 +424,15 @@ ParameterizedTest(struct bad_state *c, rtc, restore_rejects)
 	cr_expect_eq(memcmp(&before, &r, sizeof(r)), 0, "%s: changed the RTC", c->what);
 	cr_expect_eq(rd(DR), 5);
 }
+
+Test(rtc, irq_raised_after_the_alarm_fires_unmasked)
+{
+	wr(MR, T0 + 5);
+	host_now += 5;
+	rtc_poll(&r);
+	cr_expect_eq(rtc_irq_raised(&r), 0, "masked");
+	wr(IMSC, 1);
+	cr_expect_neq(rtc_irq_raised(&r), 0);
+	wr(ICR, 1);
+	cr_expect_eq(rtc_irq_raised(&r), 0, "cleared");
+}
