@@ -1,16 +1,20 @@
-/* memory.S - guest RAM across a checkpoint (scenario baremetal-memory).
+/* memory.S - guest RAM across two checkpoints (scenario baremetal-memory).
  *
  * For a 64 MiB guest (--memory 64M). Every 4 KiB page from BM_FREE_RAM to
  * the end of RAM, except the 2 MiB block holding the device tree (x0 at
- * entry, rounded down), gets a class from a hash of its page number:
- *   0    never touched (must read as zeros)
+ * entry, rounded down), gets a class from a hash of its page number and the
+ * generation G (0, then 1):
+ *   0    generation 0: never touched; 1: written with zeros
  *   1    written with zeros
- *   2    only its last word written (hash), the rest untouched
- *   3-7  every 64-bit word = hash(address)
- * It checks its own fill (and that a corrupted word is caught), sums the
- * device tree block, prints the page counts, then calls SYSTEM_SUSPEND with
- * entry = `resumed`. After restore it checks every word again and the device
- * tree sum, and prints "memory ok" or "memory FAIL ..." before powering off. */
+ *   2    zeros but for its last word (hash)
+ *   3-7  every 64-bit word = hash(address, G)
+ * Generation 0: it checks its own fill (and that a corrupted word is caught),
+ * sums the device tree block, prints the page counts and calls
+ * SYSTEM_SUSPEND with entry = `resumed`. At `resumed` it checks every word
+ * and the device tree sum and prints "memory ok G" (or "memory FAIL ...",
+ * then powers off). After generation 0 it rewrites all of it as generation 1
+ * (pages change class: data to zero, zero to data...) and suspends again;
+ * after generation 1 it powers off. */
 #include "bm.h"
 
 #define RAM_SIZE        (64 << 20)
@@ -18,12 +22,14 @@
 #define FDT_BLOCK       0x200000
 #define SEED            0x746f72706f72          /* "torpor" */
 #define KMUL            0x9e3779b97f4a7c15
+#define GEN_MIX         0x5a5a5                 /* page number mix of generation 1 */
 
 #define V_FDT           (BM_VARS + 0)           /* device tree block base */
 #define V_FDT_SUM       (BM_VARS + 8)
-#define V_COUNTS        (BM_VARS + 16)          /* pages per kind: 0, 1, 2+ */
+#define V_GEN           (BM_VARS + 16)
 
-/* x20 = SEED, x21 = KMUL throughout. */
+/* Registers kept throughout: x19 device tree block, x20 SEED ^ G, x21 KMUL,
+ * x29 G * GEN_MIX. */
 	.macro	word_hash dst, addr
 	eor	\dst, \addr, x20
 	mul	\dst, \dst, x21
@@ -32,6 +38,7 @@
 
 	.macro	page_class dst, addr
 	lsr	\dst, \addr, #12
+	eor	\dst, \dst, x29
 	mul	\dst, \dst, x21
 	lsr	\dst, \dst, #61
 	.endm
@@ -41,61 +48,56 @@
 _start:
 	mov	x19, x0
 	setup_cpu 0
-	ldr	x20, =SEED
-	ldr	x21, =KMUL
 	and	x19, x19, #~(FDT_BLOCK - 1)
 	ldr	x1, =V_FDT
 	str	x19, [x1]
 	printhex "fdt block ", x19
+	bl	fdt_sum
+	ldr	x1, =V_FDT_SUM
+	str	x0, [x1]
+	mov	x0, #0
+	b	generation
 
-	/* Fill. x22 page, x26-x28 page counts (untouched, zero, data). */
-	ldr	x22, =BM_FREE_RAM
-	ldr	x23, =RAM_END
-	mov	x26, #0
-	mov	x27, #0
-	mov	x28, #0
-fill_page:
-	cmp	x22, x23
-	b.hs	filled
-	sub	x9, x22, x19
-	cmp	x9, #FDT_BLOCK
-	b.lo	fill_next
-	page_class x25, x22
-	cbz	x25, fill_untouched
-	cmp	x25, #1
-	b.eq	fill_zero
-	add	x28, x28, #1
-	add	x11, x22, #4096
-	cmp	x25, #2
-	b.ne	fill_full
-	sub	x9, x11, #8
-	word_hash x10, x9
-	str	x10, [x9]
-	b	fill_next
-fill_full:
-	mov	x9, x22
-1:	word_hash x10, x9
-	str	x10, [x9], #8
-	cmp	x9, x11
-	b.lo	1b
-	b	fill_next
-fill_zero:
-	add	x27, x27, #1
-	mov	x9, x22
-	add	x11, x22, #4096
-1:	stp	xzr, xzr, [x9], #16
-	cmp	x9, x11
-	b.lo	1b
-	b	fill_next
-fill_untouched:
-	add	x26, x26, #1
-fill_next:
-	add	x22, x22, #4096
-	b	fill_page
-filled:
-	ldr	x1, =V_COUNTS
-	stp	x26, x27, [x1]
-	str	x28, [x1, #16]
+resumed:
+	resume_entry
+	ldr	x1, =V_FDT
+	ldr	x19, [x1]
+	ldr	x1, =V_GEN
+	ldr	x0, [x1]
+	bl	gen_regs
+	ldr	x0, =BM_FREE_RAM
+	ldr	x1, =RAM_END
+	bl	verify
+	mov	x22, x0
+	bl	fdt_sum
+	ldr	x1, =V_FDT_SUM
+	ldr	x1, [x1]
+	cmp	x0, x1
+	b.eq	1f
+	println	"memory FAIL device tree block differs"
+	b	bm_off
+1:	cbz	x22, 2f
+	print	"memory FAIL "
+	printhex "mismatches ", x22
+	printhex "first at ", x24
+	printhex "got ", x25
+	printhex "want ", x26
+	b	bm_off
+2:	ldr	x1, =V_GEN
+	ldr	x0, [x1]
+	cbnz	x0, 3f
+	println	"memory ok 0"
+	mov	x0, #1
+	b	generation
+3:	println	"memory ok 1"
+	b	bm_off
+
+/* generation: fills RAM as generation x0, checks the fill, suspends. */
+generation:
+	ldr	x1, =V_GEN
+	str	x0, [x1]
+	bl	gen_regs
+	bl	fill
 	printhex "untouched ", x26
 	printhex "zero ", x27
 	printhex "data ", x28
@@ -119,38 +121,63 @@ filled:
 	cmp	x0, #1
 	b.eq	1f
 	fail	"self-check did not catch a corrupted word"
-1:	bl	fdt_sum
-	ldr	x1, =V_FDT_SUM
-	str	x0, [x1]
+1:	suspend_or_fail resumed
 
-	suspend_or_fail resumed
-
-resumed:
-	resume_entry
+/* gen_regs: x20, x21, x29 for generation x0. */
+gen_regs:
 	ldr	x20, =SEED
+	eor	x20, x20, x0
 	ldr	x21, =KMUL
-	ldr	x1, =V_FDT
-	ldr	x19, [x1]
-	ldr	x0, =BM_FREE_RAM
-	ldr	x1, =RAM_END
-	bl	verify
-	mov	x22, x0
-	bl	fdt_sum
-	ldr	x1, =V_FDT_SUM
-	ldr	x1, [x1]
-	cmp	x0, x1
-	b.eq	1f
-	println	"memory FAIL device tree block differs"
-	b	bm_off
-1:	cbz	x22, 2f
-	print	"memory FAIL "
-	printhex "mismatches ", x22
-	printhex "first at ", x24
-	printhex "got ", x25
-	printhex "want ", x26
-	b	bm_off
-2:	println	"memory ok"
-	b	bm_off
+	ldr	x9, =GEN_MIX
+	mul	x29, x0, x9
+	ret
+
+/* fill: writes the pattern of the generation (x29 != 0: generation 1, which
+ * writes every page). Returns the page counts in x26 (untouched), x27
+ * (zero), x28 (data). Clobbers x9-x11, x22, x23, x25. */
+fill:
+	ldr	x22, =BM_FREE_RAM
+	ldr	x23, =RAM_END
+	mov	x26, #0
+	mov	x27, #0
+	mov	x28, #0
+fill_page:
+	cmp	x22, x23
+	b.hs	fill_done
+	sub	x9, x22, x19
+	cmp	x9, #FDT_BLOCK
+	b.lo	fill_next
+	page_class x25, x22
+	cbnz	x25, 1f
+	cbnz	x29, 1f
+	add	x26, x26, #1            /* generation 0, class 0: untouched */
+	b	fill_next
+1:	mov	x9, x22                 /* zeros first */
+	add	x11, x22, #4096
+2:	stp	xzr, xzr, [x9], #16
+	cmp	x9, x11
+	b.lo	2b
+	cmp	x25, #1
+	b.hi	3f
+	add	x27, x27, #1            /* class 0 or 1: zero */
+	b	fill_next
+3:	add	x28, x28, #1
+	cmp	x25, #2
+	b.ne	4f
+	sub	x9, x11, #8             /* class 2: the last word */
+	word_hash x10, x9
+	str	x10, [x9]
+	b	fill_next
+4:	mov	x9, x22                 /* full */
+5:	word_hash x10, x9
+	str	x10, [x9], #8
+	cmp	x9, x11
+	b.lo	5b
+fill_next:
+	add	x22, x22, #4096
+	b	fill_page
+fill_done:
+	ret
 
 /* verify: checks the pages in [x0, x1) as the fill left them (x19 = device
  * tree block, skipped). Returns the number of bad words in x0; the first one
