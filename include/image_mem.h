@@ -5,7 +5,8 @@
  * a non-zero page becomes one self-contained record in the file (header, page
  * bitmap, one zstd frame); the index locates every record, so chunks encode and
  * decode in parallel and can later be restored lazily one at a time. The
- * container (image.c) stores struct mem_index in its own section. */
+ * container (image_write.c, image_read.c) stores struct mem_index in the
+ * region's memory index section. */
 #ifndef TORPOR_IMAGE_MEM_H
 #define TORPOR_IMAGE_MEM_H
 
@@ -14,7 +15,7 @@
 #include "image.h"
 
 #define MEM_PAGE_SIZE           4096u   /* guest page: the unit of the bitmap */
-#define MEM_CHUNK_PAGES         256u    /* 1 MiB chunks, chosen by measurement */
+#define MEM_CHUNK_PAGES         256u    /* 1 MiB: measured, see the format doc */
 #define MEM_CHUNK_PAGES_MAX     4096u   /* 16 MiB: bounds a reader's buffers */
 
 /* Where one chunk record lies in the file. length 0 (and stored_pages 0):
