@@ -79,6 +79,9 @@ start_state() {
 	done) &
 	head -c 262144 /dev/urandom >/tmp/blob
 	sha256sum /tmp/blob >/tmp/blob.sha256
+	# torpor.fill=N: N MiB of random data in tmpfs, a guest that uses its RAM.
+	fill=$(param fill)
+	[ -n "$fill" ] && dd if=/dev/urandom of=/tmp/fill bs=1M count="$fill" 2>/dev/null
 	sleep 0.5
 }
 

@@ -150,6 +150,9 @@ int psci_handle_wakeup(struct vm *vm)
 	pthread_mutex_unlock(&vm->ctl_lock);
 	if (pending && psci_resume_vcpu(vm, &res))
 		return fail_exit_code();
+	if (pending && vm->t_start > 0)
+		log_info("guest resumed at its entry point %.2f s after restore began",
+			 now_seconds() - vm->t_start);
 	vm_resume(vm);
 	return 0;
 }
