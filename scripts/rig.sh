@@ -87,6 +87,10 @@ install -m 0755 scripts/rig/demo.sh $ROOT/rig/demo.sh
 cp scripts/rig/lib.sh $ROOT/rig/lib.sh
 cp tests/rig/*.sh $ROOT/rig/tests/
 cp $kernel $ROOT/rig/Image
+mkdir -p $ROOT/lib/rig-modules
+for m in virtio/virtio_mmio block/virtio_blk; do
+	cp $(ls $DEPS/lib/modules/*/kernel/drivers/$m.ko | head -n 1) $ROOT/lib/rig-modules/
+done
 [ -x $torpor ] && cp $torpor $ROOT/rig/torpor
 # Test tools (tests/tools), next to torpor.
 for t in build/arm64/tools/*; do [ -x "$t" ] && cp "$t" $ROOT/rig/; done
@@ -132,33 +136,69 @@ parse() {
 	done
 }
 
-: >$log
-if [ -n "$native" ]; then
-	echo "rig: arm64 host with /dev/kvm: running the scenarios directly"
-	work=$(mktemp -d)
-	trap 'rm -rf "$work"' EXIT
-	set +e
-	parse < <(WORK_ROOT=$work timeout "$total" sh $ROOT/rig/$entry "${scenarios[@]}" 2>&1)
-	wait $!
-	qrc=$?
-	set -e
-else
-	command -v qemu-system-aarch64 >/dev/null || die "no qemu-system-aarch64: run scripts/deps.sh"
-	img=$B/host.cpio
-	(cd $ROOT && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >$img
-	list=$(IFS=,; echo "${scenarios[*]}")
+# Scenarios marked "# rig-after-reboot: yes" run in a second boot of the host:
+# what they need from the first boot (an image) crosses on the rig disk, a raw
+# virtio disk both boots share ($RIG_DISK inside; a plain file when native).
+phase1=() phase2=()
+for s in "${scenarios[@]}"; do
+	if grep -q '^# rig-after-reboot: *yes' "tests/rig/$s.sh" 2>/dev/null; then
+		phase2+=("$s")
+	else
+		phase1+=("$s")
+	fi
+done
+disk=$B/disk.img
+rm -f $disk
+truncate -s 512M $disk
+boots=0
+
+# run_boot SCENARIO...: one boot of the host (or one runner pass when native).
+run_boot() {
+	local list rc
+	boots=$((boots + 1))
+	if [ -n "$native" ]; then
+		parse < <(RIG_DISK=$disk WORK_ROOT=$work timeout "$total" \
+			sh $ROOT/rig/$entry "$@" 2>&1)
+		wait $!
+		return
+	fi
+	list=$(IFS=,; echo "$*")
 	echo "rig: booting the outer host ($(du -m $img | cut -f1) MB initramfs, timeout $total s)"
 	t0=$EPOCHREALTIME
-	set +e
 	parse < <(timeout -k 5 "$total" qemu-system-aarch64 \
 		-M virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on \
 		-smp 2 -m 2048 -nographic -no-reboot -nic none \
 		-kernel "$kernel" -initrd $img \
+		-drive file=$disk,format=raw,if=none,id=rigdisk -device virtio-blk-device,drive=rigdisk \
 		-append "console=ttyAMA0 quiet panic=-1 RIG_SCENARIOS=$list RIG_DEMO=${RIG_DEMO:-}" </dev/null 2>&1)
 	wait $!
-	qrc=$?
-	set -e
+}
+
+: >$log
+t_all=$EPOCHREALTIME
+if [ -n "$native" ]; then
+	echo "rig: arm64 host with /dev/kvm: running the scenarios directly"
+	work=$(mktemp -d)
+	trap 'rm -rf "$work"' EXIT
+else
+	command -v qemu-system-aarch64 >/dev/null || die "no qemu-system-aarch64: run scripts/deps.sh"
+	img=$B/host.cpio
+	(cd $ROOT && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >$img
 fi
+set +e
+qrc=0
+if [ ${#phase1[@]} -gt 0 ]; then
+	run_boot "${phase1[@]}"
+	qrc=$?
+fi
+if [ ${#phase2[@]} -gt 0 ]; then
+	echo "rig: rebooting the host for: ${phase2[*]}"
+	run_boot "${phase2[@]}"
+	rc=$?
+	[ $qrc -ne 0 ] || qrc=$rc
+fi
+set -e
+t0=$t_all
 wall=$(printf '%.1f' "$(echo "$EPOCHREALTIME - $t0" | bc)")
 
 passed=0 failed=0
@@ -172,7 +212,7 @@ done
 if [ $qrc -ne 0 ]; then
 	[ $qrc -eq 124 ] && echo "rig: timed out after $total s" || echo "rig: runner/QEMU exit status $qrc"
 fi
-if ! grep -q '^RIG-END' $log; then
+if [ "$(grep -c '^RIG-END' $log)" -lt $boots ]; then
 	echo "rig: the runner did not finish; last console lines:"
 	tail -n 15 $log | sed 's/^/rig:   /'
 	[ $qrc -ne 0 ] || qrc=1

@@ -12,6 +12,14 @@ export PATH=/sbin:/bin:/usr/sbin:/usr/bin
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mount -t tmpfs -o size=1536m,mode=1777 tmp /tmp
+# The rig disk (virtio-mmio block device), which carries files across a
+# reboot of this host: Debian builds its drivers as modules.
+for m in /lib/rig-modules/virtio_mmio.ko /lib/rig-modules/virtio_blk.ko; do
+	[ -e $m ] && insmod $m
+done
+n=0
+while [ ! -b /dev/vda ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+[ -b /dev/vda ] && export RIG_DISK=/dev/vda
 
 if [ -n "${RIG_DEMO:-}" ]; then
 	WORK_ROOT=/tmp/rig sh /rig/demo.sh
