@@ -119,7 +119,8 @@ parse() {
 		case $line in
 		RIG-START*)
 			boot=$(printf '%.2f' "$(echo "$EPOCHREALTIME - $t0" | bc)")
-			echo "rig: outer host up in $boot s (kernel uptime ${line#RIG-START })"
+			[ -n "$native" ] ||
+				echo "rig: outer host up in $boot s (kernel uptime ${line#RIG-START })"
 			;;
 		RIG-RESULT\ *)
 			read -r word name status s <<<"$line"
@@ -218,7 +219,11 @@ if [ "$(grep -c '^RIG-END' $log)" -lt $boots ]; then
 	[ $qrc -ne 0 ] || qrc=1
 fi
 [ $failed -ne 0 ] || [ "${RIG_KEEP_LOG:-}" = 1 ] && echo "rig: console log in $log"
-echo "rig: outer host boot ${boot:-?} s, total ${wall} s"
+if [ -n "$native" ]; then
+	echo "rig: total ${wall} s"
+else
+	echo "rig: outer host boot ${boot:-?} s, total ${wall} s"
+fi
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ] && [ $qrc -eq 0 ]
 exit
