@@ -12,8 +12,10 @@
  * before touching anything, reports every difference ("differs I got want"),
  * unmasks IRQs and must take INTID 50 first (priority 0x40), then 39 if the
  * wake button was pressed (priority 0x80), and nothing else. It prints
- * "wake button pressed" or "wake button not pressed", then "gic ok" or a
- * FAIL line, and powers off. */
+ * "wake button pressed" or "wake button not pressed", then "gic ok G" or a
+ * FAIL line. After its first checkpoint ("gic ok 0") it sets SPI 50 pending
+ * again and suspends once more; after the second ("gic ok 1") it powers
+ * off. */
 #include "bm.h"
 
 #define SPI_TEST        50              /* pending across the checkpoint */
@@ -35,6 +37,7 @@
 
 #define SNAP_A          (BM_VARS + 0x000)
 #define SNAP_B          (BM_VARS + 0x400)
+#define V_GEN           (BM_VARS + 0x800)       /* checkpoints taken */
 /* Snapshot layout: snap_table's registers, then PMR, BPR1, IGRPEN1, CTLR, SRE. */
 #define SNAP_MMIO       38
 #define SNAP_COUNT      (SNAP_MMIO + 5)
@@ -115,13 +118,15 @@ _start:
 	msr	ICC_IGRPEN1_EL1, x1
 	isb
 
-	/* SPI 50 pending; IRQs stay masked in PSTATE (DAIF from reset). */
-	setbit	D(GICD_ISPENDR), SPI_TEST
-
 	/* The wake button: GPIO line 3, rising edge, unmasked. */
 	w32	(GPIO_BASE + GPIO_IEV), (1 << GPIO_WAKE_LINE)
 	w32	(GPIO_BASE + GPIO_IE), (1 << GPIO_WAKE_LINE)
 
+/* SPI 50 pending (IRQs stay masked in PSTATE), snapshot A, suspend. */
+checkpoint:
+	setbit	D(GICD_ISPENDR), SPI_TEST
+	ldr	x1, =BM_IRQ_COUNT
+	str	xzr, [x1]
 	ldr	x0, =SNAP_A
 	bl	snapshot
 	/* Did the programming take? (Else this guest is wrong, not torpor.) */
@@ -200,7 +205,14 @@ resumed:
 	add	x21, x21, #1
 	println	"FAIL second interrupt is not the wake button (39)"
 7:	cbnz	x21, 8f
-	println	"gic ok"
+	ldr	x1, =V_GEN
+	ldr	x2, [x1]
+	cbnz	x2, 9f
+	println	"gic ok 0"
+	mov	x2, #1                          /* and again, from this VM */
+	str	x2, [x1]
+	b	checkpoint
+9:	println	"gic ok 1"
 	b	bm_off
 8:	printhex "FAIL problems ", x21
 	b	bm_off

@@ -1,11 +1,13 @@
 #!/bin/sh
 # baremetal-gic: gic.bin programs the GICv3 (distributor, redistributor, SGI,
-# PPI and SPI groups/priorities/enables/ICFGR/IROUTER, CPU interface), leaves
-# SPI 50 pending with IRQs masked in PSTATE, arms the wake button and
+# PPI and SPI groups/priorities/enables/ICFGR/IROUTER, CPU interface), arms
+# the wake button, leaves SPI 50 pending with IRQs masked in PSTATE and
 # suspends (exit 7). Restored, it must find every register as it left it and
-# take SPI 50, then the wake button's SPI 39 ("gic ok", exit 0). Restored a
-# second time from the same image with --no-wake, the restored pending SPI 50
-# alone must wake it.
+# take SPI 50, then the wake button's SPI 39 ("gic ok 0"); then it suspends
+# again from the restored VM (exit 7, second image). Restored from that with
+# --no-wake, the restored pending SPI 50 alone must wake it and all must hold
+# again ("gic ok 1", exit 0). The first image restored with --no-wake must
+# wake the same way.
 # rig-timeout: 90
 . "$RIG_LIB"
 
@@ -16,19 +18,20 @@ rc=$?
 tr -d '\r' <"$WORK/c1" >"$WORK/out1"
 [ $rc -eq 7 ] || { show "$WORK/out1"; show "$WORK/e1"; fail "run: exit $rc, want 7 (hibernated)"; }
 
-# restore_gic N BUTTON [OPTIONS]: restore N must print "gic ok" and
-# "wake button BUTTON", and exit 0.
+# restore_gic N GEN BUTTON WANT_EXIT [OPTIONS]: restore N prints "gic ok GEN"
+# and "wake button BUTTON" and exits WANT_EXIT.
 restore_gic() {
-	n=$1 button=$2
-	shift 2
-	timeout 20 "$TORPOR" restore "$@" "$img" </dev/null >"$WORK/c$n" 2>"$WORK/e$n"
+	n=$1 gen=$2 button=$3 want=$4
+	shift 4
+	timeout 20 "$TORPOR" restore "$@" </dev/null >"$WORK/c$n" 2>"$WORK/e$n"
 	rc=$?
 	tr -d '\r' <"$WORK/c$n" >"$WORK/out$n"
-	if ! grep -qx 'gic ok' "$WORK/out$n" || ! grep -qx "wake button $button" "$WORK/out$n" ||
-		[ $rc -ne 0 ]; then
+	if ! grep -qx "gic ok $gen" "$WORK/out$n" || ! grep -qx "wake button $button" "$WORK/out$n" ||
+		[ $rc -ne "$want" ]; then
 		show "$WORK/out$n"; show "$WORK/e$n" 5
-		fail "restore $*: exit $rc, want \"gic ok\" with \"wake button $button\" and exit 0"
+		fail "restore $*: exit $rc, want \"gic ok $gen\", \"wake button $button\" and exit $want"
 	fi
 }
-restore_gic 2 pressed
-restore_gic 3 "not pressed" --no-wake
+restore_gic 2 0 pressed 7 --image "$WORK/gic2.torpor" "$img"
+restore_gic 3 1 "not pressed" 0 --no-wake "$WORK/gic2.torpor"
+restore_gic 4 0 "not pressed" 7 --no-wake --image "$WORK/gic3.torpor" "$img"
