@@ -1,6 +1,7 @@
 /* cmd_run.c - `torpor run`: check the arguments and guest files, then boot. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -83,6 +84,25 @@ static int check_files(const struct run_options *o, struct boot_files *f)
 	return 0;
 }
 
+/* The image's directory must exist and be writable now, not only when the
+ * guest suspends hours later. */
+static int check_image_dir(const char *image, char *err, size_t errlen)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(image, '/');
+	size_t n = slash ? (size_t)(slash - image) : 0;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", n ? (int)n : 1, image);
+	if (access(dir, W_OK | X_OK) == 0)
+		return 0;
+	snprintf(err, errlen, "--image: cannot write into directory '%s': %s", dir,
+		 strerror(errno));
+	return -1;
+}
+
 /* A build without the KVM back end (not for arm64) still checks arguments
  * and files, so the CLI behaves the same everywhere up to the VM. */
 static int start_guest(const struct run_options *o, const struct boot_files *f)
@@ -102,7 +122,7 @@ int cmd_run(int argc, char **argv)
 {
 	struct run_options o;
 	struct boot_files f = { .kernel_fd = -1, .initrd_fd = -1 };
-	char err[256];
+	char err[PATH_MAX + 256];
 	int code;
 
 	if (run_options_parse(&o, argc, argv, err, sizeof(err))) {
@@ -112,6 +132,10 @@ int cmd_run(int argc, char **argv)
 	if (o.help) {
 		fputs(run_usage, stdout);
 		return EXIT_OK;
+	}
+	if (o.image && check_image_dir(o.image, err, sizeof(err))) {
+		fprintf(stderr, "torpor run: %s\n", err);
+		return EXIT_USAGE;
 	}
 	if (check_files(&o, &f))
 		code = fail_exit_code();
