@@ -237,6 +237,33 @@ bm_puthex:
 	mov	x30, x14
 	ret
 
+/* bm_arm_wake_button: the least GIC setup for the wake button to wake
+ * vCPU 0 (distributor and redistributor on, SPI GPIO_WAKE_INTID group 1,
+ * priority 0, enabled, CPU interface on), and its GPIO line's interrupt
+ * unmasked on both edges (GPIOIBE). IRQs stay masked in PSTATE. */
+bm_arm_wake_button:
+	ldr	x9, =GIC_DIST_BASE
+	mov	w10, #(GICD_CTLR_ARE | GICD_CTLR_GRP1)
+	str	w10, [x9, #GICD_CTLR]
+1:	ldr	w10, [x9, #GICD_CTLR]
+	tbnz	w10, #31, 1b
+	mov	w10, #-1
+	str	w10, [x9, #(GICD_IGROUPR + (GPIO_WAKE_INTID / 32) * 4)]
+	mov	w10, #(1 << (GPIO_WAKE_INTID % 32))
+	str	w10, [x9, #(GICD_ISENABLER + (GPIO_WAKE_INTID / 32) * 4)]
+	ldr	x9, =GICR_BASE(0)
+	ldr	w10, [x9, #GICR_WAKER]
+	bic	w10, w10, #GICR_WAKER_SLEEP
+	str	w10, [x9, #GICR_WAKER]
+1:	ldr	w10, [x9, #GICR_WAKER]
+	tbnz	w10, #2, 1b
+	gic_cpu_on
+	ldr	x9, =GPIO_BASE
+	mov	w10, #(1 << GPIO_WAKE_LINE)
+	str	w10, [x9, #GPIO_IBE]
+	str	w10, [x9, #GPIO_IE]
+	ret
+
 /* bm_off: PSCI SYSTEM_OFF; parks the CPU if that ever returns. */
 bm_off:
 	ldr	x0, =PSCI_SYSTEM_OFF

@@ -14,7 +14,8 @@
  * and the device tree sum and prints "memory ok G" (or "memory FAIL ...",
  * then powers off). After generation 0 it rewrites all of it as generation 1
  * (pages change class: data to zero, zero to data...) and suspends again;
- * after generation 1 it powers off. */
+ * after generation 1 it powers off. It arms the wake button (both edges) to
+ * be woken, and clears its interrupt before suspending again. */
 #include "bm.h"
 
 #define RAM_SIZE        (64 << 20)
@@ -52,6 +53,7 @@ _start:
 	ldr	x1, =V_FDT
 	str	x19, [x1]
 	printhex "fdt block ", x19
+	bl	bm_arm_wake_button
 	bl	fdt_sum
 	ldr	x1, =V_FDT_SUM
 	str	x0, [x1]
@@ -87,6 +89,9 @@ resumed:
 	ldr	x0, [x1]
 	cbnz	x0, 3f
 	println	"memory ok 0"
+	ldr	x1, =GPIO_BASE                  /* the button press is handled */
+	mov	w2, #0xff
+	str	w2, [x1, #GPIO_IC]
 	mov	x0, #1
 	b	generation
 3:	println	"memory ok 1"

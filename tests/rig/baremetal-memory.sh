@@ -2,11 +2,12 @@
 # baremetal-memory: memory.bin (64 MiB) fills its RAM above 1 MiB with a
 # position-dependent pattern (some pages never touched, some written with
 # zeros, some with one word, most full) and suspends: torpor exits 7 with an
-# image. `restore --force-wake` brings it back at its entry point, where it
-# checks every word and the device tree block ("memory ok 0"), rewrites it
-# all with another pattern (pages change between data and zero) and suspends
-# again: the restore exits 7, hibernated into the image it was restored from.
-# Restored from that, it checks again: "memory ok 1", exit 0.
+# image. `restore` presses the wake button the guest armed (both edges),
+# which brings it back at its entry point, where it checks every word and
+# the device tree block ("memory ok 0"), rewrites it all with another
+# pattern (pages change between data and zero) and suspends again: the
+# restore exits 7, hibernated into the image it was restored from. Restored
+# from that, it checks again: "memory ok 1", exit 0.
 # rig-timeout: 120
 . "$RIG_LIB"
 
@@ -33,13 +34,14 @@ stored=$(grep -o '"data_pages":[0-9]*' "$WORK/json" | head -n 1 | cut -d: -f2)
 # restore_check G WANT_EXIT: a restore prints "memory ok G" and exits WANT_EXIT.
 restore_check() {
 	out=$WORK/out-r$1 err=$WORK/err-r$1
-	timeout 40 "$TORPOR" restore --force-wake "$img" </dev/null >"$out.raw" 2>"$err"
+	timeout 40 "$TORPOR" restore "$img" </dev/null >"$out.raw" 2>"$err"
 	rc=$?
 	tr -d '\r' <"$out.raw" >"$out"
 	echo "rig-info: $(grep 'restored' "$err" | sed 's/^torpor: //')"
 	grep -qx "memory ok $1" "$out" ||
 		{ show "$out"; show "$err" 5; fail "memory check after restore $1 (exit $rc)"; }
 	[ $rc -eq "$2" ] || { show "$err" 5; fail "restore $1: exit $rc, want $2"; }
+	grep -q 'pressed the wake button' "$err" || { show "$err" 5; fail "restore $1: no wake button"; }
 }
 restore_check 0 7
 restore_check 1 0
