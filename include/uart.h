@@ -14,7 +14,7 @@
 
 struct uart {
 	uint8_t ier, lcr, mcr, lsr_err, msr, scr, dll, dlm, fcr;
-	int thr_ipending;       /* THR-empty interrupt latched, until IIR read */
+	uint8_t thr_ipending;   /* THR-empty interrupt latched, until IIR read */
 	uint8_t rx[UART_RX_FIFO];
 	unsigned rx_head, rx_count;
 	struct irq_line irq;

@@ -1,7 +1,9 @@
 /* gpio.c - PL061 register model (ARM DDI 0190). */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
+#include "dev_fields.h"
 #include "gpio.h"
 #include "primecell.h"
 
@@ -119,41 +121,31 @@ void gpio_mmio(void *opaque, uint64_t offset, uint8_t *data, uint32_t len,
 	mmio_put(data, len, r);
 }
 
+static const struct dev_field8 gpio_fields[] = {
+	{ GPIO_F_OUT, 0xff, offsetof(struct gpio, out) },
+	{ GPIO_F_IN, 0xff, offsetof(struct gpio, in) },
+	{ GPIO_F_DIR, 0xff, offsetof(struct gpio, dir) },
+	{ GPIO_F_IS, 0xff, offsetof(struct gpio, is) },
+	{ GPIO_F_IBE, 0xff, offsetof(struct gpio, ibe) },
+	{ GPIO_F_IEV, 0xff, offsetof(struct gpio, iev) },
+	{ GPIO_F_IE, 0xff, offsetof(struct gpio, ie) },
+	{ GPIO_F_RIS, 0xff, offsetof(struct gpio, ris) },
+	{ GPIO_F_AFSEL, 0xff, offsetof(struct gpio, afsel) },
+};
+#define N_GPIO_FIELDS (sizeof(gpio_fields) / sizeof(gpio_fields[0]))
+
 void gpio_save(const struct gpio *g, uint64_t base, struct dev_state *d)
 {
 	memset(d, 0, sizeof(*d));
 	d->type = DEV_GPIO_PL061;
 	d->base = base;
-	dev_state_put(d, GPIO_F_OUT, g->out);
-	dev_state_put(d, GPIO_F_IN, g->in);
-	dev_state_put(d, GPIO_F_DIR, g->dir);
-	dev_state_put(d, GPIO_F_IS, g->is);
-	dev_state_put(d, GPIO_F_IBE, g->ibe);
-	dev_state_put(d, GPIO_F_IEV, g->iev);
-	dev_state_put(d, GPIO_F_IE, g->ie);
-	dev_state_put(d, GPIO_F_RIS, g->ris);
-	dev_state_put(d, GPIO_F_AFSEL, g->afsel);
+	dev_fields8_save(d, g, gpio_fields, N_GPIO_FIELDS);
 }
 
 int gpio_restore(struct gpio *g, const struct dev_state *d)
 {
-	static const uint32_t ids[] = {
-		GPIO_F_OUT, GPIO_F_IN, GPIO_F_DIR, GPIO_F_IS, GPIO_F_IBE,
-		GPIO_F_IEV, GPIO_F_IE, GPIO_F_RIS, GPIO_F_AFSEL,
-	};
-	uint8_t *dst[] = {
-		&g->out, &g->in, &g->dir, &g->is, &g->ibe, &g->iev, &g->ie,
-		&g->ris, &g->afsel,
-	};
-	uint64_t v[9];
-
-	if (d->type != DEV_GPIO_PL061)
+	if (d->type != DEV_GPIO_PL061 || dev_fields8_load(d, g, gpio_fields, N_GPIO_FIELDS))
 		return -EINVAL;
-	for (unsigned i = 0; i < 9; i++)
-		if (dev_state_get(d, ids[i], &v[i]) || v[i] > 0xff)
-			return -EINVAL;
-	for (unsigned i = 0; i < 9; i++)
-		*dst[i] = (uint8_t)v[i];
 	update_irq(g);
 	return 0;
 }

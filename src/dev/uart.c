@@ -1,8 +1,10 @@
 /* uart.c - 16550A register model: enough for Linux's 8250 driver and for
  * polled bare-metal output. */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
+#include "dev_fields.h"
 #include "uart.h"
 
 enum {
@@ -188,54 +190,40 @@ void uart_mmio(void *opaque, uint64_t offset, uint8_t *data, uint32_t len,
 	}
 }
 
+/* Registers with the bits each can hold (a restored LSR error bit 0 would
+ * claim data that is not there). */
+static const struct dev_field8 uart_fields[] = {
+	{ UART_F_IER, 0x0f, offsetof(struct uart, ier) },
+	{ UART_F_LCR, 0xff, offsetof(struct uart, lcr) },
+	{ UART_F_MCR, 0x1f, offsetof(struct uart, mcr) },
+	{ UART_F_LSR_ERR, LSR_ERRORS, offsetof(struct uart, lsr_err) },
+	{ UART_F_MSR, 0xff, offsetof(struct uart, msr) },
+	{ UART_F_SCR, 0xff, offsetof(struct uart, scr) },
+	{ UART_F_DLL, 0xff, offsetof(struct uart, dll) },
+	{ UART_F_DLM, 0xff, offsetof(struct uart, dlm) },
+	{ UART_F_FCR, 0xc9, offsetof(struct uart, fcr) },
+	{ UART_F_THR_IPENDING, 0x01, offsetof(struct uart, thr_ipending) },
+};
+#define N_UART_FIELDS (sizeof(uart_fields) / sizeof(uart_fields[0]))
+
 void uart_save(const struct uart *u, uint64_t base, struct dev_state *d)
 {
 	memset(d, 0, sizeof(*d));
 	d->type = DEV_UART_16550;
 	d->base = base;
-	dev_state_put(d, UART_F_IER, u->ier);
-	dev_state_put(d, UART_F_LCR, u->lcr);
-	dev_state_put(d, UART_F_MCR, u->mcr);
-	dev_state_put(d, UART_F_LSR_ERR, u->lsr_err);
-	dev_state_put(d, UART_F_MSR, u->msr);
-	dev_state_put(d, UART_F_SCR, u->scr);
-	dev_state_put(d, UART_F_DLL, u->dll);
-	dev_state_put(d, UART_F_DLM, u->dlm);
-	dev_state_put(d, UART_F_FCR, u->fcr);
-	dev_state_put(d, UART_F_THR_IPENDING, (uint64_t)u->thr_ipending);
+	dev_fields8_save(d, u, uart_fields, N_UART_FIELDS);
 	for (unsigned i = 0; i < u->rx_count; i++)
 		d->blob[i] = u->rx[(u->rx_head + i) % UART_RX_FIFO];
 	d->blob_len = u->rx_count;
 }
 
-/* Reads field id, which may only have bits of mask set: those the register
- * can hold (a restored LSR error bit 0 would claim data that is not there). */
-static int get_u8(const struct dev_state *d, uint32_t id, uint8_t mask, uint8_t *out)
-{
-	uint64_t v;
-
-	if (dev_state_get(d, id, &v) || (v & ~(uint64_t)mask))
-		return -EINVAL;
-	*out = (uint8_t)v;
-	return 0;
-}
-
 int uart_restore(struct uart *u, const struct dev_state *d)
 {
 	struct uart n = *u;
-	uint8_t thr;
 
-	if (d->type != DEV_UART_16550 || d->blob_len > UART_RX_FIFO)
+	if (d->type != DEV_UART_16550 || d->blob_len > UART_RX_FIFO ||
+	    dev_fields8_load(d, &n, uart_fields, N_UART_FIELDS))
 		return -EINVAL;
-	if (get_u8(d, UART_F_IER, 0x0f, &n.ier) || get_u8(d, UART_F_LCR, 0xff, &n.lcr) ||
-	    get_u8(d, UART_F_MCR, 0x1f, &n.mcr) ||
-	    get_u8(d, UART_F_LSR_ERR, LSR_ERRORS, &n.lsr_err) ||
-	    get_u8(d, UART_F_MSR, 0xff, &n.msr) || get_u8(d, UART_F_SCR, 0xff, &n.scr) ||
-	    get_u8(d, UART_F_DLL, 0xff, &n.dll) || get_u8(d, UART_F_DLM, 0xff, &n.dlm) ||
-	    get_u8(d, UART_F_FCR, 0xc9, &n.fcr) ||
-	    get_u8(d, UART_F_THR_IPENDING, 0x01, &thr))
-		return -EINVAL;
-	n.thr_ipending = thr;
 	memcpy(n.rx, d->blob, d->blob_len);
 	n.rx_head = 0;
 	n.rx_count = d->blob_len;

@@ -53,16 +53,17 @@ static int parse_cpus(const char *s, unsigned *out)
 	return 0;
 }
 
-static int parse_on_suspend(const char *s, enum suspend_mode *m)
+static int parse_on_suspend(struct run_options *o, const char *s)
 {
 	if (!strcmp(s, "hibernate"))
-		*m = SUSPEND_HIBERNATE;
+		o->on_suspend = SUSPEND_HIBERNATE;
 	else if (!strcmp(s, "snapshot"))
-		*m = SUSPEND_SNAPSHOT;
+		o->on_suspend = SUSPEND_SNAPSHOT;
 	else if (!strcmp(s, "deny"))
-		*m = SUSPEND_DENY;
+		o->on_suspend = SUSPEND_DENY;
 	else
 		return -EINVAL;
+	o->on_suspend_set = 1;
 	return 0;
 }
 
@@ -145,10 +146,9 @@ int run_options_parse(struct run_options *o, int argc, char **argv,
 			break;
 		case 'o': o->image = optarg; break;
 		case OPT_ON_SUSPEND:
-			if (parse_on_suspend(optarg, &o->on_suspend))
+			if (parse_on_suspend(o, optarg))
 				return bad(err, errlen, "--on-suspend must be hibernate, "
 					   "snapshot or deny", optarg);
-			o->on_suspend_set = 1;
 			break;
 		case 'h': o->help = 1; return 0;
 		default:
@@ -187,10 +187,9 @@ int restore_options_parse(struct run_options *o, int argc, char **argv,
 		switch (c) {
 		case 'o': o->image = optarg; break;
 		case OPT_ON_SUSPEND:
-			if (parse_on_suspend(optarg, &o->on_suspend))
+			if (parse_on_suspend(o, optarg))
 				return bad(err, errlen, "--on-suspend must be hibernate, "
 					   "snapshot or deny", optarg);
-			o->on_suspend_set = 1;
 			break;
 		case OPT_CLOCK:
 			if (!strcmp(optarg, "continue"))
