@@ -89,9 +89,12 @@ resumed:
 	ldr	x0, [x1]
 	cbnz	x0, 3f
 	println	"memory ok 0"
-	ldr	x1, =GPIO_BASE                  /* the button press is handled */
+	ldr	x1, =GPIO_BASE                  /* the button press is handled: */
 	mov	w2, #0xff
-	str	w2, [x1, #GPIO_IC]
+	str	w2, [x1, #GPIO_IC]              /* the GPIO's interrupt */
+	ldr	x1, =(GIC_DIST_BASE + GICD_ICPENDR + (GPIO_WAKE_INTID / 32) * 4)
+	mov	w2, #(1 << (GPIO_WAKE_INTID % 32))
+	str	w2, [x1]                        /* and the (edge) SPI's latch */
 	mov	x0, #1
 	b	generation
 3:	println	"memory ok 1"
