@@ -4,17 +4,18 @@
  * configures SGI 5 and PPI 23 (group, priority, enable), SPIs 39 (the PL061
  * wake button), 50 and 61 (groups, priorities, enables, ICFGR, IROUTER; 61
  * routed to a non-existent 0.3.2.1 and disabled), the CPU interface (PMR,
- * BPR1, group 1), then sets SPI 50 pending with IRQs masked in PSTATE, arms
- * the wake button (GPIO line 3, rising edge) and suspends.
+ * BPR1, group 1), arms the wake button (GPIO line 3, rising edge), then
+ * sets SPI 50 pending and sends itself SGI 5 with IRQs masked in PSTATE,
+ * and suspends.
  *
  * Before suspending it reads all of that back (snapshot A) and checks the
  * key values took. At its entry after restore it reads it again (snapshot B)
  * before touching anything, reports every difference ("differs I got want"),
- * unmasks IRQs and must take INTID 50 first (priority 0x40), then 39 if the
- * wake button was pressed (priority 0x80), and nothing else. It prints
+ * unmasks IRQs and must take SGI 5 (priority 0x30), SPI 50 (0x40), then 39
+ * if the wake button was pressed (0x80), and nothing else. It prints
  * "wake button pressed" or "wake button not pressed", then "gic ok G" or a
- * FAIL line. After its first checkpoint ("gic ok 0") it sets SPI 50 pending
- * again and suspends once more; after the second ("gic ok 1") it powers
+ * FAIL line. After its first checkpoint ("gic ok 0") it sets SPI 50 and
+ * SGI 5 pending again and suspends once more; after the second ("gic ok 1") it powers
  * off. */
 #include "bm.h"
 
@@ -61,6 +62,17 @@
 	ldr	x1, =\addr
 	ldr	x2, =\val
 	str	x2, [x1]
+	.endm
+/* check_irq N, INTID: the Nth interrupt taken (log at x1) was INTID, else
+ * a FAIL line and x21 + 1. */
+	.macro	check_irq n, intid
+	ldr	x2, [x1, #(\n * 8)]
+	cmp	x2, #\intid
+	b.eq	.Lirq_ok\@
+	printhex "interrupt \n was ", x2
+	add	x21, x21, #1
+	println	"FAIL interrupt \n is not INTID \intid"
+.Lirq_ok\@:
 	.endm
 /* setbit ADDR, INTID: the INTID's bit in a 1-bit-per-INTID register bank. */
 	.macro	setbit addr, intid
@@ -125,6 +137,9 @@ _start:
 /* SPI 50 pending (IRQs stay masked in PSTATE), snapshot A, suspend. */
 checkpoint:
 	setbit	D(GICD_ISPENDR), SPI_TEST
+	ldr	x1, =((SGI_TEST << 24) | 1)     /* SGI 5 to ourselves (Aff0 0) */
+	msr	ICC_SGI1R_EL1, x1
+	isb
 	ldr	x1, =BM_IRQ_COUNT
 	str	xzr, [x1]
 	ldr	x0, =SNAP_A
@@ -146,6 +161,10 @@ checkpoint:
 	ldr	w2, [x1]
 	and	w2, w2, #(1 << (SPI_TEST - 32))
 	expect	x2, (1 << (SPI_TEST - 32)), "SPI 50 pending before suspend"
+	ldr	x1, =S(GICD_ISPENDR)
+	ldr	w2, [x1]
+	and	w2, w2, #(1 << SGI_TEST)
+	expect	x2, (1 << SGI_TEST), "SGI 5 pending before suspend"
 	println	"gic: programmed, suspending"
 
 	suspend_or_fail resumed
@@ -181,29 +200,21 @@ resumed:
 	println	"wake button pressed"
 	b	4f
 3:	println	"wake button not pressed"
-4:	add	x0, x22, #1
+4:	add	x0, x22, #2
 	bl	bm_wait_irqs
 	mov	x23, x0
-	add	x9, x22, #1
+	add	x9, x22, #2
 	cmp	x23, x9
 	b.eq	5f
 	printhex "interrupts taken ", x23
 	add	x21, x21, #1
 	println	"FAIL wrong number of interrupts"
+	/* In priority order: SGI 5 (0x30), SPI 50 (0x40), the button (0x80). */
 5:	ldr	x1, =BM_IRQ_LOG
-	ldr	x2, [x1]
-	cmp	x2, #SPI_TEST
-	b.eq	6f
-	printhex "first interrupt ", x2
-	add	x21, x21, #1
-	println	"FAIL first interrupt is not SPI 50"
-6:	cbz	x22, 7f
-	ldr	x2, [x1, #8]
-	cmp	x2, #GPIO_WAKE_INTID
-	b.eq	7f
-	printhex "second interrupt ", x2
-	add	x21, x21, #1
-	println	"FAIL second interrupt is not the wake button (39)"
+	check_irq 0, SGI_TEST
+	check_irq 1, SPI_TEST
+	cbz	x22, 7f
+	check_irq 2, GPIO_WAKE_INTID
 7:	cbnz	x21, 8f
 	ldr	x1, =V_GEN
 	ldr	x2, [x1]

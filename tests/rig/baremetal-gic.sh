@@ -1,13 +1,13 @@
 #!/bin/sh
 # baremetal-gic: gic.bin programs the GICv3 (distributor, redistributor, SGI,
 # PPI and SPI groups/priorities/enables/ICFGR/IROUTER, CPU interface), arms
-# the wake button, leaves SPI 50 pending with IRQs masked in PSTATE and
-# suspends (exit 7). Restored, it must find every register as it left it and
-# take SPI 50, then the wake button's SPI 39 ("gic ok 0"); then it suspends
-# again from the restored VM (exit 7, second image). Restored from that with
-# --no-wake, the restored pending SPI 50 alone must wake it and all must hold
-# again ("gic ok 1", exit 0). The first image restored with --no-wake must
-# wake the same way.
+# the wake button, leaves SPI 50 and SGI 5 pending with IRQs masked in
+# PSTATE and suspends (exit 7). Restored, it must find every register as it
+# left it and take SGI 5, SPI 50, then the wake button's SPI 39 ("gic ok 0");
+# then it suspends again from the restored VM (exit 7, second image).
+# Restored from that with --no-wake, the restored pending interrupts alone
+# must wake it and all must hold again ("gic ok 1", exit 0). The first image
+# restored with --no-wake must wake the same way.
 # rig-timeout: 90
 . "$RIG_LIB"
 
