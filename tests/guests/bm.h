@@ -64,6 +64,7 @@
 
 /* GICv3 CPU interface system registers, by encoding (no -march needed). */
 #define ICC_PMR_EL1             S3_0_C4_C6_0
+#define ICC_AP1R0_EL1           S3_0_C12_C9_0
 #define ICC_SGI1R_EL1           S3_0_C12_C11_5
 #define ICC_IAR1_EL1            S3_0_C12_C12_0
 #define ICC_EOIR1_EL1           S3_0_C12_C12_1

@@ -3,30 +3,33 @@
  * One vCPU. Programs the distributor (ARE, group 1), wakes redistributor 0,
  * configures SGI 5 and PPI 23 (group, priority, enable), SPIs 39 (the PL061
  * wake button), 50 and 61 (groups, priorities, enables, ICFGR, IROUTER; 61
- * routed to a non-existent 0.3.2.1 and disabled), the CPU interface (PMR,
- * BPR1, group 1), arms the wake button (GPIO line 3, rising edge), then
- * sets SPI 50 pending and sends itself SGI 5 with IRQs masked in PSTATE,
- * and suspends.
+ * routed to a non-existent 0.3.2.1 and disabled) and 52, the CPU interface
+ * (PMR, BPR1, group 1), arms the wake button (GPIO line 3, rising edge),
+ * then with IRQs masked in PSTATE: makes SPI 52 pending and acknowledges it
+ * (active, priority 0x20 in ICC_AP1R0_EL1, no EOI), sets SPI 50 pending and
+ * sends itself SGI 5, and suspends.
  *
  * Before suspending it reads all of that back (snapshot A) and checks the
  * key values took. At its entry after restore it reads it again (snapshot B)
  * before touching anything, reports every difference ("differs I got want"),
- * unmasks IRQs and must take SGI 5 (priority 0x30), SPI 50 (0x40), then 39
+ * ends SPI 52 (EOI: no longer active, no active priority left), unmasks IRQs and must take SGI 5 (priority 0x30), SPI 50 (0x40), then 39
  * if the wake button was pressed (0x80), and nothing else. It prints
  * "wake button pressed" or "wake button not pressed", then "gic ok G" or a
- * FAIL line. After its first checkpoint ("gic ok 0") it sets SPI 50 and
- * SGI 5 pending again and suspends once more; after the second ("gic ok 1") it powers
+ * FAIL line. After its first checkpoint ("gic ok 0") it does all of that
+ * again (from the pending and active states on) and suspends once more; after the second ("gic ok 1") it powers
  * off. */
 #include "bm.h"
 
 #define SPI_TEST        50              /* pending across the checkpoint */
 #define SPI_ROUTED      61              /* routed elsewhere, disabled */
+#define SPI_ACTIVE      52              /* active (acknowledged) across it */
 #define SGI_TEST        5
 #define PPI_TEST        23
 #define PRIO_TEST       0x40
 #define PRIO_WAKE       0x80
 #define PRIO_ROUTED     0xc0
 #define PRIO_SGI        0x30
+#define PRIO_ACTIVE     0x20
 #define PRIO_PPI        0xa0
 #define ROUTE_ELSEWHERE 0x030201        /* Aff2.Aff1.Aff0 = 3.2.1 */
 #define PMR             0xf0
@@ -39,9 +42,12 @@
 #define SNAP_A          (BM_VARS + 0x000)
 #define SNAP_B          (BM_VARS + 0x400)
 #define V_GEN           (BM_VARS + 0x800)       /* checkpoints taken */
-/* Snapshot layout: snap_table's registers, then PMR, BPR1, IGRPEN1, CTLR, SRE. */
-#define SNAP_MMIO       38
-#define SNAP_COUNT      (SNAP_MMIO + 5)
+/* Snapshot layout: snap_table's registers, then PMR, BPR1, IGRPEN1, CTLR,
+ * SRE, AP1R0. */
+#define SNAP_MMIO       39
+#define SNAP_COUNT      (SNAP_MMIO + 6)
+#define SNAP_ACTIVE1    (38 * 8)                /* GICD_ISACTIVER1 */
+#define SNAP_AP1R0      ((SNAP_MMIO + 5) * 8)
 #define SNAP_ENABLE1    (3 * 8)                 /* GICD_ISENABLER1 */
 #define SNAP_PRIO_TEST  (9 * 8)                 /* GICD_IPRIORITYR, INTIDs 48-51 */
 #define SNAP_ROUTED     (19 * 8)                /* GICD_IROUTER of SPI_ROUTED */
@@ -110,12 +116,16 @@ _start:
 	w8	D(GICD_IPRIORITYR + GPIO_WAKE_INTID), PRIO_WAKE
 	w8	D(GICD_IPRIORITYR + SPI_TEST), PRIO_TEST
 	w8	D(GICD_IPRIORITYR + SPI_ROUTED), PRIO_ROUTED
-	w32	D(GICD_ICFGR + (SPI_TEST / 16) * 4), (2 << ((SPI_TEST % 16) * 2))   /* edge */
+	w8	D(GICD_IPRIORITYR + SPI_ACTIVE), PRIO_ACTIVE
+	/* 48-63: 50 and 52 edge, the others level. */
+	w32	D(GICD_ICFGR + 12), ((2 << ((SPI_TEST % 16) * 2)) | (2 << ((SPI_ACTIVE % 16) * 2)))
 	w64	D(GICD_IROUTER + GPIO_WAKE_INTID * 8), 0
 	w64	D(GICD_IROUTER + SPI_TEST * 8), 0
+	w64	D(GICD_IROUTER + SPI_ACTIVE * 8), 0
 	w64	D(GICD_IROUTER + SPI_ROUTED * 8), ROUTE_ELSEWHERE
 	setbit	D(GICD_ISENABLER), GPIO_WAKE_INTID
 	setbit	D(GICD_ISENABLER), SPI_TEST
+	setbit	D(GICD_ISENABLER), SPI_ACTIVE
 
 	/* CPU interface. */
 	mrs	x1, ICC_SRE_EL1
@@ -136,6 +146,10 @@ _start:
 
 /* SPI 50 pending (IRQs stay masked in PSTATE), snapshot A, suspend. */
 checkpoint:
+	/* SPI 52 pending, then acknowledged (active, no EOI) with IRQs masked. */
+	setbit	D(GICD_ISPENDR), SPI_ACTIVE
+	mrs	x19, ICC_IAR1_EL1
+	expect	x19, SPI_ACTIVE, "acknowledging SPI 52 before suspend"
 	setbit	D(GICD_ISPENDR), SPI_TEST
 	ldr	x1, =((SGI_TEST << 24) | 1)     /* SGI 5 to ourselves (Aff0 0) */
 	msr	ICC_SGI1R_EL1, x1
@@ -165,6 +179,14 @@ checkpoint:
 	ldr	w2, [x1]
 	and	w2, w2, #(1 << SGI_TEST)
 	expect	x2, (1 << SGI_TEST), "SGI 5 pending before suspend"
+	ldr	x1, =SNAP_A
+	ldr	x2, [x1, #SNAP_ACTIVE1]
+	and	x2, x2, #(1 << (SPI_ACTIVE - 32))
+	expect	x2, (1 << (SPI_ACTIVE - 32)), "SPI 52 active before suspend"
+	ldr	x2, [x1, #SNAP_AP1R0]
+	cbnz	x2, 1f
+	fail	"no active priority (ICC_AP1R0_EL1) before suspend"
+1:
 	println	"gic: programmed, suspending"
 
 	suspend_or_fail resumed
@@ -192,6 +214,19 @@ resumed:
 	cmp	x20, #SNAP_COUNT
 	b.lo	1b
 
+	/* SPI 52 is still active (A and B agree): end it; that must clear it. */
+	mov	x1, #SPI_ACTIVE
+	msr	ICC_EOIR1_EL1, x1
+	isb
+	ldr	x1, =D(GICD_ISACTIVER + 4)
+	ldr	w2, [x1]
+	and	w2, w2, #(1 << (SPI_ACTIVE - 32))
+	mrs	x3, ICC_AP1R0_EL1
+	orr	x2, x2, x3
+	cbz	x2, 1f
+	add	x21, x21, #1
+	println	"FAIL SPI 52 still active (or its priority) after its EOI"
+1:
 	/* Was the wake button pressed? (GPIORIS line 3) */
 	ldr	x1, =GPIO_BASE
 	ldr	w22, [x1, #0x414]
@@ -252,6 +287,8 @@ snapshot:
 	str	x12, [x0], #8
 	mrs	x12, ICC_SRE_EL1
 	str	x12, [x0], #8
+	mrs	x12, ICC_AP1R0_EL1
+	str	x12, [x0], #8
 	ret
 
 	.balign	8
@@ -274,6 +311,7 @@ snap_table:
 	.quad	S(GICD_IPRIORITYR + 24), S(GICD_IPRIORITYR + 28)
 	.quad	GPIO_BASE + GPIO_IS, GPIO_BASE + GPIO_IBE, GPIO_BASE + GPIO_IEV
 	.quad	GPIO_BASE + GPIO_IE
+	.quad	D(GICD_ISACTIVER + 4)                   /* 38 */
 snap_table_end:
 	.if	(snap_table_end - snap_table) != SNAP_MMIO * 8
 	.error	"SNAP_MMIO does not match snap_table"
