@@ -239,32 +239,46 @@ bm_puthex:
 	mov	x30, x14
 	ret
 
-/* bm_arm_wake_button: the least GIC setup for the wake button to wake
- * vCPU 0 (distributor and redistributor on, SPI GPIO_WAKE_INTID group 1,
- * priority 0, enabled, CPU interface on), and its GPIO line's interrupt
- * unmasked on both edges (GPIOIBE). IRQs stay masked in PSTATE. */
-bm_arm_wake_button:
+/* bm_gic_init: the distributor on (ARE, group 1), the redistributor of
+ * vCPU x0 awake with its SGIs and PPIs in group 1, and this CPU's interface
+ * on (gic_cpu_on). Clobbers x9, x10 only. */
+bm_gic_init:
 	ldr	x9, =GIC_DIST_BASE
 	mov	w10, #(GICD_CTLR_ARE | GICD_CTLR_GRP1)
 	str	w10, [x9, #GICD_CTLR]
 1:	ldr	w10, [x9, #GICD_CTLR]
-	tbnz	w10, #31, 1b
-	mov	w10, #-1
-	str	w10, [x9, #(GICD_IGROUPR + (GPIO_WAKE_INTID / 32) * 4)]
-	mov	w10, #(1 << (GPIO_WAKE_INTID % 32))
-	str	w10, [x9, #(GICD_ISENABLER + (GPIO_WAKE_INTID / 32) * 4)]
+	tbnz	w10, #31, 1b                    /* RWP */
 	ldr	x9, =GICR_BASE(0)
+	add	x9, x9, x0, lsl #17             /* GIC_REDIST_STRIDE */
 	ldr	w10, [x9, #GICR_WAKER]
 	bic	w10, w10, #GICR_WAKER_SLEEP
 	str	w10, [x9, #GICR_WAKER]
 1:	ldr	w10, [x9, #GICR_WAKER]
-	tbnz	w10, #2, 1b
+	tbnz	w10, #2, 1b                     /* ChildrenAsleep */
+	add	x9, x9, #GICR_SGI
+	mov	w10, #-1
+	str	w10, [x9, #GICD_IGROUPR]
 	gic_cpu_on
+	ret
+
+/* bm_arm_wake_button: the least GIC setup for the wake button to wake
+ * vCPU 0 (bm_gic_init, SPI GPIO_WAKE_INTID group 1, priority 0, enabled),
+ * and its GPIO line's interrupt unmasked on both edges (GPIOIBE). IRQs stay
+ * masked in PSTATE. */
+bm_arm_wake_button:
+	mov	x15, x30
+	mov	x0, #0
+	bl	bm_gic_init
+	ldr	x9, =GIC_DIST_BASE
+	mov	w10, #-1
+	str	w10, [x9, #(GICD_IGROUPR + (GPIO_WAKE_INTID / 32) * 4)]
+	mov	w10, #(1 << (GPIO_WAKE_INTID % 32))
+	str	w10, [x9, #(GICD_ISENABLER + (GPIO_WAKE_INTID / 32) * 4)]
 	ldr	x9, =GPIO_BASE
 	mov	w10, #(1 << GPIO_WAKE_LINE)
 	str	w10, [x9, #GPIO_IBE]
 	str	w10, [x9, #GPIO_IE]
-	ret
+	ret	x15
 
 /* bm_off: PSCI SYSTEM_OFF; parks the CPU if that ever returns. */
 bm_off:

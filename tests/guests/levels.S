@@ -27,11 +27,9 @@
 _start:
 	setup_cpu 0
 	println	"levels: arming the UART interrupt"
+	mov	x0, #0
+	bl	bm_gic_init
 	ldr	x1, =GIC_DIST_BASE
-	mov	w2, #(GICD_CTLR_ARE | GICD_CTLR_GRP1)
-	str	w2, [x1, #GICD_CTLR]
-1:	ldr	w2, [x1, #GICD_CTLR]
-	tbnz	w2, #31, 1b
 	mov	w2, #-1
 	str	w2, [x1, #(GICD_IGROUPR + (UART_INTID / 32) * 4)]
 	mov	w2, #0x40
@@ -42,13 +40,6 @@ _start:
 	str	xzr, [x1, x2]
 	mov	w2, #(1 << (UART_INTID % 32))
 	str	w2, [x1, #(GICD_ISENABLER + (UART_INTID / 32) * 4)]
-	ldr	x1, =GICR_BASE(0)
-	ldr	w2, [x1, #GICR_WAKER]
-	bic	w2, w2, #GICR_WAKER_SLEEP
-	str	w2, [x1, #GICR_WAKER]
-1:	ldr	w2, [x1, #GICR_WAKER]
-	tbnz	w2, #2, 1b
-	gic_cpu_on
 
 	/* THR-empty interrupt on: the line goes high. No UART output after this. */
 	ldr	x1, =UART_BASE

@@ -204,17 +204,15 @@ secondary:
 	hvc	#0
 	b	bm_off                          /* CPU_OFF returned */
 
-/* redist_program: vCPU x0's redistributor awake, PPI 23 priority PRIO(x0),
- * PPI 16 + x0 enabled (group 1). Clobbers x9-x11. */
+/* redist_program: bm_gic_init for vCPU x0 (which runs it), then in its
+ * redistributor PPI 23 priority PRIO(x0) and PPI 16 + x0 enabled.
+ * Clobbers x9-x11, x15. */
 redist_program:
-	ldr	x9, =GICR_BASE(0)
+	mov	x15, x30
+	bl	bm_gic_init
+	mov	x30, x15
+	ldr	x9, =(GICR_BASE(0) + GICR_SGI)
 	add	x9, x9, x0, lsl #17             /* GIC_REDIST_STRIDE */
-	ldr	w10, [x9, #GICR_WAKER]
-	bic	w10, w10, #GICR_WAKER_SLEEP
-	str	w10, [x9, #GICR_WAKER]
-	add	x9, x9, #GICR_SGI
-	mov	w10, #-1
-	str	w10, [x9, #GICD_IGROUPR]
 	add	x10, x0, #1
 	lsl	x10, x10, #4
 	strb	w10, [x9, #(GICD_IPRIORITYR + PPI_TEST)]

@@ -83,28 +83,17 @@ resumed:
 	println	"timer ok"
 	b	bm_off
 
-/* gic_setup: distributor on, redistributor 0 awake, PPI 27 group 1 with
- * priority PRIO_TIMER and enabled, CPU interface on (PMR 0xf0). */
+/* gic_setup: bm_gic_init for vCPU 0, PPI 27 with priority PRIO_TIMER and
+ * enabled. */
 gic_setup:
-	ldr	x1, =GIC_DIST_BASE
-	mov	w2, #(GICD_CTLR_ARE | GICD_CTLR_GRP1)
-	str	w2, [x1, #GICD_CTLR]
-1:	ldr	w2, [x1, #GICD_CTLR]
-	tbnz	w2, #31, 1b
-	ldr	x1, =GICR_BASE(0)
-	ldr	w2, [x1, #GICR_WAKER]
-	bic	w2, w2, #GICR_WAKER_SLEEP
-	str	w2, [x1, #GICR_WAKER]
-1:	ldr	w2, [x1, #GICR_WAKER]
-	tbnz	w2, #2, 1b
+	mov	x15, x30
+	mov	x0, #0
+	bl	bm_gic_init
 	ldr	x1, =(GICR_BASE(0) + GICR_SGI)
-	mov	w2, #-1
-	str	w2, [x1, #GICD_IGROUPR]
 	mov	w2, #PRIO_TIMER
 	strb	w2, [x1, #(GICD_IPRIORITYR + TIMER_PPI_VIRT)]
 	mov	w2, #(1 << TIMER_PPI_VIRT)
 	str	w2, [x1, #GICD_ISENABLER]
-	gic_cpu_on
-	ret
+	ret	x15
 
 	bm_library
