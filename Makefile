@@ -141,7 +141,7 @@ $(A)/tests/%: tests/unit/%.c $(A)/libtorpor.a | deps
 	$(Q)$(HOSTCC) $(BASE_CFLAGS) $(SAN_FLAGS) -o $@ $< $(A)/libtorpor.a -lcriterion $(LIBS)
 
 # Bare-metal test guests, linked at the start of guest RAM.
-$(B)/guests/%.bin: tests/guests/%.S include/memmap.h | deps
+$(B)/guests/%.bin: tests/guests/%.S include/memmap.h $(wildcard tests/guests/*.h) | deps
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  GUEST   $@")
 	$(Q)$(CROSS_COMPILE)gcc -Iinclude -Itests/guests -nostdlib -static -Wl,-Ttext=0x80000000 \

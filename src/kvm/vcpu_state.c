@@ -1,5 +1,6 @@
 /* vcpu_state.c - one vCPU's architectural state through ONE_REG. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -171,9 +172,18 @@ static int moving(uint64_t id, uint64_t *mask)
 	return 0;
 }
 
+/* Hex of a little-endian register value, most significant digit first. */
+static void hex_value(const uint8_t *p, size_t sz, char *out)
+{
+	out += sprintf(out, "0x");
+	for (size_t b = sz; b-- > 0;)
+		out += sprintf(out, "%02x", p[b]);
+}
+
 int vcpu_verify(struct vcpu *v, const struct vcpu_state *st)
 {
 	uint8_t now[REG_MAX_BYTES];
+	char got[2 * REG_MAX_BYTES + 3], want[2 * REG_MAX_BYTES + 3];
 	size_t off = 0;
 	int n = 0;
 
@@ -195,11 +205,13 @@ int vcpu_verify(struct vcpu *v, const struct vcpu_state *st)
 				memcpy(&b, st->reg_data + off, 8);
 			}
 			if (sz == 8 ? (a & mask) != (b & mask) :
-			    memcmp(now, st->reg_data + off, sz))
+			    memcmp(now, st->reg_data + off, sz)) {
+				hex_value(now, sz, got);
+				hex_value(st->reg_data + off, sz, want);
 				return fail(EXIT_IMAGE, -EIO, "vCPU %u: register 0x%llx "
-					    "reads back 0x%llx after restore, image has "
-					    "0x%llx", v->index, (unsigned long long)id,
-					    (unsigned long long)a, (unsigned long long)b);
+					    "reads back %s after restore, image has %s",
+					    v->index, (unsigned long long)id, got, want);
+			}
 			n++;
 		}
 		off += sz;
