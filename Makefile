@@ -32,10 +32,11 @@ endif
 
 B := build
 DEPS_DIR := $(B)/deps
-# arm64 static libraries unpacked by scripts/deps.sh (absent on arm64 hosts,
-# which use the system's).
+# Cross builds link the arm64 static libraries scripts/deps.sh unpacks (decided
+# by the host, not by what exists yet: deps runs after the Makefile is read);
+# native arm64 builds use the system's.
 SYSROOT := $(DEPS_DIR)/arm64
-ifneq ($(wildcard $(SYSROOT)/usr/lib/aarch64-linux-gnu/libzstd.a),)
+ifneq ($(HOST_ARCH),aarch64)
 TARGET_LIBDIR := -L$(SYSROOT)/usr/lib/aarch64-linux-gnu
 TARGET_INC := -idirafter $(SYSROOT)/usr/include
 endif
