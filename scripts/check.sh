@@ -1,7 +1,7 @@
 #!/bin/bash
 # check.sh - what `make check` runs after building everything: the Criterion
 # unit tests (plain, then under ASan+UBSan), a fuzz smoke run of the image
-# reader, and the rig scenarios on real arm64 KVM (nested in QEMU on other
+# reader, the command-line cases (tests/cli), and the rig scenarios on real arm64 KVM (nested in QEMU on other
 # hosts). Ends with one line "N passed, N failed" over all of them; exits
 # non-zero if anything failed.
 set -uo pipefail
@@ -48,19 +48,28 @@ else
 	failed=$((failed + 1))
 fi
 
-echo "check: rig scenarios"
-rig_out=$(mktemp)
-scripts/rig.sh 2>&1 | tee "$rig_out"
-rig_line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$rig_out" | tail -n 1)
-rm -f "$rig_out"
-if [ -n "$rig_line" ]; then
-	passed=$((passed + ${rig_line%% passed*}))
-	f=${rig_line#*, }
+# tally CMD...: runs a suite that ends with "N passed, N failed", shows its
+# output and adds its counts (one failure if it gives no such line).
+tally() {
+	local out line f
+	out=$(mktemp)
+	"$@" 2>&1 | tee "$out"
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
+	rm -f "$out"
+	if [ -z "$line" ]; then
+		echo "check: $1 gave no result"
+		failed=$((failed + 1))
+		return
+	fi
+	passed=$((passed + ${line%% passed*}))
+	f=${line#*, }
 	failed=$((failed + ${f%% failed}))
-else
-	echo "check: the rig gave no result"
-	failed=$((failed + 1))
-fi
+}
+
+echo "check: command line"
+tally tests/cli/cli.sh
+echo "check: rig scenarios"
+tally scripts/rig.sh
 
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -28,14 +28,16 @@ int cmd_inspect(int argc, char **argv)
 			inspect_usage(stdout);
 			return EXIT_OK;
 		} else if (argv[i][0] == '-' || path) {
-			inspect_usage(stderr);
+			fprintf(stderr, "torpor inspect: %s '%s' (see 'torpor inspect --help')\n",
+				argv[i][0] == '-' ? "unknown option" : "unexpected argument",
+				argv[i]);
 			return EXIT_USAGE;
 		} else {
 			path = argv[i];
 		}
 	}
 	if (!path) {
-		inspect_usage(stderr);
+		fprintf(stderr, "torpor inspect: IMAGE is required (see 'torpor inspect --help')\n");
 		return EXIT_USAGE;
 	}
 	/* Chunk checksums are verify's job; inspect reads only the index. */

@@ -24,7 +24,9 @@ int cmd_verify(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (argc != 2 || argv[1][0] == '-') {
-		verify_usage(stderr);
+		fprintf(stderr, "torpor verify: %s (see 'torpor verify --help')\n",
+			argc < 2 ? "IMAGE is required" : argv[1][0] == '-' ?
+			"unknown option" : "exactly one IMAGE expected");
 		return EXIT_USAGE;
 	}
 	if (image_open(&img, argv[1], 1, &err) < 0) {

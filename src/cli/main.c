@@ -35,7 +35,7 @@ int main(int argc, char **argv)
 	};
 
 	if (argc < 2) {
-		fputs(usage, stderr);
+		fputs("torpor: no command given (see 'torpor --help')\n", stderr);
 		return EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {

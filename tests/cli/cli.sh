@@ -1,0 +1,86 @@
+#!/bin/bash
+# cli.sh - the torpor command line on this host (x86 included): help,
+# version, usage errors, inspect and verify on good and damaged images, and
+# run/restore refusing cleanly where this build has no KVM. Each case gives
+# the command, the exit status it must have, and a pattern its output (stdout
+# for status 0, stderr otherwise) must match; every error must be one line.
+# Usage: tests/cli/cli.sh [TORPOR]   Ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+T=${1:-build/host/torpor}
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+
+# Valid images from the fuzzers' seed generator (the unit tests' fixture).
+${HOSTCC:-gcc} -std=gnu11 -O1 -Iinclude -D_GNU_SOURCE -o "$W/seeds" tests/fuzz/seeds.c \
+	build/host/libtorpor.a -lzstd -lfdt -lpthread || exit 1
+mkdir -p "$W/seeds.d" && "$W/seeds" "$W/seeds.d" >/dev/null || exit 1
+good=$(ls "$W"/seeds.d/* | head -n 1)
+size=$(wc -c <"$good")
+cp "$good" "$W/flipped"
+printf '\377' | dd of="$W/flipped" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+head -c $((size / 2)) "$good" >"$W/short"
+: >"$W/empty"
+printf 'not an image at all, not even close to one; just text' >"$W/text"
+printf 'x' >"$W/raw.bin"
+
+kvm=4   # run/restore without KVM support in this build
+[ "$(uname -m)" = aarch64 ] && [ -c /dev/kvm ] && kvm=
+
+passed=0 failed=0
+# check WANT_STATUS PATTERN CMD...
+check() {
+	local want=$1 pat=$2 out err rc
+	shift 2
+	out=$("$@" 2>"$W/err" </dev/null)
+	rc=$?
+	err=$(cat "$W/err")
+	local text=$out
+	[ "$want" -ne 0 ] && text=$err
+	if [ $rc -eq "$want" ] && grep -qE -- "$pat" <<<"$text" &&
+	   { [ "$want" -eq 0 ] || [ "$(wc -l <<<"$err")" -eq 1 ]; }; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		echo "cli: FAIL: $* -> status $rc (want $want), output:"
+		printf '%s\n%s\n' "$out" "$err" | head -n 5 | sed 's/^/cli:     /'
+	fi
+}
+
+check 0 '^usage: torpor COMMAND' "$T" --help
+check 0 '^torpor [0-9]+\.[0-9]+\.[0-9]+$' "$T" --version
+check 2 'no command given' "$T"
+check 2 "unknown command 'frobnicate'" "$T" frobnicate
+check 0 '^usage: torpor run' "$T" run --help
+check 0 '^usage: torpor restore' "$T" restore --help
+check 2 'kernel FILE is required' "$T" run
+check 2 "cpus must be 1..32: '0'" "$T" run --kernel "$W/raw.bin" --cpus 0
+check 2 "memory must be" "$T" run --kernel "$W/raw.bin" --memory 12Q
+check 2 "needs --image" "$T" run --kernel "$W/raw.bin" --on-suspend snapshot
+check 2 "cannot write into directory '/nonexistent'" "$T" run --kernel "$W/raw.bin" --image /nonexistent/x
+check 3 "cannot open kernel" "$T" run --kernel "$W/none"
+check 3 "is empty" "$T" run --kernel "$W/empty"
+check 3 "not an arm64 Linux Image" "$T" run --kernel "$W/text"
+check 2 "IMAGE is required" "$T" restore
+check 2 "clock must be continue or freeze" "$T" restore --clock later "$good"
+
+check 0 '^torpor image: format 1\.0' "$T" inspect "$good"
+check 0 '"vcpus":\[\{' "$T" inspect --json "$good"
+check 0 '"chunks":\[' "$T" inspect --json "$good"
+check 0 '.' "$T" verify "$good"
+check 5 'checksum' "$T" verify "$W/flipped"
+check 5 'checksum' "$T" inspect "$W/flipped"
+check 5 'file is [0-9]+ bytes, header says' "$T" verify "$W/short"
+check 5 'not a torpor image|too short|magic|truncated' "$T" verify "$W/text"
+check 5 'No such file' "$T" verify "$W/none"
+check 2 'IMAGE is required' "$T" verify
+check 2 'IMAGE is required' "$T" inspect
+check 2 "unknown option '--frob'" "$T" inspect --frob "$good"
+check 0 '^usage: torpor inspect' "$T" inspect --help
+if [ -n "$kvm" ]; then
+	check $kvm 'without KVM support' "$T" run --kernel "$W/raw.bin"
+	check $kvm 'without KVM support' "$T" restore "$good"
+fi
+
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
