@@ -78,11 +78,17 @@ struct vm {
  * (fail() records EXIT_NO_KVM otherwise). Returns the fd or a negative errno. */
 int kvm_open(void);
 
+/* Maps guest RAM for region 0 of cfg: anonymous, untouched pages free.
+ * NULL on failure (recorded with fail()). */
+uint8_t *vm_ram_map(const struct vm_config *cfg);
+
 /* Builds a VM from cfg in the order KVM requires: VM (+ SYSTEM_SUSPEND cap),
  * RAM, vCPUs (secondaries powered off when secondaries_off), vGIC, devices.
- * On failure everything created is released. */
+ * ram: NULL for fresh RAM, or a vm_ram_map() mapping already holding the
+ * guest's memory, which the VM takes over (also on failure). On failure
+ * everything created is released. */
 int vm_create(struct vm *vm, const struct vm_config *cfg,
-	      const struct run_options *opts, int secondaries_off);
+	      const struct run_options *opts, int secondaries_off, uint8_t *ram);
 
 /* Releases everything vm_create made; vCPU threads must not be running. */
 void vm_destroy(struct vm *vm);

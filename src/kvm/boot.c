@@ -68,7 +68,7 @@ int boot_run(const struct run_options *o, const struct boot_files *f)
 	if (!vm)
 		return fail(EXIT_FAILURE_RT, -ENOMEM, "out of memory"), EXIT_FAILURE_RT;
 	vm_config_default(&cfg, o);
-	ret = vm_create(vm, &cfg, o, 1);
+	ret = vm_create(vm, &cfg, o, 1, NULL);
 	if (ret) {
 		free(vm);
 		return fail_exit_code();

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "arm64_regs.h"
@@ -172,28 +173,25 @@ int restore_run(const struct run_options *o)
 	struct vm_state *st = calloc(1, sizeof(*st));
 	struct vm *vm = calloc(1, sizeof(*vm));
 	double t0 = now_seconds();
+	uint8_t *ram = NULL;
 	int ret, code = EXIT_FAILURE_RT, created = 0;
 
 	if (!st || !vm) {
 		fail(EXIT_FAILURE_RT, -ENOMEM, "out of memory");
 		goto out;
 	}
-	/* Every checksum, memory chunks included, before anything is created. */
-	if ((ret = image_open(&img, o->restore_from, 1, &err)) ||
+	/* Every checksum is checked before a VM exists: the sections' here, each
+	 * memory chunk's as it is decoded into RAM the VM will take over, so the
+	 * file is read once. */
+	if ((ret = image_open(&img, o->restore_from, 0, &err)) ||
 	    (ret = image_read_state(img, st, &err))) {
 		fail(EXIT_IMAGE, ret, "image '%s': %s", o->restore_from,
 		     err.msg[0] ? err.msg : image_strerror(ret));
 		goto out;
 	}
-	if (check_host(st))
+	if (check_host(st) || !(ram = vm_ram_map(&st->config)))
 		goto out;
-	if (vm_create(vm, &st->config, o, 0))
-		goto out;
-	created = 1;
-	for (unsigned i = 0; i < vm->cfg.ncpus; i++)
-		if (vcpu_check_regs(&vm->vcpus[i], &st->vcpus[i]))
-			goto out;
-	ret = image_load_memory(img, 0, vm->ram, vm->ram_size, 0, &err);
+	ret = image_load_memory(img, 0, ram, st->config.mem[0].size, 0, &err);
 	if (ret) {
 		fail(EXIT_IMAGE, ret, "image '%s': %s", o->restore_from,
 		     err.msg[0] ? err.msg : image_strerror(ret));
@@ -201,6 +199,14 @@ int restore_run(const struct run_options *o)
 	}
 	image_close(img);
 	img = NULL;
+	ret = vm_create(vm, &st->config, o, 0, ram);
+	ram = NULL;     /* the VM owns it now, even when creation failed */
+	if (ret)
+		goto out;
+	created = 1;
+	for (unsigned i = 0; i < vm->cfg.ncpus; i++)
+		if (vcpu_check_regs(&vm->vcpus[i], &st->vcpus[i]))
+			goto out;
 	if (load_state(vm, st, o->clock))
 		goto out;
 	vm->resume = st->resume;
@@ -213,6 +219,8 @@ out:
 	if (code == EXIT_FAILURE_RT && fail_message()[0])
 		code = fail_exit_code();
 	image_close(img);
+	if (ram)
+		munmap(ram, st->config.mem[0].size);
 	if (created)
 		vm_destroy(vm);
 	if (st)

@@ -113,20 +113,27 @@ static int enable_caps(struct vm *vm)
 	return 0;
 }
 
+uint8_t *vm_ram_map(const struct vm_config *cfg)
+{
+	/* NORESERVE: untouched guest pages cost nothing, and the image writer
+	 * asks the kernel which pages were ever touched. */
+	void *ram = mmap(NULL, cfg->mem[0].size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (ram == MAP_FAILED) {
+		fail(EXIT_FAILURE_RT, -ENOMEM, "cannot map %llu MiB of guest RAM",
+		     (unsigned long long)(cfg->mem[0].size >> 20));
+		return NULL;
+	}
+	return ram;
+}
+
 static int map_ram(struct vm *vm)
 {
 	struct kvm_userspace_memory_region slot = { 0 };
 
-	vm->ram_size = vm->cfg.mem[0].size;
-	/* NORESERVE: untouched guest pages cost nothing, and the image writer
-	 * asks the kernel which pages were ever touched. */
-	vm->ram = mmap(NULL, vm->ram_size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (vm->ram == MAP_FAILED) {
-		vm->ram = NULL;
-		return fail(EXIT_FAILURE_RT, -ENOMEM, "cannot map %llu MiB of guest RAM",
-			    (unsigned long long)(vm->ram_size >> 20));
-	}
+	if (!vm->ram && !(vm->ram = vm_ram_map(&vm->cfg)))
+		return -ENOMEM;
 	slot.slot = 0;
 	slot.guest_phys_addr = vm->cfg.mem[0].guest_addr;
 	slot.memory_size = vm->ram_size;
@@ -212,7 +219,7 @@ static int add_devices(struct vm *vm)
 }
 
 int vm_create(struct vm *vm, const struct vm_config *cfg,
-	      const struct run_options *opts, int secondaries_off)
+	      const struct run_options *opts, int secondaries_off, uint8_t *ram)
 {
 	struct console_ops console_ops = { console_deliver, console_quit, vm };
 	int ret;
@@ -223,13 +230,17 @@ int vm_create(struct vm *vm, const struct vm_config *cfg,
 	vm->exit_code = -1;
 	vm->cfg = *cfg;
 	vm->opts = opts;
+	vm->ram = ram;
+	vm->ram_size = cfg->mem[0].size;
 	for (unsigned i = 0; i < TORPOR_MAX_CPUS; i++)
 		vm->vcpus[i].fd = -1;
 	pthread_mutex_init(&vm->dev_lock, NULL);
 	pthread_mutex_init(&vm->ctl_lock, NULL);
 	pthread_cond_init(&vm->ctl_cond, NULL);
-	if (pipe2(vm->wake_fd, O_CLOEXEC | O_NONBLOCK) < 0)
-		return fail(EXIT_FAILURE_RT, -errno, "pipe: %s", strerror(errno));
+	if (pipe2(vm->wake_fd, O_CLOEXEC | O_NONBLOCK) < 0) {
+		ret = fail(EXIT_FAILURE_RT, -errno, "pipe: %s", strerror(errno));
+		goto err;
+	}
 
 	if ((ret = vm->kvm_fd = kvm_open()) < 0)
 		goto err;
