@@ -12,6 +12,8 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "../../src/image/image_int.h"
 #include "image_fixture.h"
@@ -188,44 +190,109 @@ static void on_trap(int sig, siginfo_t *si, void *uc)
 	mprotect(trap_start, trap_len, PROT_READ | PROT_WRITE);
 }
 
-/* A signal arrives while the writer is halfway through guest memory: no
- * timer, so it cannot come too late on a fast machine. */
-static int write_interrupted(struct image_error *err)
+#define TRAP_REGION (64ULL << 20)
+
+/* A 64 MiB region of random words whose second half faults on the writer's
+ * first read (handler: fn), for signals that come halfway through a write
+ * without a timer that could fire too late on a fast machine. */
+static uint64_t *trapped_region(void (*fn)(int, siginfo_t *, void *))
 {
-	const uint64_t size = 64ULL << 20;
-	struct image_write_opts opts = { .threads = 2, .cancel = &stop_flag };
-	struct sigaction sa = { .sa_sigaction = on_trap, .sa_flags = SA_SIGINFO };
-	struct vm_state st;
-	uint64_t *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			     -1, 0);
-	struct image_mem_src src = { RAM_BASE, mem, size };
+	struct sigaction sa = { .sa_sigaction = fn, .sa_flags = SA_SIGINFO };
+	uint64_t *mem = mmap(NULL, TRAP_REGION, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uint64_t x = 88172645463325252ULL;
-	int rc;
 
 	cr_assert_neq(mem, MAP_FAILED);
-	for (size_t i = 0; i < size / 8; i++) {
+	for (size_t i = 0; i < TRAP_REGION / 8; i++) {
 		x ^= x << 13;
 		x ^= x >> 7;
 		x ^= x << 17;
 		mem[i] = x;
 	}
-	fix_state(&st);
-	st.config.mem[0].size = size;
-	trap_start = (uint8_t *)mem + size / 2;
-	trap_len = size / 2;
+	trap_start = (uint8_t *)mem + TRAP_REGION / 2;
+	trap_len = TRAP_REGION / 2;
 	sigemptyset(&sa.sa_mask);
 	cr_assert_eq(sigaction(SIGSEGV, &sa, NULL), 0);
 	cr_assert_eq(mprotect(trap_start, trap_len, PROT_NONE), 0);
+	return mem;
+}
+
+static int write_trapped(uint64_t *mem, struct image_error *err)
+{
+	struct image_write_opts opts = { .threads = 2, .cancel = &stop_flag };
+	struct image_mem_src src = { RAM_BASE, mem, TRAP_REGION };
+	struct vm_state st;
+	int rc;
+
+	fix_state(&st);
+	st.config.mem[0].size = TRAP_REGION;
 	rc = image_write(path, &st, &src, 1, &opts, NULL, err);
-	cr_expect_eq(stop_flag, 1, "the writer never reached the second half");
 	vm_state_free(&st);
-	munmap(mem, size);
+	return rc;
+}
+
+/* A signal arrives while the writer is halfway through guest memory. */
+static int write_interrupted(struct image_error *err)
+{
+	uint64_t *mem = trapped_region(on_trap);
+	int rc = write_trapped(mem, err);
+
+	cr_expect_eq(stop_flag, 1, "the writer never reached the second half");
+	munmap(mem, TRAP_REGION);
 	return rc;
 }
 
 Test(io, signal_mid_write_keeps_old_image)
 {
 	expect_old_image_kept(write_interrupted, IMG_EINTR);
+}
+
+static void on_trap_kill(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)si;
+	(void)uc;
+	kill(getpid(), SIGKILL);
+}
+
+/* SIGKILL halfway through a write: nothing can clean up, yet the old image
+ * under the final name is untouched; at most a temporary file is left. */
+Test(io, sigkill_mid_write_keeps_old_image)
+{
+	struct image_error err = { 0 };
+	uint8_t *before, *after;
+	size_t lb, la;
+	char names[512], *name, *save;
+	int status, others = 0;
+	pid_t pid;
+
+	cr_assert_eq(fix_write(path, NULL, &err), 0, "%s", err.msg);
+	before = slurp(path, &lb);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		write_trapped(trapped_region(on_trap_kill), &err);
+		_exit(0);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+		  "the writer was not killed mid-write (status %#x)", status);
+	after = slurp(path, &la);
+	cr_assert_eq(la, lb);
+	cr_expect_eq(memcmp(before, after, lb), 0);
+	dir_names(names, sizeof(names));
+	for (name = strtok_r(names, " ", &save); name; name = strtok_r(NULL, " ", &save)) {
+		size_t n = strlen(name);
+
+		if (strcmp(name, "vm.img")) {
+			cr_expect(name[0] == '.' && n > 4 && !strcmp(name + n - 4, ".tmp"),
+				  "unexpected file %s", name);
+			others++;
+		}
+	}
+	cr_expect_leq(others, 1);
+	free(before);
+	free(after);
 }
 
 /* RLIMIT_FSIZE makes the write fail part-way (EFBIG) once the sections are
