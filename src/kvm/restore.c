@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "arm64_regs.h"
 #include "checkpoint.h"
@@ -189,7 +190,13 @@ int restore_run(const struct run_options *o)
 		     err.msg[0] ? err.msg : image_strerror(ret));
 		goto out;
 	}
-	if (check_host(st) || !(ram = vm_ram_map(&st->config)))
+	if (check_host(st))
+		goto out;
+	/* No KVM is found out before seconds go into decoding memory. */
+	if ((ret = kvm_open()) < 0)
+		goto out;
+	close(ret);
+	if (!(ram = vm_ram_map(&st->config)))
 		goto out;
 	ret = image_load_memory(img, 0, ram, st->config.mem[0].size, 0, &err);
 	if (ret) {
