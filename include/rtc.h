@@ -16,6 +16,10 @@ struct rtc {
 	int alarm_armed;        /* MR written since the last match */
 	struct irq_line irq;
 	int64_t (*now)(void);   /* host wall clock, seconds */
+	/* Called after the guest changes the alarm, so whoever waits for it
+	 * (the main loop's timeout) looks again; may be NULL. */
+	void (*alarm_changed)(void *ctx);
+	void *alarm_ctx;
 };
 
 /* Saved-state field ids (formats/torpor-image.md, device type 2). */

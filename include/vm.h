@@ -34,14 +34,11 @@ struct vcpu {
 	pthread_t thread;
 	int thread_started;
 	uint64_t mpidr;
-};
-
-/* A SYSTEM_SUSPEND call the main thread has to answer. */
-struct suspend_request {
-	int pending;
-	unsigned vcpu;
-	uint32_t function_id;
-	uint64_t entry, context_id;
+	/* A SYSTEM_SUSPEND call of this vCPU the main thread has to answer;
+	 * the vCPU stays parked until it is (ctl_lock). */
+	int suspend_pending;
+	uint32_t suspend_fn;
+	uint64_t suspend_entry, suspend_context;
 };
 
 struct vm {
@@ -64,8 +61,9 @@ struct vm {
 	pthread_mutex_t ctl_lock;       /* everything below */
 	pthread_cond_t ctl_cond;
 	int pause_req, paused, running_threads;
+	int quit;                       /* parked vCPU threads leave */
 	int exit_code;                  /* -1 while running */
-	struct suspend_request suspend;
+	int suspend_requests;           /* vCPUs with suspend_pending */
 	int wake_fd[2];                 /* pipe: vCPU/console threads -> main loop */
 	int64_t wakeup_exits;           /* WAKEUP exits not yet answered */
 	vm_started_fn on_started;       /* may be NULL */
@@ -101,7 +99,8 @@ int vcpu_set_reg(struct vcpu *v, uint64_t id, uint64_t value);
 int vcpu_get_reg(struct vcpu *v, uint64_t id, uint64_t *value);
 
 /* KVM_ARM_VCPU_INIT with the VM's target and features (plus power-off);
- * also the PSCI-mandated reset on wakeup. */
+ * also the PSCI-mandated reset on wakeup. Returns a negative errno; the
+ * caller records the failure (its meaning differs at boot and at resume). */
 int vcpu_init(struct vcpu *v, int power_off);
 
 /* Starts the vCPU threads and the console, runs until the guest powers off,
@@ -122,8 +121,8 @@ void vm_notify(struct vm *vm);
 /* Drives SPI line spi to level through KVM_IRQ_LINE; dev_lock held. */
 void vm_set_spi(void *vm, uint32_t spi, int level);
 
-/* The SYSTEM_SUSPEND policy: answers a pending request (main thread, vCPUs
- * paused). Returns 0 to keep running or an exit code to stop with. */
+/* The SYSTEM_SUSPEND policy: answers every pending request (main thread).
+ * Returns 0 to keep running or an exit code to stop with. */
 int psci_handle_suspend(struct vm *vm);
 
 /* Body of a vCPU thread (arg: struct vcpu *): KVM_RUN until the VM ends. */

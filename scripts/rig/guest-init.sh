@@ -56,6 +56,23 @@ check_rtc() {
 	else bad "rtc: rtc0 $rtc is $d s from host $now"; fi
 }
 
+# rtc_irqs: interrupts the PL031 has raised so far, all CPUs.
+rtc_irqs() {
+	awk '/pl031/ { s = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i; print s }' /proc/interrupts
+}
+
+# check_alarm: an RTC alarm armed while the guest runs fires on time (the
+# monitor must wake up for it with nothing else happening).
+check_alarm() {
+	before=$(rtc_irqs)
+	echo 0 >/sys/class/rtc/rtc0/wakealarm
+	echo +2 >/sys/class/rtc/rtc0/wakealarm
+	n=0
+	while [ "$(rtc_irqs)" = "$before" ] && [ $n -lt 25 ]; do sleep 0.2; n=$((n + 1)); done
+	if [ "$(rtc_irqs)" != "$before" ]; then ok alarm
+	else bad "alarm: no RTC interrupt 5 s after arming one for 2 s"; fi
+}
+
 # check_input: ask the host for the token, read one console line (20 s).
 check_input() {
 	want=$(param token)
@@ -134,6 +151,7 @@ boot)
 	check_cpus
 	check_deep
 	check_rtc
+	check_alarm
 	check_input
 	;;
 suspend)

@@ -79,6 +79,9 @@ void rtc_mmio(void *opaque, uint64_t offset, uint8_t *data, uint32_t len,
 		}
 		rtc_poll(r);
 		update_irq(r);
+		if ((offset == REG_MR || offset == REG_IMSC || offset == REG_LR) &&
+		    r->alarm_changed)
+			r->alarm_changed(r->alarm_ctx);
 		return;
 	}
 	rtc_poll(r);

@@ -22,30 +22,30 @@ static void answer(struct vcpu *v, int64_t psci_ret)
 			 strerror(-ret));
 }
 
-/* DENIED unless every other vCPU is off; INVALID_ADDRESS unless the entry
- * point lies in guest RAM. 0 when the call may be honoured. */
-static int64_t check_request(struct vm *vm, const struct suspend_request *r,
-			     struct psci_resume *res)
+/* DENIED unless every other vCPU is off (a second caller is not); and
+ * INVALID_ADDRESS unless the entry point lies in guest RAM. 0 when v's call
+ * may be honoured; res is filled either way. */
+static int64_t check_request(struct vm *vm, struct vcpu *v, struct psci_resume *res)
 {
 	const struct mem_region_cfg *m = &vm->cfg.mem[0];
 
-	for (unsigned i = 0; i < vm->cfg.ncpus; i++) {
-		struct kvm_mp_state mp;
-
-		if (i == r->vcpu)
-			continue;
-		if (ioctl(vm->vcpus[i].fd, KVM_GET_MP_STATE, &mp) < 0 ||
-		    mp.mp_state != KVM_MP_STATE_STOPPED)
-			return PSCI_RET_DENIED;
-	}
-	res->vcpu = r->vcpu;
-	res->smc64 = r->function_id == PSCI_1_0_FN64_SYSTEM_SUSPEND;
-	res->entry = r->entry;
-	res->context_id = r->context_id;
+	res->vcpu = v->index;
+	res->smc64 = v->suspend_fn == PSCI_1_0_FN64_SYSTEM_SUSPEND;
+	res->entry = v->suspend_entry;
+	res->context_id = v->suspend_context;
 	/* SMC32 callers pass 32-bit arguments; the top halves are not theirs. */
 	if (!res->smc64) {
 		res->entry &= 0xffffffffu;
 		res->context_id &= 0xffffffffu;
+	}
+	for (unsigned i = 0; i < vm->cfg.ncpus; i++) {
+		struct kvm_mp_state mp;
+
+		if (i == v->index)
+			continue;
+		if (ioctl(vm->vcpus[i].fd, KVM_GET_MP_STATE, &mp) < 0 ||
+		    mp.mp_state != KVM_MP_STATE_STOPPED)
+			return PSCI_RET_DENIED;
 	}
 	if (res->entry < m->guest_addr || res->entry - m->guest_addr >= m->size)
 		return PSCI_RET_INVALID_ADDRESS;
@@ -60,11 +60,10 @@ int psci_resume_vcpu(struct vm *vm, const struct psci_resume *res)
 	/* PSCI 5.19.1: the caller wakes as if reset, at entry with x0 = context. */
 	if ((ret = vcpu_init(v, 0)) ||
 	    (ret = vcpu_set_reg(v, REG_PC, res->entry)) ||
-	    (ret = vcpu_set_reg(v, REG_X(0), res->context_id)) ||
-	    (ret = vcpu_set_mp_state(v, KVM_MP_STATE_RUNNABLE)))
+	    (ret = vcpu_set_reg(v, REG_X(0), res->context_id)))
 		return fail(EXIT_FAILURE_RT, ret, "resuming vCPU %u at 0x%llx: %s",
 			    res->vcpu, (unsigned long long)res->entry, strerror(-ret));
-	return 0;
+	return vcpu_set_mp_state(v, KVM_MP_STATE_RUNNABLE);
 }
 
 static void report(const char *what, const char *path,
@@ -113,24 +112,36 @@ static int honour(struct vm *vm, const struct psci_resume *res)
 
 int psci_handle_suspend(struct vm *vm)
 {
-	struct suspend_request r;
-	struct psci_resume res = { 0 };
-	int64_t verdict;
 	int code = 0;
 
 	vm_pause(vm);
-	pthread_mutex_lock(&vm->ctl_lock);
-	r = vm->suspend;
-	vm->suspend.pending = 0;
-	pthread_mutex_unlock(&vm->ctl_lock);
+	/* Every pending call is answered, one at a time: with two callers
+	 * neither sees the other off, so both are denied. */
+	for (unsigned i = 0; i < vm->cfg.ncpus && !code; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		struct psci_resume res = { 0 };
+		int64_t verdict;
+		int pending;
 
-	verdict = check_request(vm, &r, &res);
-	if (verdict)
-		answer(&vm->vcpus[r.vcpu], verdict);
-	else if (vm->opts->on_suspend == SUSPEND_DENY)
-		answer(&vm->vcpus[r.vcpu], PSCI_RET_DENIED);
-	else
-		code = honour(vm, &res);
+		pthread_mutex_lock(&vm->ctl_lock);
+		pending = v->suspend_pending;
+		pthread_mutex_unlock(&vm->ctl_lock);
+		if (!pending)
+			continue;
+		verdict = check_request(vm, v, &res);
+		if (verdict)
+			answer(v, verdict);
+		else if (vm->opts->on_suspend == SUSPEND_DENY)
+			answer(v, PSCI_RET_DENIED);
+		else
+			code = honour(vm, &res);
+		if (code)
+			break;  /* hibernated or failed: the VM stays paused */
+		pthread_mutex_lock(&vm->ctl_lock);
+		v->suspend_pending = 0;
+		vm->suspend_requests--;
+		pthread_mutex_unlock(&vm->ctl_lock);
+	}
 	if (!code)
 		vm_resume(vm);
 	return code;

@@ -35,13 +35,9 @@ int vcpu_init(struct vcpu *v, int power_off)
 	if (power_off)
 		init.features[0] |= 1u << KVM_ARM_VCPU_POWER_OFF;
 	if (ioctl(v->fd, KVM_ARM_VCPU_INIT, &init) < 0)
-		return fail(EXIT_NO_KVM, -errno, "KVM_ARM_VCPU_INIT of vCPU %u: %s",
-			    v->index, strerror(errno));
+		return -errno;
 	ret = vcpu_get_reg(v, SYSREG_MPIDR_EL1, &v->mpidr);
-	if (ret)
-		return fail(EXIT_FAILURE_RT, ret, "reading MPIDR_EL1 of vCPU %u: %s",
-			    v->index, strerror(-ret));
-	return 0;
+	return ret;
 }
 
 void vm_mmio_exit(struct vcpu *v)
@@ -59,23 +55,29 @@ void vm_mmio_exit(struct vcpu *v)
 			 (unsigned long long)run->mmio.phys_addr);
 }
 
-/* Parks the calling vCPU thread while the main thread holds the VM paused. */
-static void park(struct vcpu *v)
+/* Parks the calling vCPU thread while the main thread holds the VM paused
+ * or this vCPU's suspend call is unanswered. Returns nonzero when the thread
+ * is to leave (the VM is being torn down). */
+static int park(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
+	int quit;
 
 	pthread_mutex_lock(&vm->ctl_lock);
 	vm->paused++;
 	pthread_cond_broadcast(&vm->ctl_cond);
-	while (vm->pause_req)
+	while ((vm->pause_req || v->suspend_pending) && !vm->quit)
 		pthread_cond_wait(&vm->ctl_cond, &vm->ctl_lock);
 	vm->paused--;
+	quit = vm->quit;
 	pthread_mutex_unlock(&vm->ctl_lock);
+	return quit;
 }
 
-/* Hands a SYSTEM_SUSPEND call to the main thread and parks until it has been
- * answered (the answer is in the vCPU's registers or MP state by then). */
-static void suspend_exit(struct vcpu *v)
+/* Hands a SYSTEM_SUSPEND call to the main thread; the vCPU then parks until
+ * that call in particular has been answered (in its registers or MP state),
+ * whatever else the main thread resumes meanwhile. */
+static int suspend_exit(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
 	uint64_t x0 = 0, x1 = 0, x2 = 0;
@@ -84,13 +86,14 @@ static void suspend_exit(struct vcpu *v)
 	vcpu_get_reg(v, REG_X(1), &x1);
 	vcpu_get_reg(v, REG_X(2), &x2);
 	pthread_mutex_lock(&vm->ctl_lock);
-	vm->suspend = (struct suspend_request){ 1, v->index, (uint32_t)x0, x1, x2 };
-	/* Park before the main thread pauses the others, so this vCPU cannot
-	 * re-enter KVM_RUN with the call unanswered. */
-	vm->pause_req = 1;
+	v->suspend_fn = (uint32_t)x0;
+	v->suspend_entry = x1;
+	v->suspend_context = x2;
+	v->suspend_pending = 1;
+	vm->suspend_requests++;
 	pthread_mutex_unlock(&vm->ctl_lock);
 	vm_notify(vm);
-	park(v);
+	return park(v);
 }
 
 static int system_event(struct vcpu *v)
@@ -109,8 +112,7 @@ static int system_event(struct vcpu *v)
 		vm_request_exit(vm, EXIT_CRASHED);
 		return 1;
 	case KVM_SYSTEM_EVENT_SUSPEND:
-		suspend_exit(v);
-		return 0;
+		return suspend_exit(v);
 	case KVM_SYSTEM_EVENT_WAKEUP:
 		/* Restore's held vCPU woke: the main thread completes the PSCI
 		 * resume (reset, entry point, context id) while we are parked. */
@@ -119,8 +121,7 @@ static int system_event(struct vcpu *v)
 		vm->pause_req = 1;
 		pthread_mutex_unlock(&vm->ctl_lock);
 		vm_notify(vm);
-		park(v);
-		return 0;
+		return park(v);
 	default:
 		fail(EXIT_FAILURE_RT, -EINVAL, "vCPU %u: unknown system event %u",
 		     v->index, v->run->system_event.type);
@@ -144,7 +145,7 @@ static int should_park(struct vm *vm)
 	int p;
 
 	pthread_mutex_lock(&vm->ctl_lock);
-	p = vm->pause_req;
+	p = vm->pause_req || vm->quit;
 	pthread_mutex_unlock(&vm->ctl_lock);
 	return p;
 }
@@ -156,8 +157,8 @@ void *vcpu_thread(void *arg)
 	char what[64];
 
 	for (;;) {
-		if (should_park(vm))
-			park(v);
+		if (should_park(vm) && park(v))
+			break;
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				v->run->immediate_exit = 0;

@@ -175,9 +175,16 @@ static int create_vcpus(struct vm *vm, int secondaries_off)
 		}
 		ret = vcpu_init(v, secondaries_off && i > 0);
 		if (ret)
-			return ret;
+			return fail(EXIT_NO_KVM, ret, "KVM_ARM_VCPU_INIT of vCPU %u: %s",
+				    i, strerror(-ret));
 	}
 	return 0;
+}
+
+/* The main loop's poll timeout follows the RTC alarm: recompute it. */
+static void rtc_alarm_changed(void *ctx)
+{
+	vm_notify(ctx);
 }
 
 static int add_devices(struct vm *vm)
@@ -200,6 +207,8 @@ static int add_devices(struct vm *vm)
 			break;
 		case DEV_RTC_PL031:
 			rtc_init(&vm->rtc, irq, NULL);
+			vm->rtc.alarm_changed = rtc_alarm_changed;
+			vm->rtc.alarm_ctx = vm;
 			ret = mmio_register(&vm->bus, d->base, d->size, rtc_mmio,
 					    &vm->rtc, "rtc");
 			break;

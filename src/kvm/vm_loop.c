@@ -128,6 +128,23 @@ static void drain(int fd)
 		;
 }
 
+/* Lets the parked vCPU threads leave and waits for them, so that nothing
+ * touches the VM once vm_destroy() runs. */
+static void stop_threads(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->ctl_lock);
+	vm->quit = 1;
+	pthread_cond_broadcast(&vm->ctl_cond);
+	pthread_mutex_unlock(&vm->ctl_lock);
+	for (unsigned i = 0; i < vm->cfg.ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (v->thread_started)
+			pthread_join(v->thread, NULL);
+		v->thread_started = 0;
+	}
+}
+
 int vm_loop(struct vm *vm)
 {
 	sigset_t set;
@@ -139,6 +156,8 @@ int vm_loop(struct vm *vm)
 	sigaddset(&set, SIGHUP);
 	/* Threads created below inherit the mask: signals reach only sfd. */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/* A closed stdout must not kill torpor: the console drops the output. */
+	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (sfd < 0)
 		return fail(EXIT_FAILURE_RT, -errno, "signalfd: %s", strerror(errno));
@@ -160,17 +179,20 @@ int vm_loop(struct vm *vm)
 		}
 		pthread_mutex_lock(&vm->ctl_lock);
 		code = vm->exit_code;
-		suspend = vm->suspend.pending;
+		suspend = vm->suspend_requests > 0;
 		wakeup = vm->wakeup_exits > 0;
 		pthread_mutex_unlock(&vm->ctl_lock);
 		if (code >= 0)
 			break;
-		if (suspend && (ret = psci_handle_suspend(vm)))
+		if (suspend && (ret = psci_handle_suspend(vm))) {
 			vm_request_exit(vm, ret);
+			continue;       /* a hibernated guest is not woken */
+		}
 		if (wakeup && (ret = psci_handle_wakeup(vm)))
 			vm_request_exit(vm, ret);
 	}
 	vm_pause(vm);
+	stop_threads(vm);
 	close(sfd);
 	pthread_mutex_lock(&vm->ctl_lock);
 	code = vm->exit_code;

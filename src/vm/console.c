@@ -1,25 +1,41 @@
-/* console.c - stdin/stdout console with a raw-terminal escape. */
+/* console.c - stdin/stdout console with a raw-terminal escape.
+ *
+ * Output goes through a ring drained by a writer thread, so a vCPU never
+ * blocks on a stdout that stopped draining (a paused pager, a full pipe):
+ * it would hold the device lock and nothing could stop torpor. When the ring
+ * is full, output is dropped and counted. */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "console.h"
+#include "exitcodes.h"
+#include "log.h"
 
 #define ESCAPE_CHAR     0x01    /* Ctrl-A */
+#define OUT_RING        (64 * 1024)
 
 struct console {
 	struct console_ops ops;
 	int is_tty;
 	int raw;
 	struct termios saved;
-	pthread_t thread;
-	int started;
+	pthread_t reader, writer;
+	int reader_started, writer_started;
 	int stop_fd[2];                 /* pipe that ends the input thread */
 	int escape;                     /* previous byte was the escape */
+
+	pthread_mutex_t out_lock;       /* the ring and the flags below */
+	pthread_cond_t out_cond;
+	uint8_t out[OUT_RING];
+	size_t out_head, out_len;
+	uint64_t dropped;
+	int out_stop, out_dead;
 };
 
 int console_open(struct console **out, const struct console_ops *ops)
@@ -34,11 +50,14 @@ int console_open(struct console **out, const struct console_ops *ops)
 		free(c);
 		return -errno;
 	}
+	pthread_mutex_init(&c->out_lock, NULL);
+	pthread_cond_init(&c->out_cond, NULL);
 	*out = c;
 	return 0;
 }
 
-static void write_all(int fd, const uint8_t *p, size_t n)
+/* 0 when all went out, -1 when stdout is gone (EPIPE, EIO...). */
+static int write_all(int fd, const uint8_t *p, size_t n)
 {
 	while (n) {
 		ssize_t w = write(fd, p, n);
@@ -46,18 +65,65 @@ static void write_all(int fd, const uint8_t *p, size_t n)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
-			return;         /* stdout gone: the guest's output is dropped */
+			return -1;
 		p += w;
 		n -= (size_t)w;
 	}
+	return 0;
+}
+
+static void push(struct console *c, uint8_t byte)
+{
+	if (c->out_len == OUT_RING || c->out_dead) {
+		c->dropped++;
+		return;
+	}
+	c->out[(c->out_head + c->out_len) % OUT_RING] = byte;
+	c->out_len++;
 }
 
 void console_write(struct console *c, uint8_t byte)
 {
+	pthread_mutex_lock(&c->out_lock);
 	/* A raw terminal does not turn \n into \r\n by itself. */
-	if (c && c->raw && byte == '\n')
-		write_all(STDOUT_FILENO, (const uint8_t *)"\r", 1);
-	write_all(STDOUT_FILENO, &byte, 1);
+	if (c->raw && byte == '\n')
+		push(c, '\r');
+	push(c, byte);
+	pthread_cond_signal(&c->out_cond);
+	pthread_mutex_unlock(&c->out_lock);
+}
+
+static void *writer_thread(void *arg)
+{
+	struct console *c = arg;
+
+	pthread_mutex_lock(&c->out_lock);
+	for (;;) {
+		size_t n;
+		int gone;
+
+		while (!c->out_len && !c->out_stop)
+			pthread_cond_wait(&c->out_cond, &c->out_lock);
+		if (!c->out_len)
+			break;
+		/* The contiguous part; the lock is not held while writing. */
+		n = c->out_len;
+		if (c->out_head + n > OUT_RING)
+			n = OUT_RING - c->out_head;
+		pthread_mutex_unlock(&c->out_lock);
+		gone = write_all(STDOUT_FILENO, c->out + c->out_head, n);
+		pthread_mutex_lock(&c->out_lock);
+		c->out_head = (c->out_head + n) % OUT_RING;
+		c->out_len -= n;
+		if (gone) {
+			c->out_dead = 1;
+			c->dropped += c->out_len;
+			c->out_len = 0;
+		}
+		pthread_cond_broadcast(&c->out_cond);
+	}
+	pthread_mutex_unlock(&c->out_lock);
+	return NULL;
 }
 
 /* Hands bytes to the guest, waiting while its receive FIFO is full. */
@@ -102,7 +168,7 @@ static int handle_input(struct console *c, uint8_t *buf, size_t n)
 	return deliver_all(c, buf, out);
 }
 
-static void *input_thread(void *arg)
+static void *reader_thread(void *arg)
 {
 	struct console *c = arg;
 	uint8_t buf[256];
@@ -139,27 +205,56 @@ int console_start(struct console *c)
 		struct termios t = c->saved;
 
 		cfmakeraw(&t);
-		/* Keep output processing off too; console_write adds the \r. */
+		/* Output processing goes too; console_write adds the \r. */
 		if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0)
 			c->raw = 1;
 	}
-	if (pthread_create(&c->thread, NULL, input_thread, c))
-		return -EAGAIN;
-	c->started = 1;
+	if (pthread_create(&c->writer, NULL, writer_thread, c))
+		return fail(EXIT_FAILURE_RT, -EAGAIN, "cannot start the console output thread");
+	c->writer_started = 1;
+	if (pthread_create(&c->reader, NULL, reader_thread, c))
+		return fail(EXIT_FAILURE_RT, -EAGAIN, "cannot start the console input thread");
+	c->reader_started = 1;
 	return 0;
+}
+
+/* Lets the writer drain what the guest printed last, for at most a second:
+ * a stdout that does not drain must not keep torpor from exiting. */
+static void stop_writer(struct console *c)
+{
+	struct timespec until;
+	int drained;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 1;
+	pthread_mutex_lock(&c->out_lock);
+	c->out_stop = 1;
+	pthread_cond_broadcast(&c->out_cond);
+	while (c->out_len && pthread_cond_timedwait(&c->out_cond, &c->out_lock, &until) == 0)
+		;
+	drained = c->out_len == 0;
+	pthread_mutex_unlock(&c->out_lock);
+	if (!drained)
+		pthread_cancel(c->writer);      /* blocked in write(): a cancellation point */
+	pthread_join(c->writer, NULL);
 }
 
 void console_close(struct console *c)
 {
 	if (!c)
 		return;
-	if (c->started) {
-		if (write(c->stop_fd[1], "x", 1) == 1)
-			pthread_join(c->thread, NULL);
-	}
+	if (c->reader_started && write(c->stop_fd[1], "x", 1) == 1)
+		pthread_join(c->reader, NULL);
+	if (c->writer_started)
+		stop_writer(c);
 	if (c->raw)
 		tcsetattr(STDIN_FILENO, TCSANOW, &c->saved);
+	if (c->dropped)
+		log_info("%llu bytes of guest console output were dropped (stdout did "
+			 "not keep up)", (unsigned long long)c->dropped);
 	close(c->stop_fd[0]);
 	close(c->stop_fd[1]);
+	pthread_mutex_destroy(&c->out_lock);
+	pthread_cond_destroy(&c->out_cond);
 	free(c);
 }
