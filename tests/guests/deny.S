@@ -2,6 +2,9 @@
  *
  * Two vCPUs, 64 MiB. vCPU 0 starts vCPU 1, which spins until told to stop.
  *  (a) SYSTEM_SUSPEND with a valid entry while vCPU 1 runs: DENIED (-3).
+ *  (a2) vCPU 0 and vCPU 1 call SYSTEM_SUSPEND at the same moment: each
+ *      sees the other on, so both calls return DENIED (neither may come
+ *      back with its function id still in x0, unanswered).
  *  Then vCPU 1 calls CPU_OFF and vCPU 0 waits for AFFINITY_INFO OFF.
  *  (b) entry points outside RAM: 0x1000 (SMC64), the first byte past RAM
  *      (SMC64), 0x1000 in an SMC32 call whose x1 has garbage in its upper
@@ -17,6 +20,9 @@
 #define RAM_END         (RAM_BASE + (64 << 20))
 #define V_ALIVE         (BM_VARS + 0)
 #define V_STOP          (BM_VARS + 8)
+#define V_GO            (BM_VARS + 16)  /* vCPU 1: call SYSTEM_SUSPEND now */
+#define V_RES1          (BM_VARS + 24)  /* ... and its x0 */
+#define V_DONE1         (BM_VARS + 32)
 #define FDT_MAGIC       0xd00dfeed
 
 	.text
@@ -46,6 +52,27 @@ _start:
 2:	suspend_call PSCI_SYSTEM_SUSPEND, resumed
 	expect	x0, PSCI_DENIED, "(a) SYSTEM_SUSPEND with vCPU 1 running"
 	println	"a denied"
+
+	/* (a2) */
+	ldr	x1, =V_GO
+	mov	x2, #1
+	str	x2, [x1]
+	dsb	sy
+	suspend_call PSCI_SYSTEM_SUSPEND, resumed
+	expect	x0, PSCI_DENIED, "(a2) SYSTEM_SUSPEND on vCPU 0 racing vCPU 1's"
+	counter_deadline x21, 2000
+	ldr	x1, =V_DONE1
+6:	ldr	x2, [x1]
+	cbnz	x2, 7f
+	isb
+	mrs	x9, cntvct_el0
+	cmp	x9, x21
+	b.lo	6b
+	fail	"vCPU 1's SYSTEM_SUSPEND did not return"
+7:	ldr	x1, =V_RES1
+	ldr	x3, [x1]
+	expect	x3, PSCI_DENIED, "(a2) SYSTEM_SUSPEND on vCPU 1 racing vCPU 0's"
+	println	"a2 both denied"
 
 	ldr	x1, =V_STOP
 	mov	x2, #1
@@ -86,18 +113,31 @@ resumed:
 	setup_cpu 0
 	fail	"resumed at the entry point: a suspend was honoured"
 
-/* vCPU 1: reports, spins until V_STOP, powers itself off. */
+/* vCPU 1: reports, spins until V_STOP, powers itself off; on V_GO it
+ * calls SYSTEM_SUSPEND once and leaves its x0 in V_RES1. */
 secondary:
 	ldr	x9, =V_ALIVE
 	mov	x10, #1
 	str	x10, [x9]
 	dsb	sy
+1:	ldr	x9, =V_GO
+	ldr	x10, [x9]
+	cbnz	x10, 2f
 	ldr	x9, =V_STOP
-1:	ldr	x10, [x9]
+	ldr	x10, [x9]
 	cbz	x10, 1b
 	ldr	x0, =PSCI_CPU_OFF
 	hvc	#0
 	b	bm_off
+2:	str	xzr, [x9]
+	suspend_call PSCI_SYSTEM_SUSPEND, resumed
+	ldr	x9, =V_RES1
+	str	x0, [x9]
+	ldr	x9, =V_DONE1
+	mov	x10, #1
+	str	x10, [x9]
+	dsb	sy
+	b	1b
 
 /* find_mode: x27 = 1 if the device tree at x19 contains mode_c. */
 find_mode:

@@ -1,7 +1,8 @@
 #!/bin/sh
 # baremetal-deny: SYSTEM_SUSPEND calls torpor must refuse, each answered in
 # x0 while the guest runs on (deny.bin, 2 vCPUs): (a) a secondary still
-# running: DENIED; (b) entry points outside RAM: INVALID_ADDRESS; then the
+# running: DENIED; (a2) both vCPUs calling at once: both DENIED; (b) entry
+# points outside RAM: INVALID_ADDRESS; then the
 # guest powers off: exit 0 and no image written. (c) A valid call is DENIED
 # without --image and with --on-suspend deny (no image written either).
 # rig-timeout: 90
@@ -35,7 +36,7 @@ deny_run() {
 	[ ! -e "$img" ] || fail "run $*: an image was written for a denied suspend"
 }
 
-deny_run 1 'a denied' 'b invalid address' -- --image "$img"
-deny_run 2 'a denied' 'b invalid address' 'c denied' -- --cmdline bm-mode=expect-denied
-deny_run 3 'a denied' 'b invalid address' 'c denied' -- --image "$img" --on-suspend deny \
+deny_run 1 'a denied' 'a2 both denied' 'b invalid address' -- --image "$img"
+deny_run 2 'a denied' 'a2 both denied' 'b invalid address' 'c denied' -- --cmdline bm-mode=expect-denied
+deny_run 3 'a denied' 'a2 both denied' 'b invalid address' 'c denied' -- --image "$img" --on-suspend deny \
 	--cmdline bm-mode=expect-denied
