@@ -183,6 +183,22 @@
 	add	\reg, \reg, x9
 	.endm
 
+/* wait_nonzero ADDR, MS, WHAT: spins until the word at ADDR is non-zero;
+ * fails with WHAT after MS milliseconds. Uses x1, x2, x9, x10, x21. */
+	.macro	wait_nonzero addr, ms, what
+	counter_deadline x21, \ms
+	ldr	x1, =\addr
+.Lbm_wait\@:
+	ldr	x2, [x1]
+	cbnz	x2, .Lbm_set\@
+	isb
+	mrs	x9, cntvct_el0
+	cmp	x9, x21
+	b.lo	.Lbm_wait\@
+	fail	"\what"
+.Lbm_set\@:
+	.endm
+
 /* gic_cpu_on: ICC: system register interface, PMR 0xf0, group 1 on. */
 	.macro	gic_cpu_on
 	mrs	x9, ICC_SRE_EL1

@@ -38,18 +38,10 @@ _start:
 	mov	x3, #1
 	hvc	#0
 	expect	x0, PSCI_SUCCESS, "CPU_ON"
-	counter_deadline x21, 2000
-	ldr	x1, =V_ALIVE
-1:	ldr	x2, [x1]
-	cbnz	x2, 2f
-	isb
-	mrs	x9, cntvct_el0
-	cmp	x9, x21
-	b.lo	1b
-	fail	"vCPU 1 did not start"
+	wait_nonzero V_ALIVE, 2000, "vCPU 1 did not start"
 
 	/* (a) */
-2:	suspend_call PSCI_SYSTEM_SUSPEND, resumed
+	suspend_call PSCI_SYSTEM_SUSPEND, resumed
 	expect	x0, PSCI_DENIED, "(a) SYSTEM_SUSPEND with vCPU 1 running"
 	println	"a denied"
 
@@ -60,16 +52,8 @@ _start:
 	dsb	sy
 	suspend_call PSCI_SYSTEM_SUSPEND, resumed
 	expect	x0, PSCI_DENIED, "(a2) SYSTEM_SUSPEND on vCPU 0 racing vCPU 1's"
-	counter_deadline x21, 2000
-	ldr	x1, =V_DONE1
-6:	ldr	x2, [x1]
-	cbnz	x2, 7f
-	isb
-	mrs	x9, cntvct_el0
-	cmp	x9, x21
-	b.lo	6b
-	fail	"vCPU 1's SYSTEM_SUSPEND did not return"
-7:	ldr	x1, =V_RES1
+	wait_nonzero V_DONE1, 2000, "vCPU 1's SYSTEM_SUSPEND did not return"
+	ldr	x1, =V_RES1
 	ldr	x3, [x1]
 	expect	x3, PSCI_DENIED, "(a2) SYSTEM_SUSPEND on vCPU 1 racing vCPU 0's"
 	println	"a2 both denied"
