@@ -3,21 +3,7 @@
 #include <string.h>
 
 #include "boot_layout.h"
-
-static uint64_t get_le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
+#include "le.h"
 
 static int ends_with(const char *s, const char *suffix)
 {
@@ -34,10 +20,10 @@ int payload_probe(const void *buf, size_t len, const char *name,
 	memset(pi, 0, sizeof(*pi));
 	if (len == 0)
 		return -ENODATA;
-	if (len >= ARM64_IMAGE_HDR_SIZE && get_le32(h + 56) == ARM64_IMAGE_MAGIC) {
+	if (len >= ARM64_IMAGE_HDR_SIZE && le_get32(h + 56) == ARM64_IMAGE_MAGIC) {
 		pi->kind = PAYLOAD_LINUX;
-		pi->image_size = get_le64(h + 16);
-		pi->text_offset = get_le64(h + 8);
+		pi->image_size = le_get64(h + 16);
+		pi->text_offset = le_get64(h + 8);
 		/* image_size 0: a pre-3.17 kernel, whose text_offset is 0x80000. */
 		if (pi->image_size == 0) {
 			pi->text_offset = 0x80000;
