@@ -154,6 +154,10 @@ struct vm_state {
  * 0 if the encoded size exceeds REG_MAX_BYTES. */
 size_t reg_size(uint64_t id);
 
+/* Writes the little-endian register value p (sz bytes) into out as "0x"
+ * and hex digits, most significant first; out holds 2 * sz + 3 bytes. */
+void reg_hex(const uint8_t *p, size_t sz, char *out);
+
 /* Frees the heap parts of st (register lists, GIC registers) and zeroes them;
  * safe on a zeroed or partly filled state. */
 void vm_state_free(struct vm_state *st);

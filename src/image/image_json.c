@@ -51,15 +51,15 @@ static void json_regs(const struct vcpu_state *v, FILE *f)
 {
 	size_t off = 0;
 
+	char hex[2 * REG_MAX_BYTES + 3];
+
 	fprintf(f, ",\"regs\":[");
 	for (uint32_t i = 0; i < v->nregs; i++) {
 		size_t sz = reg_size(v->reg_ids[i]);
 
-		fprintf(f, "%s{\"id\":\"0x%016" PRIx64 "\",\"value\":\"0x", i ? "," : "",
-			v->reg_ids[i]);
-		for (size_t b = sz; b-- > 0;)
-			fprintf(f, "%02x", v->reg_data[off + b]);
-		fprintf(f, "\"}");
+		reg_hex(v->reg_data + off, sz, hex);
+		fprintf(f, "%s{\"id\":\"0x%016" PRIx64 "\",\"value\":\"%s\"}", i ? "," : "",
+			v->reg_ids[i], hex);
 		off += sz;
 	}
 	fputc(']', f);

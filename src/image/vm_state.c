@@ -94,3 +94,16 @@ oom:
 	vm_state_free(dst);
 	return -IMG_ENOMEM;
 }
+
+void reg_hex(const uint8_t *p, size_t sz, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	*out++ = '0';
+	*out++ = 'x';
+	for (size_t b = sz; b-- > 0;) {
+		*out++ = digits[p[b] >> 4];
+		*out++ = digits[p[b] & 15];
+	}
+	*out = '\0';
+}

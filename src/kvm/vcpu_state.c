@@ -172,14 +172,6 @@ static int moving(uint64_t id, uint64_t *mask)
 	return 0;
 }
 
-/* Hex of a little-endian register value, most significant digit first. */
-static void hex_value(const uint8_t *p, size_t sz, char *out)
-{
-	out += sprintf(out, "0x");
-	for (size_t b = sz; b-- > 0;)
-		out += sprintf(out, "%02x", p[b]);
-}
-
 int vcpu_verify(struct vcpu *v, const struct vcpu_state *st)
 {
 	uint8_t now[REG_MAX_BYTES];
@@ -206,8 +198,8 @@ int vcpu_verify(struct vcpu *v, const struct vcpu_state *st)
 			}
 			if (sz == 8 ? (a & mask) != (b & mask) :
 			    memcmp(now, st->reg_data + off, sz)) {
-				hex_value(now, sz, got);
-				hex_value(st->reg_data + off, sz, want);
+				reg_hex(now, sz, got);
+				reg_hex(st->reg_data + off, sz, want);
 				return fail(EXIT_IMAGE, -EIO, "vCPU %u: register 0x%llx "
 					    "reads back %s after restore, image has %s",
 					    v->index, (unsigned long long)id, got, want);
