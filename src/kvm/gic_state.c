@@ -113,23 +113,17 @@ static int push_spis(struct reglist *l, uint32_t reg, uint32_t per,
 static int list_dist(struct reglist *l, uint32_t nr_irqs)
 {
 	static const uint32_t head[] = { GICD_IIDR, GICD_CTLR, GICD_STATUSR };
+	/* Per-SPI registers (offset, interrupts per register, register width):
+	 * configuration first, then enables, pending and active bits. */
+	static const struct { uint32_t reg, per, bytes; } spis[] = {
+		{ GICD_IGROUPR, 32, 4 }, { GICD_ICFGR, 16, 4 }, { GICD_IPRIORITYR, 4, 4 },
+		{ GICD_IROUTER, 1, 8 }, { GICD_ISENABLER, 32, 4 }, { GICD_ISPENDR, 32, 4 },
+		{ GICD_ISACTIVER, 32, 4 },
+	};
 	int ret = push_all(l, KVM_DEV_ARM_VGIC_GRP_DIST_REGS, 0, head, 3);
 
-	/* Configuration first, then enables, pending and active bits. */
-	if (!ret)
-		ret = push_spis(l, GICD_IGROUPR, 32, 4, nr_irqs);
-	if (!ret)
-		ret = push_spis(l, GICD_ICFGR, 16, 4, nr_irqs);
-	if (!ret)
-		ret = push_spis(l, GICD_IPRIORITYR, 4, 4, nr_irqs);
-	if (!ret)
-		ret = push_spis(l, GICD_IROUTER, 1, 8, nr_irqs);
-	if (!ret)
-		ret = push_spis(l, GICD_ISENABLER, 32, 4, nr_irqs);
-	if (!ret)
-		ret = push_spis(l, GICD_ISPENDR, 32, 4, nr_irqs);
-	if (!ret)
-		ret = push_spis(l, GICD_ISACTIVER, 32, 4, nr_irqs);
+	for (unsigned i = 0; i < sizeof(spis) / sizeof(spis[0]) && !ret; i++)
+		ret = push_spis(l, spis[i].reg, spis[i].per, spis[i].bytes, nr_irqs);
 	return ret;
 }
 
