@@ -53,20 +53,6 @@ static int parse_cpus(const char *s, unsigned *out)
 	return 0;
 }
 
-static int parse_on_suspend(struct run_options *o, const char *s)
-{
-	if (!strcmp(s, "hibernate"))
-		o->on_suspend = SUSPEND_HIBERNATE;
-	else if (!strcmp(s, "snapshot"))
-		o->on_suspend = SUSPEND_SNAPSHOT;
-	else if (!strcmp(s, "deny"))
-		o->on_suspend = SUSPEND_DENY;
-	else
-		return -EINVAL;
-	o->on_suspend_set = 1;
-	return 0;
-}
-
 static void defaults(struct run_options *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -111,6 +97,22 @@ static int bad(char *err, size_t errlen, const char *what, const char *arg)
 	return -EINVAL;
 }
 
+/* --on-suspend, shared by run and restore. */
+static int parse_on_suspend(struct run_options *o, const char *s, char *err,
+			    size_t errlen)
+{
+	if (!strcmp(s, "hibernate"))
+		o->on_suspend = SUSPEND_HIBERNATE;
+	else if (!strcmp(s, "snapshot"))
+		o->on_suspend = SUSPEND_SNAPSHOT;
+	else if (!strcmp(s, "deny"))
+		o->on_suspend = SUSPEND_DENY;
+	else
+		return bad(err, errlen, "--on-suspend must be hibernate, snapshot or deny", s);
+	o->on_suspend_set = 1;
+	return 0;
+}
+
 /* getopt_long, and in *at the argument it is about to look at: inside a
  * cluster such as "-xh" optind stays on the cluster, so argv[optind - 1]
  * would name the argument before it. */
@@ -146,9 +148,8 @@ int run_options_parse(struct run_options *o, int argc, char **argv,
 			break;
 		case 'o': o->image = optarg; break;
 		case OPT_ON_SUSPEND:
-			if (parse_on_suspend(o, optarg))
-				return bad(err, errlen, "--on-suspend must be hibernate, "
-					   "snapshot or deny", optarg);
+			if (parse_on_suspend(o, optarg, err, errlen))
+				return -EINVAL;
 			break;
 		case 'h': o->help = 1; return 0;
 		default:
@@ -187,9 +188,8 @@ int restore_options_parse(struct run_options *o, int argc, char **argv,
 		switch (c) {
 		case 'o': o->image = optarg; break;
 		case OPT_ON_SUSPEND:
-			if (parse_on_suspend(o, optarg))
-				return bad(err, errlen, "--on-suspend must be hibernate, "
-					   "snapshot or deny", optarg);
+			if (parse_on_suspend(o, optarg, err, errlen))
+				return -EINVAL;
 			break;
 		case OPT_CLOCK:
 			if (!strcmp(optarg, "continue"))
