@@ -16,12 +16,7 @@ enum {
 #define SPI     39
 #define LINE3   0x08
 
-/* Records the interrupt line's level (-1: never driven) in an int. */
-static void line_set(void *ctx, uint32_t spi, int level)
-{
-	cr_assert_eq(spi, SPI, "drove SPI %u", spi);
-	*(int *)ctx = level;
-}
+#include "dev_fixture.h"
 
 static struct gpio g;
 static int irq;
@@ -39,13 +34,9 @@ static void setup(void)
 
 TestSuite(gpio, .init = setup);
 
-/* 32-bit accesses, as the Linux drivers make them. */
 static uint32_t rd_of(struct gpio *x, uint64_t off)
 {
-	uint8_t d[4] = { 0xee, 0xee, 0xee, 0xee };
-
-	gpio_mmio(x, off, d, 4, 0);
-	return (uint32_t)mmio_get(d, 4);
+	return mmio_rd32(gpio_mmio, x, off);
 }
 
 static uint32_t rd(uint64_t off)
@@ -55,10 +46,7 @@ static uint32_t rd(uint64_t off)
 
 static void wr_of(struct gpio *x, uint64_t off, uint32_t v)
 {
-	uint8_t d[4];
-
-	mmio_put(d, 4, v);
-	gpio_mmio(x, off, d, 4, 1);
+	mmio_wr32(gpio_mmio, x, off, v);
 }
 
 static void wr(uint64_t off, uint32_t v)

@@ -16,6 +16,8 @@ enum {
 #define T0      1700000000      /* host seconds at the start of every test */
 #define SPI     34
 
+#include "dev_fixture.h"
+
 static int64_t host_now;
 
 static int64_t fake_now(void)
@@ -23,12 +25,6 @@ static int64_t fake_now(void)
 	return host_now;
 }
 
-/* Records the interrupt line's level (-1: never driven) in an int. */
-static void line_set(void *ctx, uint32_t spi, int level)
-{
-	cr_assert_eq(spi, SPI, "drove SPI %u", spi);
-	*(int *)ctx = level;
-}
 
 static struct rtc r;
 static int irq;
@@ -47,13 +43,9 @@ static void setup(void)
 
 TestSuite(rtc, .init = setup);
 
-/* 32-bit accesses, as the Linux drivers make them. */
 static uint32_t rd_of(struct rtc *x, uint64_t off)
 {
-	uint8_t d[4] = { 0xee, 0xee, 0xee, 0xee };
-
-	rtc_mmio(x, off, d, 4, 0);
-	return (uint32_t)mmio_get(d, 4);
+	return mmio_rd32(rtc_mmio, x, off);
 }
 
 static uint32_t rd(uint64_t off)
@@ -63,10 +55,7 @@ static uint32_t rd(uint64_t off)
 
 static void wr(uint64_t off, uint32_t v)
 {
-	uint8_t d[4];
-
-	mmio_put(d, 4, v);
-	rtc_mmio(&r, off, d, 4, 1);
+	mmio_wr32(rtc_mmio, &r, off, v);
 }
 
 /* --- time ------------------------------------------------------------------ */

@@ -25,12 +25,7 @@ enum { RBR_THR, IER, IIR_FCR, LCR, MCR, LSR, MSR, SCR };
 #define MCR_LOOP        0x10
 #define SPI             33
 
-/* Records the interrupt line's level (-1: never driven) in an int. */
-static void line_set(void *ctx, uint32_t spi, int level)
-{
-	cr_assert_eq(spi, SPI, "drove SPI %u", spi);
-	*(int *)ctx = level;
-}
+#include "dev_fixture.h"
 
 /* Console output. */
 static uint8_t out[64];
