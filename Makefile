@@ -47,13 +47,14 @@ BASE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -D_GNU_SOURCE \
 CFLAGS ?=
 HOST_CFLAGS ?=
 
-# Host-independent code: the image library, device models, device tree,
-# kernel loader, parsers. Built natively for the unit tests and for the arm64
-# binary alike.
-LIB_SRCS := $(wildcard src/image/*.c src/dev/*.c src/vm/*.c src/util/*.c)
-# KVM-only code (arm64).
-KVM_SRCS := $(wildcard src/kvm/*.c)
-CLI_SRCS := $(wildcard src/cli/*.c)
+# Host-independent code: the image library, device models, the machine
+# description (device tree, boot layout), host utilities and the command-line
+# parser. Built natively for the unit tests and for the arm64 binary alike.
+LIB_SRCS := $(wildcard src/image/*.c src/dev/*.c src/machine/*.c src/host/*.c \
+	src/util/*.c) src/cli/run_options.c
+# KVM-only code (arm64): the live VM.
+KVM_SRCS := $(wildcard src/vm/*.c)
+CLI_SRCS := $(filter-out src/cli/run_options.c,$(wildcard src/cli/*.c))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 GUEST_SRCS := $(wildcard tests/guests/*.S)

@@ -1,142 +1,31 @@
-/* vm.h - the live VM on KVM (arm64 only): bring-up, the vCPU threads, the
- * device lock, pausing, and the event loop that owns them.
+/* vm.h - torpor's virtual machine seen from the command line (arm64 KVM
+ * only): boot a fresh VM from a kernel, or bring one back from an image, and
+ * run it until it ends. Everything inside (vCPU threads, the loop, PSCI,
+ * checkpoints) is private to src/vm/ (vm_int.h).
  *
- * Threads: one per vCPU (KVM_RUN loop), one console reader, and the main
- * thread, which runs vm_loop() and is the only one that pauses vCPUs,
- * checkpoints, or tears the VM down. */
+ * Both return the run's outcome (exitcodes.h: 0 powered off, 6 reset, 7
+ * hibernated, 8 crashed, 128+N signal), or -1 when it failed, with the
+ * failure recorded by fail() (log.h). The VM is destroyed before they
+ * return. */
 #ifndef TORPOR_VM_H
 #define TORPOR_VM_H
 
-#include <pthread.h>
-#include <stdint.h>
-
-#include <linux/kvm.h>
-
-#include "gpio.h"
-#include "mmio.h"
-#include "rtc.h"
+#include "boot_layout.h"
 #include "run_options.h"
-#include "uart.h"
-#include "vm_state.h"
 
-struct console;
-struct vm;
-
-/* Hook run by vm_loop once the vCPU threads run (restore raises the guest's
- * wake source there). */
-typedef void (*vm_started_fn)(struct vm *vm);
-
-struct vcpu {
-	struct vm *vm;
-	unsigned index;
-	int fd;
-	struct kvm_run *run;
-	pthread_t thread;
-	int thread_started;
-	uint64_t mpidr;
-	/* A SYSTEM_SUSPEND call of this vCPU the main thread has to answer;
-	 * the vCPU stays parked until it is (ctl_lock). */
-	int suspend_pending;
-	uint32_t suspend_fn;
-	uint64_t suspend_entry, suspend_context;
+/* Files checked by cmd_run before any KVM work. */
+struct boot_files {
+	int kernel_fd, initrd_fd;       /* initrd_fd -1 when none */
+	uint64_t kernel_size, initrd_size;
+	struct payload_info payload;
+	struct boot_layout layout;
 };
 
-struct vm {
-	int kvm_fd, vm_fd, gic_fd;
-	int run_size;
-	struct vm_config cfg;
-	uint8_t *ram;                   /* host mapping of cfg.mem[0] */
-	uint64_t ram_size;
-	struct vcpu vcpus[TORPOR_MAX_CPUS];
-	const struct run_options *opts;
+/* Creates the VM, loads kernel, initrd and device tree, runs it to the end. */
+int boot_run(const struct run_options *o, const struct boot_files *f);
 
-	pthread_mutex_t dev_lock;       /* the devices, the bus and spi_level */
-	struct mmio_bus bus;
-	struct uart uart;
-	struct rtc rtc;
-	struct gpio gpio;
-	uint32_t spi_level[GIC_NR_IRQS / 32];
-	struct console *console;
-
-	pthread_mutex_t ctl_lock;       /* everything below */
-	pthread_cond_t ctl_cond;
-	int pause_req, paused, running_threads;
-	int quit;                       /* parked vCPU threads leave */
-	int exit_code;                  /* -1 while running */
-	int suspend_requests;           /* vCPUs with suspend_pending */
-	int wake_fd[2];                 /* pipe: vCPU/console threads -> main loop */
-	int64_t wakeup_exits;           /* WAKEUP exits not yet answered */
-	vm_started_fn on_started;       /* may be NULL */
-	double t_start;                 /* now_seconds() when torpor began the VM */
-	struct psci_resume resume;      /* valid while resume_pending */
-	int resume_pending;
-};
-
-/* Opens /dev/kvm and checks the API version and the capabilities torpor needs
- * (fail() records EXIT_NO_KVM otherwise). Returns the fd or a negative errno. */
-int kvm_open(void);
-
-/* Maps guest RAM for region 0 of cfg: anonymous, untouched pages free.
- * NULL on failure (recorded with fail()). */
-uint8_t *vm_ram_map(const struct vm_config *cfg);
-
-/* Builds a VM from cfg in the order KVM requires: VM (+ SYSTEM_SUSPEND cap),
- * RAM, vCPUs (secondaries powered off when secondaries_off), vGIC, devices.
- * ram: NULL for fresh RAM, or a vm_ram_map() mapping already holding the
- * guest's memory, which the VM takes over (also on failure). On failure
- * everything created is released. */
-int vm_create(struct vm *vm, const struct vm_config *cfg,
-	      const struct run_options *opts, int secondaries_off, uint8_t *ram);
-
-/* Releases everything vm_create made; vCPU threads must not be running. */
-void vm_destroy(struct vm *vm);
-
-/* Fills cfg for a fresh VM from the run options (memory, cpus, devices). */
-void vm_config_default(struct vm_config *cfg, const struct run_options *o);
-
-/* Sets a core register (PC, X0...) by its KVM id. */
-int vcpu_set_reg(struct vcpu *v, uint64_t id, uint64_t value);
-int vcpu_get_reg(struct vcpu *v, uint64_t id, uint64_t *value);
-
-/* KVM_ARM_VCPU_INIT with the VM's target and features (plus power-off);
- * also the PSCI-mandated reset on wakeup. Returns a negative errno; the
- * caller records the failure (its meaning differs at boot and at resume). */
-int vcpu_init(struct vcpu *v, int power_off);
-
-/* Starts the vCPU threads and the console, runs until the guest powers off,
- * resets, crashes, hibernates or a fatal error; returns the exit code. */
-int vm_loop(struct vm *vm);
-
-/* Stops every vCPU thread outside KVM_RUN and waits until all are parked.
- * Only the main thread calls this. */
-void vm_pause(struct vm *vm);
-void vm_resume(struct vm *vm);
-
-/* Ends vm_loop with code (first caller wins); any thread. */
-void vm_request_exit(struct vm *vm, int code);
-
-/* Wakes the main loop (any thread). */
-void vm_notify(struct vm *vm);
-
-/* Drives SPI line spi to level through KVM_IRQ_LINE; dev_lock held. */
-void vm_set_spi(void *vm, uint32_t spi, int level);
-
-/* The SYSTEM_SUSPEND policy: answers every pending request (main thread).
- * Returns 0 to keep running or an exit code to stop with. */
-int psci_handle_suspend(struct vm *vm);
-
-/* Body of a vCPU thread (arg: struct vcpu *): KVM_RUN until the VM ends. */
-void *vcpu_thread(void *arg);
-
-/* Completes a PSCI SYSTEM_SUSPEND: resets the caller as the spec asks and
- * makes it runnable at the entry point with x0 = context id. */
-int psci_resume_vcpu(struct vm *vm, const struct psci_resume *res);
-
-/* Answers a WAKEUP exit of the held vCPU (main thread): resumes it if a
- * resume is pending. 0 or an exit code. */
-int psci_handle_wakeup(struct vm *vm);
-
-/* MMIO exit: dispatches to the device bus under dev_lock. */
-void vm_mmio_exit(struct vcpu *v);
+/* Validates o->restore_from, checks this host can run it, rebuilds the VM in
+ * the order KVM requires, resumes the suspended vCPU and runs it to the end. */
+int restore_run(const struct run_options *o);
 
 #endif

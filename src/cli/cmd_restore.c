@@ -5,7 +5,7 @@
 #include "cli.h"
 #include "exitcodes.h"
 #include "log.h"
-#include "restore.h"
+#include "vm.h"
 #include "run_options.h"
 
 static const char restore_usage[] =

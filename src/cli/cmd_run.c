@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "boot.h"
+#include "vm.h"
 #include "cli.h"
 #include "exitcodes.h"
 #include "log.h"

@@ -22,7 +22,7 @@ static struct vm_config cfg;
 static uint64_t mpidr[TORPOR_MAX_CPUS];
 static uint8_t fdt[FDT_BUF];
 
-/* What vm_config_default (src/kvm/vm_create.c) builds for `torpor run`, and
+/* What vm_config_default (src/vm/vm_create.c) builds for `torpor run`, and
  * the MPIDRs KVM gives vCPU i: Aff0 = i % 16, Aff1 = i / 16, bit 31 RES1. */
 static void make_config(uint32_t ncpus)
 {

@@ -4,65 +4,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "arm64_regs.h"
 #include "checkpoint.h"
+#include "host.h"
 #include "exitcodes.h"
 #include "gic.h"
 #include "log.h"
-#include "vcpu_state.h"
-
-uint64_t host_counter_freq(void)
-{
-	uint64_t f;
-
-	asm volatile("mrs %0, cntfrq_el0" : "=r"(f));
-	return f;
-}
-
-double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-void host_info_read(struct host_info *h)
-{
-	struct utsname u;
-	FILE *f;
-	unsigned long long midr = 0;
-
-	memset(h, 0, sizeof(*h));
-	if (uname(&u) == 0) {
-		snprintf(h->kernel_release, sizeof(h->kernel_release), "%s", u.release);
-		snprintf(h->machine, sizeof(h->machine), "%s", u.machine);
-	}
-	f = fopen("/sys/devices/system/cpu/cpu0/regs/identification/midr_el1", "r");
-	if (f) {
-		if (fscanf(f, "%llx", &midr) == 1)
-			h->midr = midr;
-		fclose(f);
-	}
-	h->page_size = (uint32_t)sysconf(_SC_PAGESIZE);
-}
+#include "vcpu_regs.h"
 
 /* Counter and wall clock read back to back, so restore can advance the
  * counter by exactly the wall time that passed. */
 static int clock_read(struct vm *vm, struct clock_ref *c)
 {
-	struct timespec ts;
 	int ret = vcpu_get_reg(&vm->vcpus[0], KVM_REG_ARM_TIMER_CNT, &c->counter);
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	c->realtime_ns = realtime_ns();
 	if (ret)
 		return fail(EXIT_FAILURE_RT, ret, "reading the virtual counter: %s",
 			    strerror(-ret));
-	c->realtime_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 	c->counter_freq = host_counter_freq();
 	return 0;
 }

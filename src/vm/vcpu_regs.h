@@ -1,9 +1,9 @@
-/* vcpu_state.h - saving and restoring one vCPU (arm64 only): every register
+/* vcpu_regs.h - saving and restoring one vCPU (arm64 only): every register
  * KVM_GET_REG_LIST names, vCPU events and the MP state. */
-#ifndef TORPOR_VCPU_STATE_H
-#define TORPOR_VCPU_STATE_H
+#ifndef TORPOR_VCPU_REGS_H
+#define TORPOR_VCPU_REGS_H
 
-#include "vm.h"
+#include "vm_int.h"
 
 /* Reads all of v's registers, events and MP state into st (heap parts freed
  * by vm_state_free). v must be out of KVM_RUN. */

@@ -11,7 +11,7 @@
 #include "console.h"
 #include "exitcodes.h"
 #include "log.h"
-#include "vm.h"
+#include "vm_int.h"
 
 #define SIG_KICK        SIGUSR1
 

@@ -12,7 +12,7 @@
 #include "gic.h"
 #include "log.h"
 #include "memmap.h"
-#include "vm.h"
+#include "vm_int.h"
 
 int kvm_open(void)
 {

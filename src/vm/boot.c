@@ -6,11 +6,11 @@
 #include <unistd.h>
 
 #include "arm64_regs.h"
-#include "boot.h"
+#include "vm.h"
 #include "exitcodes.h"
 #include "fdt_build.h"
 #include "log.h"
-#include "vm.h"
+#include "vm_int.h"
 
 static int load(int fd, uint8_t *dst, uint64_t size, const char *what)
 {

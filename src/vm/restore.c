@@ -8,13 +8,14 @@
 
 #include "arm64_regs.h"
 #include "checkpoint.h"
+#include "host.h"
 #include "exitcodes.h"
 #include "gic.h"
 #include "image.h"
 #include "log.h"
-#include "restore.h"
-#include "vcpu_state.h"
 #include "vm.h"
+#include "vcpu_regs.h"
+#include "vm_int.h"
 
 /* What this host must match before anything is created. */
 static int check_host(const struct vm_state *st)

@@ -1,4 +1,4 @@
-/* vcpu_state.c - one vCPU's architectural state through ONE_REG. */
+/* vcpu_regs.c - one vCPU's architectural state through ONE_REG. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +8,7 @@
 #include "arm64_regs.h"
 #include "exitcodes.h"
 #include "log.h"
-#include "vcpu_state.h"
+#include "vcpu_regs.h"
 
 #define MAX_REGS        4096    /* sanity bound on KVM_GET_REG_LIST */
 

@@ -10,7 +10,7 @@
 #include "arm64_regs.h"
 #include "exitcodes.h"
 #include "log.h"
-#include "vm.h"
+#include "vm_int.h"
 
 int vcpu_set_reg(struct vcpu *v, uint64_t id, uint64_t value)
 {

@@ -3,7 +3,7 @@
 #ifndef TORPOR_GIC_H
 #define TORPOR_GIC_H
 
-#include "vm.h"
+#include "vm_int.h"
 
 /* Creates the vGICv3 at the configured addresses with nr_irqs lines and
  * initialises it; needs all vCPUs created. */

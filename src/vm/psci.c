@@ -7,10 +7,11 @@
 
 #include "arm64_regs.h"
 #include "checkpoint.h"
+#include "host.h"
 #include "exitcodes.h"
 #include "log.h"
-#include "vcpu_state.h"
-#include "vm.h"
+#include "vcpu_regs.h"
+#include "vm_int.h"
 
 /* Returns the call with a PSCI error in x0; the guest sees it fail. */
 static void answer(struct vcpu *v, int64_t psci_ret)
