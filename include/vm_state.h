@@ -17,6 +17,7 @@
 #define VM_MAX_DEVICES          8
 #define VM_CMDLINE_MAX          2048
 #define VCPU_FEATURE_WORDS      7       /* kvm_vcpu_init.features[] */
+#define VCPU_FEATURE_PSCI_0_2   2       /* KVM_ARM_VCPU_PSCI_0_2 */
 #define REG_MAX_BYTES           256     /* 2048-bit SVE Z registers */
 #define DEV_MAX_FIELDS          48
 #define DEV_MAX_BLOB            256

@@ -1,10 +1,14 @@
 /* gpio.c - PL061 register model (ARM DDI 0190). */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dev_fields.h"
+#include "devices.h"
 #include "gpio.h"
+#include "memmap.h"
 #include "primecell.h"
 
 enum {
@@ -149,3 +153,88 @@ int gpio_restore(struct gpio *g, const struct dev_state *d)
 	update_irq(g);
 	return 0;
 }
+
+/* --- the device table entry ------------------------------------------------ */
+
+#define KEY_WAKEUP      143     /* linux/input-event-codes.h */
+
+static void *gpio_create(const struct dev_env *env)
+{
+	struct gpio *g = calloc(1, sizeof(*g));
+
+	if (g)
+		gpio_init(g, env->irq);
+	return g;
+}
+
+static void gpio_reset(void *dev)
+{
+	struct gpio *g = dev;
+
+	gpio_init(g, g->irq);
+}
+
+/* The controller, and the wake button torpor presses on restore: gpio-keys
+ * arms it for wakeup by itself. */
+static int gpio_fdt(struct fdt_writer *w, const struct dev_cfg *d)
+{
+	uint32_t phandle = fdt_new_phandle(w);
+	uint32_t gpios[3] = { phandle, GPIO_WAKE_LINE, 0 };
+
+	FDT_CHECK(fdt_begin_primecell(w, d, "gpio", "arm,pl061"));
+	FDT_CHECK(fdt_property(w->fdt, "gpio-controller", NULL, 0));
+	FDT_CHECK(fdt_property_u32(w->fdt, "#gpio-cells", 2));
+	FDT_CHECK(fdt_property(w->fdt, "interrupt-controller", NULL, 0));
+	FDT_CHECK(fdt_property_u32(w->fdt, "#interrupt-cells", 2));
+	FDT_CHECK(fdt_property_u32(w->fdt, "phandle", phandle));
+	FDT_CHECK(fdt_end_node(w->fdt));
+	FDT_CHECK(fdt_begin_node(w->fdt, "gpio-keys"));
+	FDT_CHECK(fdt_property_string(w->fdt, "compatible", "gpio-keys"));
+	FDT_CHECK(fdt_begin_node(w->fdt, "wake"));
+	FDT_CHECK(fdt_property_string(w->fdt, "label", "torpor-wake"));
+	FDT_CHECK(fdt_property_u32(w->fdt, "linux,code", KEY_WAKEUP));
+	FDT_CHECK(fdt_prop_cells(w, "gpios", gpios, 3));
+	FDT_CHECK(fdt_property(w->fdt, "wakeup-source", NULL, 0));
+	FDT_CHECK(fdt_end_node(w->fdt));
+	return fdt_end_node(w->fdt);
+}
+
+static void gpio_save_op(const void *dev, uint64_t base, struct dev_state *d)
+{
+	gpio_save(dev, base, d);
+}
+
+static int gpio_restore_op(void *dev, const struct dev_state *d)
+{
+	return gpio_restore(dev, d);
+}
+
+/* A press and a release: edges, whatever level an older image left the
+ * line at; gpio-keys latches the edge in the PL061 and wakes. */
+static enum dev_wake gpio_wake(void *dev, int press, char *what, size_t len)
+{
+	struct gpio *g = dev;
+
+	if (!press || !gpio_irq_enabled(g, GPIO_WAKE_LINE))
+		return DEV_WAKE_NONE;
+	gpio_set_input(g, GPIO_WAKE_LINE, 0);
+	gpio_set_input(g, GPIO_WAKE_LINE, 1);
+	gpio_set_input(g, GPIO_WAKE_LINE, 0);
+	snprintf(what, len, "pressed the wake button");
+	return DEV_WAKE_PRESSED;
+}
+
+const struct dev_ops gpio_dev_ops = {
+	.type = DEV_GPIO_PL061,
+	.name = "gpio-pl061",
+	.fdt_name = "gpio",
+	.dflt = { DEV_GPIO_PL061, GPIO_SPI, GPIO_BASE, GPIO_SIZE },
+	.create = gpio_create,
+	.destroy = free,
+	.reset = gpio_reset,
+	.mmio = gpio_mmio,
+	.fdt_node = gpio_fdt,
+	.save = gpio_save_op,
+	.restore = gpio_restore_op,
+	.wake = gpio_wake,
+};

@@ -1,8 +1,12 @@
 /* rtc.c - PL031 register model (ARM DDI 0224). */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "devices.h"
+#include "memmap.h"
 #include "primecell.h"
 #include "rtc.h"
 
@@ -129,3 +133,83 @@ int rtc_restore(struct rtc *r, const struct dev_state *d)
 	update_irq(r);
 	return 0;
 }
+
+/* --- the device table entry ------------------------------------------------ */
+
+static void *rtc_create(const struct dev_env *env)
+{
+	struct rtc *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	rtc_init(r, env->irq, NULL);
+	r->alarm_changed = env->notify;
+	r->alarm_ctx = env->ctx;
+	return r;
+}
+
+static void rtc_reset(void *dev)
+{
+	struct rtc *r = dev, wiring = *r;
+
+	rtc_init(r, wiring.irq, wiring.now);
+	r->alarm_changed = wiring.alarm_changed;
+	r->alarm_ctx = wiring.alarm_ctx;
+}
+
+static int rtc_fdt(struct fdt_writer *w, const struct dev_cfg *d)
+{
+	FDT_CHECK(fdt_begin_primecell(w, d, "rtc", "arm,pl031"));
+	FDT_CHECK(fdt_property(w->fdt, "wakeup-source", NULL, 0));
+	return fdt_end_node(w->fdt);
+}
+
+static void rtc_save_op(const void *dev, uint64_t base, struct dev_state *d)
+{
+	rtc_save(dev, base, d);
+}
+
+static int rtc_restore_op(void *dev, const struct dev_state *d)
+{
+	return rtc_restore(dev, d);
+}
+
+/* The main loop sleeps until the alarm is due (a few ms late rather than
+ * early), at most an hour at a time. */
+static int rtc_poll_ms(void *dev)
+{
+	int64_t s = rtc_poll(dev);
+
+	if (s < 0)
+		return -1;
+	return s > 3600 ? 3600 * 1000 : (int)(s * 1000) + 5;
+}
+
+/* An alarm the guest armed fires by itself; torpor never presses it. */
+static enum dev_wake rtc_wake(void *dev, int press, char *what, size_t len)
+{
+	struct rtc *r = dev;
+
+	(void)press;
+	if (!rtc_wake_armed(r) && !rtc_irq_raised(r))
+		return DEV_WAKE_NONE;
+	snprintf(what, len, "the guest's RTC alarm wakes it (%s)",
+		 rtc_irq_raised(r) ? "due already" : "when due");
+	return DEV_WAKE_ARMED;
+}
+
+const struct dev_ops rtc_dev_ops = {
+	.type = DEV_RTC_PL031,
+	.name = "rtc-pl031",
+	.fdt_name = "rtc",
+	.dflt = { DEV_RTC_PL031, RTC_SPI, RTC_BASE, RTC_SIZE },
+	.create = rtc_create,
+	.destroy = free,
+	.reset = rtc_reset,
+	.mmio = rtc_mmio,
+	.fdt_node = rtc_fdt,
+	.save = rtc_save_op,
+	.restore = rtc_restore_op,
+	.poll_ms = rtc_poll_ms,
+	.wake = rtc_wake,
+};

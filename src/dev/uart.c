@@ -2,9 +2,12 @@
  * polled bare-metal output. */
 #include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dev_fields.h"
+#include "devices.h"
+#include "memmap.h"
 #include "uart.h"
 
 enum {
@@ -231,3 +234,62 @@ int uart_restore(struct uart *u, const struct dev_state *d)
 	update_irq(u);
 	return 0;
 }
+
+/* --- the device table entry ------------------------------------------------ */
+
+static void *uart_create(const struct dev_env *env)
+{
+	struct uart *u = calloc(1, sizeof(*u));
+
+	if (u)
+		uart_init(u, env->irq, env->console_out, env->ctx);
+	return u;
+}
+
+static void uart_reset(void *dev)
+{
+	struct uart *u = dev;
+
+	uart_init(u, u->irq, u->tx, u->tx_ctx);
+}
+
+static int uart_fdt(struct fdt_writer *w, const struct dev_cfg *d)
+{
+	FDT_CHECK(fdt_begin_node_at(w, "serial", d->base));
+	FDT_CHECK(fdt_property_string(w->fdt, "compatible", "ns16550a"));
+	FDT_CHECK(fdt_prop_reg_irq(w, d));
+	FDT_CHECK(fdt_property_u32(w->fdt, "clock-frequency", 1843200));
+	/* Lets the guest enable the console as a wake source. */
+	FDT_CHECK(fdt_property(w->fdt, "wakeup-source", NULL, 0));
+	return fdt_end_node(w->fdt);
+}
+
+static void uart_save_op(const void *dev, uint64_t base, struct dev_state *d)
+{
+	uart_save(dev, base, d);
+}
+
+static int uart_restore_op(void *dev, const struct dev_state *d)
+{
+	return uart_restore(dev, d);
+}
+
+static size_t uart_console_in(void *dev, const uint8_t *buf, size_t len)
+{
+	return uart_receive(dev, buf, len);
+}
+
+const struct dev_ops uart_dev_ops = {
+	.type = DEV_UART_16550,
+	.name = "uart-16550",
+	.fdt_name = "serial",
+	.dflt = { DEV_UART_16550, UART_SPI, UART_BASE, UART_SIZE },
+	.create = uart_create,
+	.destroy = free,
+	.reset = uart_reset,
+	.mmio = uart_mmio,
+	.fdt_node = uart_fdt,
+	.save = uart_save_op,
+	.restore = uart_restore_op,
+	.console_in = uart_console_in,
+};

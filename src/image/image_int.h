@@ -131,8 +131,6 @@ int vm_state_copy(struct vm_state *dst, const struct vm_state *src);
 int vcpu_reg(const struct vcpu_state *v, uint64_t id, uint64_t *value);
 /* "runnable", "stopped", "suspended" or "unknown". */
 const char *mp_state_name(uint32_t mp_state);
-/* "uart-16550", "rtc-pl031", "gpio-pl061" or "unknown". */
-const char *dev_type_name(uint32_t type);
 /* Compressed bytes and stored pages over all chunks of a region. */
 void region_totals(const struct mem_index *x, uint64_t *stored_bytes,
 		   uint64_t *data_pages);

@@ -2,6 +2,7 @@
  * object, plus every section and every memory chunk's place in the file. */
 #include <inttypes.h>
 
+#include "devices.h"
 #include "image_int.h"
 
 /* Writes s as a JSON string literal. */

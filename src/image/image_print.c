@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "devices.h"
 #include "image_int.h"
 #include "le.h"
 
@@ -37,20 +38,6 @@ const char *mp_state_name(uint32_t mp_state)
 		return "stopped";
 	case MP_STATE_SUSPENDED:
 		return "suspended";
-	default:
-		return "unknown";
-	}
-}
-
-const char *dev_type_name(uint32_t type)
-{
-	switch (type) {
-	case DEV_UART_16550:
-		return "uart-16550";
-	case DEV_RTC_PL031:
-		return "rtc-pl031";
-	case DEV_GPIO_PL061:
-		return "gpio-pl061";
 	default:
 		return "unknown";
 	}

@@ -10,6 +10,7 @@
 #include "exitcodes.h"
 #include "fdt_build.h"
 #include "log.h"
+#include "machine_config.h"
 #include "vm_int.h"
 
 static int load(int fd, uint8_t *dst, uint64_t size, const char *what)

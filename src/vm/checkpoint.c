@@ -32,15 +32,10 @@ static int clock_read(struct vm *vm, struct clock_ref *c)
 static void save_devices(struct vm *vm, struct vm_state *st)
 {
 	pthread_mutex_lock(&vm->dev_lock);
-	for (uint32_t i = 0; i < vm->cfg.ndevs; i++) {
-		const struct dev_cfg *d = &vm->cfg.devs[i];
+	for (unsigned i = 0; i < vm->ndevs; i++) {
+		const struct vm_dev *d = &vm->devs[i];
 
-		if (d->type == DEV_UART_16550)
-			uart_save(&vm->uart, d->base, &st->devs[st->ndevs++]);
-		else if (d->type == DEV_RTC_PL031)
-			rtc_save(&vm->rtc, d->base, &st->devs[st->ndevs++]);
-		else if (d->type == DEV_GPIO_PL061)
-			gpio_save(&vm->gpio, d->base, &st->devs[st->ndevs++]);
+		d->ops->save(d->obj, d->cfg.base, &st->devs[st->ndevs++]);
 	}
 	pthread_mutex_unlock(&vm->dev_lock);
 }

@@ -1,5 +1,6 @@
 /* restore.c - a fresh VM from an image, resumed through KVM's WAKEUP path. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -10,6 +11,7 @@
 #include "checkpoint.h"
 #include "host.h"
 #include "exitcodes.h"
+#include "devices.h"
 #include "gic.h"
 #include "image.h"
 #include "log.h"
@@ -69,6 +71,7 @@ static int clock_restore(struct vm *vm, const struct clock_ref *c, enum clock_mo
 	return 0;
 }
 
+/* Each saved device state goes to the device of that type at that base. */
 static int restore_devices(struct vm *vm, const struct vm_state *st)
 {
 	int ret = 0;
@@ -76,15 +79,12 @@ static int restore_devices(struct vm *vm, const struct vm_state *st)
 	pthread_mutex_lock(&vm->dev_lock);
 	for (uint32_t i = 0; i < st->ndevs && !ret; i++) {
 		const struct dev_state *d = &st->devs[i];
+		struct vm_dev *vd = NULL;
 
-		if (d->type == DEV_UART_16550)
-			ret = uart_restore(&vm->uart, d);
-		else if (d->type == DEV_RTC_PL031)
-			ret = rtc_restore(&vm->rtc, d);
-		else if (d->type == DEV_GPIO_PL061)
-			ret = gpio_restore(&vm->gpio, d);
-		else
-			ret = -EINVAL;
+		for (unsigned j = 0; j < vm->ndevs && !vd; j++)
+			if (vm->devs[j].ops->type == d->type && vm->devs[j].cfg.base == d->base)
+				vd = &vm->devs[j];
+		ret = vd ? vd->ops->restore(vd->obj, d) : -EINVAL;
 		if (ret)
 			fail(EXIT_IMAGE, ret, "device %u (type %u) state is invalid", i, d->type);
 	}
@@ -120,28 +120,27 @@ static int load_state(struct vm *vm, const struct vm_state *st, enum clock_mode 
 	return restore_devices(vm, st);
 }
 
-/* Raises a wake source the guest armed: the gpio-keys button if its line
- * interrupt is unmasked; an armed RTC alarm fires by itself. */
+/* Raises a wake source the guest armed (the gpio-keys button), or names
+ * the one that will fire by itself (an RTC alarm). */
 static void raise_wake(struct vm *vm)
 {
-	int button, alarm;
+	char what[128], armed[128] = "";
+	enum dev_wake best = DEV_WAKE_NONE;
 
 	pthread_mutex_lock(&vm->dev_lock);
-	button = gpio_irq_enabled(&vm->gpio, GPIO_WAKE_LINE);
-	alarm = rtc_wake_armed(&vm->rtc) || rtc_irq_raised(&vm->rtc);
-	/* A press and a release: edges, whatever level an older image left
-	 * the line at; gpio-keys latches the edge in the PL061 and wakes. */
-	if (button && vm->opts->wake) {
-		gpio_set_input(&vm->gpio, GPIO_WAKE_LINE, 0);
-		gpio_set_input(&vm->gpio, GPIO_WAKE_LINE, 1);
-		gpio_set_input(&vm->gpio, GPIO_WAKE_LINE, 0);
+	for (unsigned i = 0; i < vm->ndevs && best != DEV_WAKE_PRESSED; i++) {
+		const struct vm_dev *d = &vm->devs[i];
+		enum dev_wake w = d->ops->wake ?
+			d->ops->wake(d->obj, vm->opts->wake, what, sizeof(what)) : DEV_WAKE_NONE;
+
+		if (w == DEV_WAKE_PRESSED || (w == DEV_WAKE_ARMED && best == DEV_WAKE_NONE)) {
+			best = w;
+			snprintf(armed, sizeof(armed), "%s", what);
+		}
 	}
 	pthread_mutex_unlock(&vm->dev_lock);
-	if (button && vm->opts->wake)
-		log_info("pressed the wake button");
-	else if (alarm)
-		log_info("the guest's RTC alarm wakes it (%s)",
-			 rtc_irq_raised(&vm->rtc) ? "due already" : "when due");
+	if (best != DEV_WAKE_NONE)
+		log_info("%s", armed);
 	else if (vm->opts->wake)
 		log_info("the guest armed no wake source torpor can raise (gpio-keys "
 			 "wake button, RTC alarm); it wakes on console input if it "

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "console.h"
+#include "devices.h"
 #include "exitcodes.h"
 #include "gic.h"
 #include "log.h"
@@ -42,45 +43,26 @@ int kvm_open(void)
 	return fd;
 }
 
-void vm_config_default(struct vm_config *cfg, const struct run_options *o)
+static void console_out(void *ctx, uint8_t byte)
 {
-	static const struct dev_cfg devs[] = {
-		{ DEV_UART_16550, UART_SPI, UART_BASE, UART_SIZE },
-		{ DEV_RTC_PL031, RTC_SPI, RTC_BASE, RTC_SIZE },
-		{ DEV_GPIO_PL061, GPIO_SPI, GPIO_BASE, GPIO_SIZE },
-	};
+	struct vm *vm = ctx;
 
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->ncpus = o->cpus;
-	cfg->ipa_bits = IPA_BITS;
-	cfg->vcpu_features[0] = 1u << KVM_ARM_VCPU_PSCI_0_2;
-	cfg->gic_version = 3;
-	cfg->gic_nr_irqs = GIC_NR_IRQS;
-	cfg->gic_dist_base = GIC_DIST_BASE;
-	cfg->gic_dist_size = GIC_DIST_SIZE;
-	cfg->gic_redist_base = GIC_REDIST_BASE;
-	cfg->gic_redist_size = (uint64_t)GIC_REDIST_STRIDE * o->cpus;
-	cfg->nmem = 1;
-	cfg->mem[0].guest_addr = RAM_BASE;
-	cfg->mem[0].size = o->memory;
-	cfg->ndevs = sizeof(devs) / sizeof(devs[0]);
-	memcpy(cfg->devs, devs, sizeof(devs));
-	if (o->cmdline)
-		snprintf(cfg->cmdline, sizeof(cfg->cmdline), "%s", o->cmdline);
+	console_write(vm->console, byte);
 }
 
-static void uart_out(void *ctx, uint8_t byte)
-{
-	console_write(ctx, byte);
-}
-
+/* Console input goes to the first device that takes it. */
 static size_t console_deliver(void *ctx, const uint8_t *buf, size_t len)
 {
 	struct vm *vm = ctx;
-	size_t n;
+	size_t n = 0;
 
 	pthread_mutex_lock(&vm->dev_lock);
-	n = uart_receive(&vm->uart, buf, len);
+	for (unsigned i = 0; i < vm->ndevs; i++) {
+		if (vm->devs[i].ops->console_in) {
+			n = vm->devs[i].ops->console_in(vm->devs[i].obj, buf, len);
+			break;
+		}
+	}
 	pthread_mutex_unlock(&vm->dev_lock);
 	return n;
 }
@@ -181,49 +163,38 @@ static int create_vcpus(struct vm *vm, int secondaries_off)
 	return 0;
 }
 
-/* The main loop's poll timeout follows the RTC alarm: recompute it. */
-static void rtc_alarm_changed(void *ctx)
+/* A device's timed event moved: the main loop recomputes its timeout. */
+static void dev_notify(void *ctx)
 {
 	vm_notify(ctx);
 }
 
+/* Creates every configured device from the device table and maps it on the
+ * bus; an image naming an unknown type or a bad window is refused. */
 static int add_devices(struct vm *vm)
 {
 	const struct vm_config *c = &vm->cfg;
-	int ret = 0;
 
-	for (uint32_t i = 0; i < c->ndevs && !ret; i++) {
+	for (uint32_t i = 0; i < c->ndevs; i++) {
 		const struct dev_cfg *d = &c->devs[i];
-		struct irq_line irq = { vm_set_spi, vm, d->spi };
+		const struct dev_ops *ops = dev_find(d->type);
+		struct dev_env env = { { vm_set_spi, vm, d->spi }, console_out, dev_notify, vm };
+		struct vm_dev *vd = &vm->devs[vm->ndevs];
 
+		if (!ops)
+			return fail(EXIT_IMAGE, -EINVAL, "device %u: unknown type %u",
+				    i, d->type);
 		if (d->spi >= GIC_NR_IRQS - GIC_SPI_BASE)
 			return fail(EXIT_IMAGE, -EINVAL, "device %u: SPI %u out of range",
 				    i, d->spi);
-		switch (d->type) {
-		case DEV_UART_16550:
-			uart_init(&vm->uart, irq, uart_out, vm->console);
-			ret = mmio_register(&vm->bus, d->base, d->size, uart_mmio,
-					    &vm->uart, "uart");
-			break;
-		case DEV_RTC_PL031:
-			rtc_init(&vm->rtc, irq, NULL);
-			vm->rtc.alarm_changed = rtc_alarm_changed;
-			vm->rtc.alarm_ctx = vm;
-			ret = mmio_register(&vm->bus, d->base, d->size, rtc_mmio,
-					    &vm->rtc, "rtc");
-			break;
-		case DEV_GPIO_PL061:
-			gpio_init(&vm->gpio, irq);
-			ret = mmio_register(&vm->bus, d->base, d->size, gpio_mmio,
-					    &vm->gpio, "gpio");
-			break;
-		default:
-			return fail(EXIT_IMAGE, -EINVAL, "device %u: unknown type %u",
-				    i, d->type);
-		}
+		vd->ops = ops;
+		vd->cfg = *d;
+		if (!(vd->obj = ops->create(&env)))
+			return fail(EXIT_FAILURE_RT, -ENOMEM, "out of memory");
+		vm->ndevs++;
+		if (mmio_register(&vm->bus, d->base, d->size, ops->mmio, vd->obj, ops->name))
+			return fail(EXIT_IMAGE, -EINVAL, "device layout overlaps or is too large");
 	}
-	if (ret)
-		return fail(EXIT_IMAGE, ret, "device layout overlaps or is too large");
 	return 0;
 }
 
@@ -287,6 +258,9 @@ void vm_destroy(struct vm *vm)
 {
 	console_close(vm->console);
 	vm->console = NULL;
+	for (unsigned i = 0; i < vm->ndevs; i++)
+		vm->devs[i].ops->destroy(vm->devs[i].obj);
+	vm->ndevs = 0;
 	if (vm->gic_fd >= 0)
 		close(vm->gic_fd);
 	for (unsigned i = 0; i < TORPOR_MAX_CPUS; i++) {

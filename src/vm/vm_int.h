@@ -13,11 +13,9 @@
 
 #include <linux/kvm.h>
 
-#include "gpio.h"
+#include "devices.h"
 #include "mmio.h"
-#include "rtc.h"
 #include "run_options.h"
-#include "uart.h"
 #include "vm.h"
 #include "vm_state.h"
 
@@ -43,6 +41,13 @@ struct vcpu {
 	uint64_t suspend_entry, suspend_context;
 };
 
+/* A device of this VM: its table entry, its live object, its window. */
+struct vm_dev {
+	const struct dev_ops *ops;
+	void *obj;
+	struct dev_cfg cfg;
+};
+
 struct vm {
 	int kvm_fd, vm_fd, gic_fd;
 	int run_size;
@@ -54,9 +59,8 @@ struct vm {
 
 	pthread_mutex_t dev_lock;       /* the devices, the bus and spi_level */
 	struct mmio_bus bus;
-	struct uart uart;
-	struct rtc rtc;
-	struct gpio gpio;
+	unsigned ndevs;
+	struct vm_dev devs[VM_MAX_DEVICES];     /* in cfg.devs order */
 	uint32_t spi_level[GIC_NR_IRQS / 32];
 	struct console *console;
 
@@ -92,9 +96,6 @@ int vm_create(struct vm *vm, const struct vm_config *cfg,
 
 /* Releases everything vm_create made; vCPU threads must not be running. */
 void vm_destroy(struct vm *vm);
-
-/* Fills cfg for a fresh VM from the run options (memory, cpus, devices). */
-void vm_config_default(struct vm_config *cfg, const struct run_options *o);
 
 /* Sets a core register (PC, X0...) by its KVM id. */
 int vcpu_set_reg(struct vcpu *v, uint64_t id, uint64_t value);

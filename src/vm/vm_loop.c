@@ -107,17 +107,20 @@ static int start_threads(struct vm *vm)
 	return 0;
 }
 
-/* Milliseconds until the RTC alarm is due, or -1. */
-static int rtc_timeout(struct vm *vm)
+/* Milliseconds until the first device's timed event (an RTC alarm), or -1. */
+static int devices_timeout(struct vm *vm)
 {
-	int64_t s;
+	int t = -1;
 
 	pthread_mutex_lock(&vm->dev_lock);
-	s = rtc_poll(&vm->rtc);
+	for (unsigned i = 0; i < vm->ndevs; i++) {
+		int d = vm->devs[i].ops->poll_ms ? vm->devs[i].ops->poll_ms(vm->devs[i].obj) : -1;
+
+		if (d >= 0 && (t < 0 || d < t))
+			t = d;
+	}
 	pthread_mutex_unlock(&vm->dev_lock);
-	if (s < 0)
-		return -1;
-	return s > 3600 ? 3600 * 1000 : (int)(s * 1000) + 5;
+	return t;
 }
 
 static void drain(int fd)
@@ -170,7 +173,7 @@ int vm_loop(struct vm *vm)
 		struct signalfd_siginfo si;
 		int suspend, wakeup;
 
-		if (poll(pf, 2, rtc_timeout(vm)) < 0 && errno != EINTR)
+		if (poll(pf, 2, devices_timeout(vm)) < 0 && errno != EINTR)
 			break;
 		drain(vm->wake_fd[0]);
 		if (pf[1].revents && read(sfd, &si, sizeof(si)) == sizeof(si)) {

@@ -10,6 +10,7 @@
 #include <libfdt.h>
 
 #include "fdt_build.h"
+#include "machine_config.h"
 #include "memmap.h"
 
 #define FDT_BUF         0x10000
@@ -22,31 +23,13 @@ static struct vm_config cfg;
 static uint64_t mpidr[TORPOR_MAX_CPUS];
 static uint8_t fdt[FDT_BUF];
 
-/* What vm_config_default (src/vm/vm_create.c) builds for `torpor run`, and
- * the MPIDRs KVM gives vCPU i: Aff0 = i % 16, Aff1 = i / 16, bit 31 RES1. */
+/* The machine `torpor run` builds (vm_config_default), and the MPIDRs KVM
+ * gives vCPU i: Aff0 = i % 16, Aff1 = i / 16, bit 31 RES1. */
 static void make_config(uint32_t ncpus)
 {
-	static const struct dev_cfg devs[] = {
-		{ DEV_UART_16550, UART_SPI, UART_BASE, UART_SIZE },
-		{ DEV_RTC_PL031, RTC_SPI, RTC_BASE, RTC_SIZE },
-		{ DEV_GPIO_PL061, GPIO_SPI, GPIO_BASE, GPIO_SIZE },
-	};
+	struct run_options o = { .cpus = ncpus, .memory = RAM_SIZE, .cmdline = CMDLINE };
 
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.ncpus = ncpus;
-	cfg.ipa_bits = IPA_BITS;
-	cfg.gic_version = 3;
-	cfg.gic_nr_irqs = GIC_NR_IRQS;
-	cfg.gic_dist_base = GIC_DIST_BASE;
-	cfg.gic_dist_size = GIC_DIST_SIZE;
-	cfg.gic_redist_base = GIC_REDIST_BASE;
-	cfg.gic_redist_size = (uint64_t)GIC_REDIST_STRIDE * ncpus;
-	cfg.nmem = 1;
-	cfg.mem[0].guest_addr = RAM_BASE;
-	cfg.mem[0].size = RAM_SIZE;
-	cfg.ndevs = 3;
-	memcpy(cfg.devs, devs, sizeof(devs));
-	snprintf(cfg.cmdline, sizeof(cfg.cmdline), "%s", CMDLINE);
+	vm_config_default(&cfg, &o);
 	for (uint32_t i = 0; i < TORPOR_MAX_CPUS; i++)
 		mpidr[i] = 0x80000000ULL | ((i / 16) << 8) | (i % 16);
 }

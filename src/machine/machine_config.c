@@ -1,0 +1,29 @@
+/* machine_config.c - the default machine. */
+#include <stdio.h>
+#include <string.h>
+
+#include "devices.h"
+#include "machine_config.h"
+#include "memmap.h"
+
+void vm_config_default(struct vm_config *cfg, const struct run_options *o)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->ncpus = o->cpus;
+	cfg->ipa_bits = IPA_BITS;
+	cfg->vcpu_features[0] = 1u << VCPU_FEATURE_PSCI_0_2;
+	cfg->gic_version = 3;
+	cfg->gic_nr_irqs = GIC_NR_IRQS;
+	cfg->gic_dist_base = GIC_DIST_BASE;
+	cfg->gic_dist_size = GIC_DIST_SIZE;
+	cfg->gic_redist_base = GIC_REDIST_BASE;
+	cfg->gic_redist_size = (uint64_t)GIC_REDIST_STRIDE * o->cpus;
+	cfg->nmem = 1;
+	cfg->mem[0].guest_addr = RAM_BASE;
+	cfg->mem[0].size = o->memory;
+	cfg->ndevs = dev_count();
+	for (unsigned i = 0; i < cfg->ndevs; i++)
+		cfg->devs[i] = dev_at(i)->dflt;
+	if (o->cmdline)
+		snprintf(cfg->cmdline, sizeof(cfg->cmdline), "%s", o->cmdline);
+}

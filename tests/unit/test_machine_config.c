@@ -1,0 +1,81 @@
+/* test_machine_config.c - the machine `torpor run` builds by default. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "devices.h"
+#include "machine_config.h"
+#include "memmap.h"
+
+static struct vm_config cfg;
+
+static void build(unsigned cpus, uint64_t memory, const char *cmdline)
+{
+	struct run_options o = { .cpus = cpus, .memory = memory, .cmdline = cmdline };
+
+	memset(&cfg, 0xa5, sizeof(cfg));
+	vm_config_default(&cfg, &o);
+}
+
+Test(machine_config, defaults)
+{
+	build(1, RUN_DEFAULT_MEMORY, NULL);
+	cr_expect_eq(cfg.ncpus, 1);
+	cr_expect_eq(cfg.ipa_bits, IPA_BITS);
+	cr_expect_eq(cfg.vcpu_target, 0, "KVM names the target later");
+	cr_expect_eq(cfg.vcpu_features[0], 1u << VCPU_FEATURE_PSCI_0_2);
+	for (unsigned i = 1; i < VCPU_FEATURE_WORDS; i++)
+		cr_expect_eq(cfg.vcpu_features[i], 0);
+	cr_expect_eq(cfg.caps, 0, "caps are set as KVM grants them");
+	cr_expect_eq(cfg.gic_version, 3);
+	cr_expect_eq(cfg.gic_nr_irqs, GIC_NR_IRQS);
+	cr_expect_eq(cfg.gic_dist_base, GIC_DIST_BASE);
+	cr_expect_eq(cfg.gic_dist_size, GIC_DIST_SIZE);
+	cr_expect_eq(cfg.gic_redist_base, GIC_REDIST_BASE);
+	cr_expect_eq(cfg.gic_redist_size, GIC_REDIST_STRIDE);
+	cr_expect_eq(cfg.nmem, 1);
+	cr_expect_eq(cfg.mem[0].guest_addr, RAM_BASE);
+	cr_expect_eq(cfg.mem[0].size, RUN_DEFAULT_MEMORY);
+	for (unsigned i = 1; i < VM_MAX_MEM_REGIONS; i++)
+		cr_expect_eq(cfg.mem[i].size, 0);
+	cr_expect_str_eq(cfg.cmdline, "");
+}
+
+/* Every table device, in table order, at its default window. */
+Test(machine_config, every_device_of_the_table)
+{
+	build(1, RUN_DEFAULT_MEMORY, NULL);
+	cr_assert_eq(cfg.ndevs, dev_count());
+	for (unsigned i = 0; i < cfg.ndevs; i++) {
+		const struct dev_cfg *d = &cfg.devs[i], *t = &dev_at(i)->dflt;
+
+		cr_expect_eq(d->type, dev_at(i)->type);
+		cr_expect_eq(d->base, t->base);
+		cr_expect_eq(d->size, t->size);
+		cr_expect_eq(d->spi, t->spi);
+	}
+}
+
+/* One redistributor frame pair per vCPU, and the region still fits below
+ * the devices for the largest VM. */
+Test(machine_config, redistributors_follow_the_vcpus)
+{
+	for (unsigned n = 1; n <= TORPOR_MAX_CPUS; n++) {
+		build(n, 1ULL << 30, NULL);
+		cr_expect_eq(cfg.ncpus, n);
+		cr_expect_eq(cfg.gic_redist_size, (uint64_t)GIC_REDIST_STRIDE * n);
+		cr_expect_leq(cfg.gic_redist_base + cfg.gic_redist_size,
+			      (uint64_t)GIC_REDIST_BASE + GIC_REDIST_SIZE);
+		cr_expect_eq(cfg.mem[0].size, 1ULL << 30);
+	}
+}
+
+Test(machine_config, cmdline_is_copied_and_bounded)
+{
+	static char long_line[VM_CMDLINE_MAX + 100];
+
+	build(1, RUN_DEFAULT_MEMORY, "console=ttyS0 quiet");
+	cr_expect_str_eq(cfg.cmdline, "console=ttyS0 quiet");
+	memset(long_line, 'x', sizeof(long_line) - 1);
+	build(1, RUN_DEFAULT_MEMORY, long_line);
+	cr_expect_eq(strlen(cfg.cmdline), VM_CMDLINE_MAX - 1);
+}
