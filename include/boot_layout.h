@@ -9,6 +9,7 @@
 
 #define ARM64_IMAGE_MAGIC       0x644d5241u     /* "ARM\x64" at offset 56 */
 #define ARM64_IMAGE_HDR_SIZE    64
+#define ARM64_IMAGE_FLAG_BE     1u              /* header flags, bit 0 */
 #define FDT_MAX_SIZE            0x10000
 
 enum payload_kind {
@@ -24,7 +25,8 @@ struct payload_info {
 
 /* Classifies a payload from its first len bytes and its name: an arm64 Image
  * by header magic, else a raw binary if name ends in ".bin". -EINVAL when it
- * is neither or the header is inconsistent; -ENODATA for an empty file. */
+ * is neither or the header is inconsistent; -ENOEXEC for a big-endian Image;
+ * -ENODATA for an empty file. */
 int payload_probe(const void *buf, size_t len, const char *name,
 		  struct payload_info *pi);
 

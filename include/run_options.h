@@ -18,6 +18,7 @@ enum clock_mode {
 };
 
 #define RUN_DEFAULT_MEMORY      (256ULL << 20)
+#define RAM_ALIGN               (64ULL << 10)   /* --memory granularity */
 #define RUN_DEFAULT_CPUS        1
 
 struct run_options {
@@ -49,5 +50,11 @@ int run_options_parse(struct run_options *o, int argc, char **argv,
  * --on-suspend, --clock, --no-wake. Same error convention. */
 int restore_options_parse(struct run_options *o, int argc, char **argv,
 			  char *err, size_t errlen);
+
+/* Checks, before any guest runs, that checkpoints can be written to image:
+ * not a directory, and its directory exists and is writable (a suspend
+ * hours later must not be the first to find out). 0, or a negative errno
+ * with a one-line message in err. */
+int image_path_check(const char *image, char *err, size_t errlen);
 
 #endif

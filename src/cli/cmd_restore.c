@@ -1,5 +1,6 @@
 /* cmd_restore.c - `torpor restore IMAGE`. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 
 #include "cli.h"
@@ -27,7 +28,7 @@ static const char restore_usage[] =
 int cmd_restore(int argc, char **argv)
 {
 	struct run_options o;
-	char err[256];
+	char err[PATH_MAX + 256];
 	int code;
 
 	if (restore_options_parse(&o, argc, argv, err, sizeof(err))) {
@@ -37,6 +38,10 @@ int cmd_restore(int argc, char **argv)
 	if (o.help) {
 		fputs(restore_usage, stdout);
 		return EXIT_OK;
+	}
+	if (o.on_suspend != SUSPEND_DENY && image_path_check(o.image, err, sizeof(err))) {
+		fprintf(stderr, "torpor restore: %s\n", err);
+		return EXIT_USAGE;
 	}
 #ifdef TORPOR_KVM
 	code = restore_run(&o);

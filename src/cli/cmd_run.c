@@ -63,6 +63,9 @@ static int check_files(const struct run_options *o, struct boot_files *f)
 	ret = payload_probe(hdr, (size_t)n, o->kernel, &f->payload);
 	if (ret == -ENODATA)
 		return fail(EXIT_GUEST_FILE, ret, "kernel '%s' is empty", o->kernel);
+	if (ret == -ENOEXEC)
+		return fail(EXIT_GUEST_FILE, ret, "kernel '%s' is a big-endian arm64 Image; "
+			    "torpor runs little-endian guests", o->kernel);
 	if (ret)
 		return fail(EXIT_GUEST_FILE, ret, "kernel '%s' is not an arm64 Linux Image "
 			    "(no valid header) nor a raw binary named *.bin", o->kernel);
@@ -82,25 +85,6 @@ static int check_files(const struct run_options *o, struct boot_files *f)
 			    "guest memory", o->initrd ? ", initrd and device tree" :
 			    " and device tree", (unsigned long long)(o->memory >> 20));
 	return 0;
-}
-
-/* The image's directory must exist and be writable now, not only when the
- * guest suspends hours later. */
-static int check_image_dir(const char *image, char *err, size_t errlen)
-{
-	char dir[PATH_MAX];
-	const char *slash = strrchr(image, '/');
-	size_t n = slash ? (size_t)(slash - image) : 0;
-
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", n ? (int)n : 1, image);
-	if (access(dir, W_OK | X_OK) == 0)
-		return 0;
-	snprintf(err, errlen, "--image: cannot write into directory '%s': %s", dir,
-		 strerror(errno));
-	return -1;
 }
 
 /* A build without the KVM back end (not for arm64) still checks arguments
@@ -133,7 +117,7 @@ int cmd_run(int argc, char **argv)
 		fputs(run_usage, stdout);
 		return EXIT_OK;
 	}
-	if (o.image && check_image_dir(o.image, err, sizeof(err))) {
+	if (o.image && image_path_check(o.image, err, sizeof(err))) {
 		fprintf(stderr, "torpor run: %s\n", err);
 		return EXIT_USAGE;
 	}

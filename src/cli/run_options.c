@@ -1,9 +1,12 @@
 /* run_options.c - command-line parsing for `torpor run` and `torpor restore`. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "memmap.h"
 #include "run_options.h"
@@ -113,6 +116,17 @@ static int parse_on_suspend(struct run_options *o, const char *s, char *err,
 	return 0;
 }
 
+/* --image names the file checkpoints are written to: never a directory. */
+static int parse_image(struct run_options *o, const char *s, char *err, size_t errlen)
+{
+	size_t n = strlen(s);
+
+	if (!n || s[n - 1] == '/')
+		return bad(err, errlen, "--image must name a file, not a directory", s);
+	o->image = s;
+	return 0;
+}
+
 /* getopt_long, and in *at the argument it is about to look at: inside a
  * cluster such as "-xh" optind stays on the cluster, so argv[optind - 1]
  * would name the argument before it. */
@@ -145,8 +159,16 @@ int run_options_parse(struct run_options *o, int argc, char **argv,
 			    o->memory < RAM_MIN_SIZE || o->memory > RAM_MAX_SIZE)
 				return bad(err, errlen, "--memory must be a size from 1M "
 					   "to 1022G (K/M/G suffix)", optarg);
+			/* KVM maps RAM in host pages; 64K is the largest arm64
+			 * page, so the image restores on any arm64 host. */
+			if (o->memory % RAM_ALIGN)
+				return bad(err, errlen, "--memory must be a multiple of 64K",
+					   optarg);
 			break;
-		case 'o': o->image = optarg; break;
+		case 'o':
+			if (parse_image(o, optarg, err, errlen))
+				return -EINVAL;
+			break;
 		case OPT_ON_SUSPEND:
 			if (parse_on_suspend(o, optarg, err, errlen))
 				return -EINVAL;
@@ -186,7 +208,10 @@ int restore_options_parse(struct run_options *o, int argc, char **argv,
 	opterr = 0;
 	while ((c = next_option(argc, argv, "+o:h", restore_longopts, &at)) != -1) {
 		switch (c) {
-		case 'o': o->image = optarg; break;
+		case 'o':
+			if (parse_image(o, optarg, err, errlen))
+				return -EINVAL;
+			break;
 		case OPT_ON_SUSPEND:
 			if (parse_on_suspend(o, optarg, err, errlen))
 				return -EINVAL;
@@ -221,4 +246,27 @@ int restore_options_parse(struct run_options *o, int argc, char **argv,
 	if (!o->on_suspend_set)
 		o->on_suspend = SUSPEND_HIBERNATE;
 	return finish_suspend(o, err, errlen);
+}
+
+int image_path_check(const char *image, char *err, size_t errlen)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(image, '/');
+	size_t n = slash ? (size_t)(slash - image) : 0;
+	struct stat st;
+
+	if (stat(image, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "--image: '%s' is a directory, not a file", image);
+		return -EISDIR;
+	}
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", n ? (int)n : 1, image);
+	if (access(dir, W_OK | X_OK) == 0)
+		return 0;
+	n = (size_t)errno;
+	snprintf(err, errlen, "--image: cannot write into directory '%s': %s", dir,
+		 strerror((int)n));
+	return -(int)n;
 }

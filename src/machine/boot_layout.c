@@ -21,6 +21,10 @@ int payload_probe(const void *buf, size_t len, const char *name,
 	if (len == 0)
 		return -ENODATA;
 	if (len >= ARM64_IMAGE_HDR_SIZE && le_get32(h + 56) == ARM64_IMAGE_MAGIC) {
+		/* flags bit 0: the kernel is big-endian; KVM guests here run
+		 * little-endian and such a kernel would die silently. */
+		if (le_get64(h + 24) & ARM64_IMAGE_FLAG_BE)
+			return -ENOEXEC;
 		pi->kind = PAYLOAD_LINUX;
 		pi->image_size = le_get64(h + 16);
 		pi->text_offset = le_get64(h + 8);

@@ -99,6 +99,23 @@ ParameterizedTest(struct hdr_case *c, payload_probe, header_fields)
 		     (unsigned long long)c->text_offset, (unsigned long long)c->image_size);
 }
 
+/* A big-endian kernel (flags bit 0) is refused, not booted into silence;
+ * the other flag bits (page size, placement) do not matter here. */
+Test(payload_probe, big_endian_image)
+{
+	uint8_t buf[4096];
+	struct payload_info pi;
+
+	make_image(buf, sizeof(buf), 0x80000, 1ULL << 20);
+	put_le64(buf + 24, 0x0a);
+	cr_expect_eq(payload_probe(buf, sizeof(buf), "Image", &pi), 0);
+	put_le64(buf + 24, 0x0b);
+	cr_expect_eq(payload_probe(buf, sizeof(buf), "Image", &pi), -ENOEXEC);
+	put_le64(buf + 24, 1);
+	cr_expect_eq(payload_probe(buf, sizeof(buf), "Image.bin", &pi), -ENOEXEC,
+		     "a .bin name does not make a BE Image raw");
+}
+
 Test(payload_probe, raw_binary_by_name)
 {
 	uint8_t buf[100] = { 0x14, 0, 0, 0x14 };

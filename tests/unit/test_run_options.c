@@ -4,7 +4,9 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "run_options.h"
 
@@ -181,6 +183,8 @@ ParameterizedTestParameters(run_options, good)
 		/* the limits are inclusive */
 		{ { "--kernel", "k", "--memory", "1M", "--cpus", "1" }, "k", "", "", "",
 		  1, 1ULL << 20, SUSPEND_DENY, 0 },
+		{ { "--kernel", "k", "--memory", "1088K" }, "k", "", "", "",
+		  1, 1088ULL << 10, SUSPEND_DENY, 0 },
 		{ { "--kernel", "k", "--memory", "1024K" }, "k", "", "", "",
 		  1, 1ULL << 20, SUSPEND_DENY, 0 },
 		{ { "--kernel", "k", "--memory", "1022G" }, "k", "", "", "",
@@ -268,6 +272,12 @@ ParameterizedTestParameters(run_options, bad)
 		{ { "--kernel", "k", "--memory", "0" }, "--memory" },
 		{ { "--kernel", "k", "--memory", "lots" }, "--memory" },
 		{ { "--kernel", "k", "--memory", "1X" }, "--memory" },
+		/* KVM maps RAM in pages: refused at start, not at boot */
+		{ { "--kernel", "k", "--memory", "1025K" },
+		  "--memory must be a multiple of 64K: '1025K'" },
+		{ { "--kernel", "k", "--memory", "1056K" }, "--memory must be a multiple" },
+		{ { "--kernel", "k", "--image", "dir/" },
+		  "--image must name a file, not a directory: 'dir/'" },
 		{ { "--kernel", "k", "--on-suspend", "sleep" }, "--on-suspend must be" },
 		{ { "--kernel", "k", "--on-suspend", "hibernate" },
 		  "--on-suspend hibernate needs --image PATH" },
@@ -386,6 +396,8 @@ ParameterizedTestParameters(restore_options, bad)
 		{ { "a.img", "b.img" }, "exactly one IMAGE expected" },
 		{ { "--clock", "stop", "vm.img" }, "--clock must be continue or freeze: 'stop'" },
 		{ { "--clock" }, "unknown or incomplete option: '--clock'" },
+		{ { "--image", "out/", "vm.img" },
+		  "--image must name a file, not a directory: 'out/'" },
 		{ { "--on-suspend", "nap", "vm.img" }, "--on-suspend must be" },
 		{ { "--bogus", "vm.img" }, "unknown or incomplete option: '--bogus'" },
 		{ { "-xh", "vm.img" }, "unknown or incomplete option: '-xh'" },
@@ -400,4 +412,22 @@ ParameterizedTestParameters(restore_options, bad)
 ParameterizedTest(struct argv_case *c, restore_options, bad)
 {
 	expect_refused(restore_options_parse, "restore", c);
+}
+
+/* --image checked at start: a directory, or a directory that cannot be
+ * written into, is refused with a message naming it. */
+Test(image_path_check, directory_or_unwritable)
+{
+	char dir[] = "/tmp/torpor-opts-XXXXXX", path[64], err[256];
+
+	cr_assert_not_null(mkdtemp(dir));
+	cr_expect_eq(image_path_check(dir, err, sizeof(err)), -EISDIR);
+	cr_expect_not_null(strstr(err, "is a directory"), "%s", err);
+	snprintf(path, sizeof(path), "%s/vm.torpor", dir);
+	cr_expect_eq(image_path_check(path, err, sizeof(err)), 0, "%s", err);
+	snprintf(path, sizeof(path), "%s/none/vm.torpor", dir);
+	cr_expect_eq(image_path_check(path, err, sizeof(err)), -ENOENT);
+	cr_expect_not_null(strstr(err, "cannot write into directory"), "%s", err);
+	cr_expect_eq(image_path_check("vm.torpor", err, sizeof(err)), 0, "%s", err);
+	rmdir(dir);
 }
