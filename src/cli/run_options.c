@@ -238,6 +238,10 @@ int restore_options_parse(struct run_options *o, int argc, char **argv,
 			 : "exactly one IMAGE expected");
 		return -EINVAL;
 	}
+	if (!o->wake && o->force_wake) {
+		snprintf(err, errlen, "--no-wake and --force-wake exclude each other");
+		return -EINVAL;
+	}
 	/* The restored guest checkpoints to the image it came from unless told
 	 * otherwise, so that a second suspend works without extra options. */
 	o->restore_from = argv[optind];

@@ -120,51 +120,65 @@ static int load_state(struct vm *vm, const struct vm_state *st, enum clock_mode 
 	return restore_devices(vm, st);
 }
 
-/* Raises a wake source the guest armed (the gpio-keys button), or names
- * the one that will fire by itself (an RTC alarm). */
-static void raise_wake(struct vm *vm)
+/* Asks every device for its wake source: presses one the guest armed (the
+ * gpio-keys button) when press is set, else names one that fires by itself
+ * (an RTC alarm). what: the log line of the device that answered. */
+static enum dev_wake ask_devices(struct vm *vm, int press, char *what, size_t len)
 {
-	char what[128], armed[128] = "";
+	char line[128];
 	enum dev_wake best = DEV_WAKE_NONE;
 
 	pthread_mutex_lock(&vm->dev_lock);
 	for (unsigned i = 0; i < vm->ndevs && best != DEV_WAKE_PRESSED; i++) {
 		const struct vm_dev *d = &vm->devs[i];
 		enum dev_wake w = d->ops->wake ?
-			d->ops->wake(d->obj, vm->opts->wake, what, sizeof(what)) : DEV_WAKE_NONE;
+			d->ops->wake(d->obj, press, line, sizeof(line)) : DEV_WAKE_NONE;
 
 		if (w == DEV_WAKE_PRESSED || (w == DEV_WAKE_ARMED && best == DEV_WAKE_NONE)) {
 			best = w;
-			snprintf(armed, sizeof(armed), "%s", what);
+			snprintf(what, len, "%s", line);
 		}
 	}
 	pthread_mutex_unlock(&vm->dev_lock);
-	if (best != DEV_WAKE_NONE)
-		log_info("%s", armed);
-	else if (vm->opts->wake)
-		log_info("the guest armed no wake source torpor can raise (gpio-keys "
-			 "wake button, RTC alarm); it wakes on console input if it "
-			 "enabled wakeup on its serial port, else restore with "
-			 "--force-wake");
+	return best;
 }
 
-/* --force-wake: completes the PSCI resume without waiting for an interrupt,
- * for guests that armed no wake source. */
-static void force_wake(struct vm *vm)
+/* Completes the PSCI resume without an interrupt: PSCI lets the
+ * implementation choose the wake event, and Linux resumes from it. */
+static void resume_now(struct vm *vm)
 {
 	pthread_mutex_lock(&vm->ctl_lock);
 	vm->wakeup_exits++;
 	pthread_mutex_unlock(&vm->ctl_lock);
 	vm_notify(vm);
-	log_info("resuming the guest without a wake interrupt (--force-wake)");
 }
 
+/* Restore is the power button: the wake button if the guest armed it, else
+ * the PSCI resume at once, so that a restore never sleeps by default.
+ * --no-wake waits for a source the guest armed; --force-wake skips the
+ * button. One log line says which. */
 static void on_started(struct vm *vm)
 {
-	if (vm->opts->force_wake)
-		force_wake(vm);
-	else
-		raise_wake(vm);
+	char what[128] = "";
+	enum dev_wake w = DEV_WAKE_NONE;
+
+	if (!vm->opts->force_wake)
+		w = ask_devices(vm, vm->opts->wake, what, sizeof(what));
+	if (w == DEV_WAKE_PRESSED) {
+		log_info("%s", what);
+	} else if (!vm->opts->wake) {
+		if (w == DEV_WAKE_ARMED)
+			log_info("--no-wake: %s", what);
+		else
+			log_info("--no-wake: the guest armed no wake source torpor can see "
+				 "(RTC alarm); it sleeps until console input wakes it, if "
+				 "it enabled wakeup on its serial port");
+	} else {
+		resume_now(vm);
+		log_info("resuming the guest at its PSCI entry point without a wake "
+			 "interrupt (%s)", vm->opts->force_wake ? "--force-wake" :
+			 "it armed no wake button");
+	}
 }
 
 int restore_run(const struct run_options *o)

@@ -396,6 +396,8 @@ ParameterizedTestParameters(restore_options, bad)
 		{ { "a.img", "b.img" }, "exactly one IMAGE expected" },
 		{ { "--clock", "stop", "vm.img" }, "--clock must be continue or freeze: 'stop'" },
 		{ { "--clock" }, "unknown or incomplete option: '--clock'" },
+		{ { "--no-wake", "--force-wake", "vm.img" },
+		  "--no-wake and --force-wake exclude each other" },
 		{ { "--image", "out/", "vm.img" },
 		  "--image must name a file, not a directory: 'out/'" },
 		{ { "--on-suspend", "nap", "vm.img" }, "--on-suspend must be" },
