@@ -15,6 +15,7 @@
 
 #include "console.h"
 #include "exitcodes.h"
+#include "file_io.h"
 #include "log.h"
 
 #define ESCAPE_CHAR     0x01    /* Ctrl-A */
@@ -53,22 +54,6 @@ int console_open(struct console **out, const struct console_ops *ops)
 	pthread_mutex_init(&c->out_lock, NULL);
 	pthread_cond_init(&c->out_cond, NULL);
 	*out = c;
-	return 0;
-}
-
-/* 0 when all went out, -1 when stdout is gone (EPIPE, EIO...). */
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
 	return 0;
 }
 
@@ -111,7 +96,8 @@ static void *writer_thread(void *arg)
 		if (c->out_head + n > OUT_RING)
 			n = OUT_RING - c->out_head;
 		pthread_mutex_unlock(&c->out_lock);
-		gone = write_all(STDOUT_FILENO, c->out + c->out_head, n);
+		/* Any failure (EPIPE, EIO...) means stdout is gone. */
+		gone = write_full(STDOUT_FILENO, c->out + c->out_head, n) != 0;
 		pthread_mutex_lock(&c->out_lock);
 		c->out_head = (c->out_head + n) % OUT_RING;
 		c->out_len -= n;

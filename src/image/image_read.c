@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "checksum.h"
+#include "file_io.h"
 #include "image_int.h"
 #include "le.h"
 
@@ -26,21 +27,12 @@ enum { EXT_HEADER, EXT_SECTION, EXT_TABLE, EXT_CHUNK };
 static int read_at(int fd, void *p, size_t len, uint64_t off, const char *what,
 		   struct image_error *err)
 {
-	uint8_t *b = p;
+	int rc = pread_full(fd, p, len, off);
 
-	while (len) {
-		ssize_t n = pread(fd, b, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return img_fail(err, IMG_EIO, "reading %s: %s", what, strerror(errno));
-		if (n == 0)
-			return img_fail(err, IMG_ETRUNCATED, "reading %s: file ends early", what);
-		b += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
+	if (rc < 0)
+		return img_fail(err, IMG_EIO, "reading %s: %s", what, strerror(-rc));
+	if (rc == FILE_IO_SHORT)
+		return img_fail(err, IMG_ETRUNCATED, "reading %s: file ends early", what);
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "checksum.h"
+#include "file_io.h"
 #include "image_int.h"
 #include "le.h"
 
@@ -35,24 +36,15 @@ static int io_code(int e)
 	return e == ENOSPC || e == EDQUOT ? IMG_ENOSPC : IMG_EIO;
 }
 
-/* Writes len bytes at off, retrying short writes and EINTR. */
+/* pwrite_full, a failure recorded in err as IMG_ENOSPC or IMG_EIO. */
 static int write_at(int fd, const void *p, size_t len, uint64_t off,
 		    const char *what, struct image_error *err)
 {
-	const uint8_t *b = p;
+	int rc = pwrite_full(fd, p, len, off);
 
-	while (len) {
-		ssize_t n = pwrite(fd, b, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return img_fail(err, n < 0 ? io_code(errno) : IMG_EIO, "writing %s: %s", what,
-					n < 0 ? strerror(errno) : "no progress");
-		b += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
+	if (rc)
+		return img_fail(err, rc < 0 ? io_code(-rc) : IMG_EIO, "writing %s: %s", what,
+				rc < 0 ? strerror(-rc) : "no progress");
 	return 0;
 }
 

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "checksum.h"
+#include "file_io.h"
 #include "le.h"
 #include "mem_int.h"
 
@@ -121,23 +121,15 @@ static int rec_check(const uint8_t *rec, const struct mem_chunk *ch, uint32_t c,
 static int rec_read(int fd, const struct mem_chunk *ch, uint32_t c, uint8_t *buf,
 		    struct image_error *err, unsigned region)
 {
-	size_t done = 0;
+	int rc = pread_full(fd, buf, ch->length, ch->offset);
 
-	while (done < ch->length) {
-		ssize_t n = pread(fd, buf + done, ch->length - done,
-				  (off_t)(ch->offset + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return img_fail(err, IMG_EIO, "memory region %u, chunk %u: read: %s",
-					region, c, strerror(errno));
-		if (n == 0)
-			return img_fail(err, IMG_ETRUNCATED,
-					"memory region %u, chunk %u: file ends inside the record",
-					region, c);
-		done += (size_t)n;
-	}
+	if (rc < 0)
+		return img_fail(err, IMG_EIO, "memory region %u, chunk %u: read: %s",
+				region, c, strerror(-rc));
+	if (rc == FILE_IO_SHORT)
+		return img_fail(err, IMG_ETRUNCATED,
+				"memory region %u, chunk %u: file ends inside the record",
+				region, c);
 	return 0;
 }
 

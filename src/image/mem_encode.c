@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "checksum.h"
+#include "file_io.h"
 #include "le.h"
 #include "mem_int.h"
 
@@ -166,22 +167,6 @@ static int64_t enc_record(struct enc *e, struct enc_worker *w, uint32_t c,
 	return (int64_t)n;
 }
 
-static int enc_write(int fd, const uint8_t *p, size_t len, uint64_t off)
-{
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? errno : EIO;
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
 /* Marks chunk c built and gives offsets to the chunks now built in a row from
  * next_place: records lie in chunk order, so the layout does not depend on
  * which thread finishes first. Called with the lock held. */
@@ -225,15 +210,17 @@ static int enc_flush(struct enc *e, struct enc_worker *w, bool wait,
 
 		if (!placed[i])
 			continue;
-		rc = enc_write(e->fd, sl->rec, sl->len, e->chunks[sl->chunk].offset);
-		if (rc == ENOSPC || rc == EDQUOT)
+		rc = pwrite_full(e->fd, sl->rec, sl->len, e->chunks[sl->chunk].offset);
+		if (rc == FILE_IO_SHORT)
+			rc = -EIO;
+		if (rc == -ENOSPC || rc == -EDQUOT)
 			return img_fail(err, IMG_ENOSPC, "memory at 0x%llx, chunk %u: %s",
 					(unsigned long long)e->src->guest_addr, sl->chunk,
-					strerror(rc));
+					strerror(-rc));
 		if (rc)
 			return img_fail(err, IMG_EIO, "memory at 0x%llx, chunk %u: write: %s",
 					(unsigned long long)e->src->guest_addr, sl->chunk,
-					strerror(rc));
+					strerror(-rc));
 		sl->len = 0;
 	}
 	return rc;

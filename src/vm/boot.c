@@ -3,31 +3,23 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "arm64_regs.h"
 #include "vm.h"
 #include "exitcodes.h"
 #include "fdt_build.h"
+#include "file_io.h"
 #include "log.h"
 #include "machine_config.h"
 #include "vm_int.h"
 
 static int load(int fd, uint8_t *dst, uint64_t size, const char *what)
 {
-	uint64_t done = 0;
+	int rc = pread_full(fd, dst, size, 0);
 
-	while (done < size) {
-		ssize_t n = pread(fd, dst + done, size - done, (off_t)done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return fail(EXIT_GUEST_FILE, n < 0 ? -errno : -EIO,
-				    "reading the %s: %s", what,
-				    n < 0 ? strerror(errno) : "file shrank");
-		done += (uint64_t)n;
-	}
+	if (rc)
+		return fail(EXIT_GUEST_FILE, rc < 0 ? rc : -EIO, "reading the %s: %s", what,
+			    rc < 0 ? strerror(-rc) : "file shrank");
 	return 0;
 }
 
