@@ -12,18 +12,21 @@
 #include "log.h"
 #include "vm_int.h"
 
+int vcpu_one_reg(struct vcpu *v, unsigned long req, uint64_t id, void *val)
+{
+	struct kvm_one_reg r = { .id = id, .addr = (uintptr_t)val };
+
+	return ioctl(v->fd, req, &r) < 0 ? -errno : 0;
+}
+
 int vcpu_set_reg(struct vcpu *v, uint64_t id, uint64_t value)
 {
-	struct kvm_one_reg r = { .id = id, .addr = (uintptr_t)&value };
-
-	return ioctl(v->fd, KVM_SET_ONE_REG, &r) < 0 ? -errno : 0;
+	return vcpu_one_reg(v, KVM_SET_ONE_REG, id, &value);
 }
 
 int vcpu_get_reg(struct vcpu *v, uint64_t id, uint64_t *value)
 {
-	struct kvm_one_reg r = { .id = id, .addr = (uintptr_t)value };
-
-	return ioctl(v->fd, KVM_GET_ONE_REG, &r) < 0 ? -errno : 0;
+	return vcpu_one_reg(v, KVM_GET_ONE_REG, id, value);
 }
 
 int vcpu_init(struct vcpu *v, int power_off)

@@ -40,13 +40,6 @@ static int reg_list(struct vcpu *v, struct kvm_reg_list **out)
 	return 0;
 }
 
-static int one_reg(struct vcpu *v, unsigned long req, uint64_t id, void *val)
-{
-	struct kvm_one_reg r = { .id = id, .addr = (uintptr_t)val };
-
-	return ioctl(v->fd, req, &r) < 0 ? -errno : 0;
-}
-
 int vcpu_save(struct vcpu *v, struct vcpu_state *st)
 {
 	struct kvm_reg_list *l;
@@ -80,7 +73,7 @@ int vcpu_save(struct vcpu *v, struct vcpu_state *st)
 	st->reg_data_len = total;
 	for (uint64_t i = 0; i < l->n; i++) {
 		st->reg_ids[i] = l->reg[i];
-		ret = one_reg(v, KVM_GET_ONE_REG, l->reg[i], st->reg_data + off);
+		ret = vcpu_one_reg(v, KVM_GET_ONE_REG, l->reg[i], st->reg_data + off);
 		if (ret) {
 			free(l);
 			return fail(EXIT_FAILURE_RT, ret, "vCPU %u: reading register "
@@ -142,7 +135,7 @@ int vcpu_restore(struct vcpu *v, const struct vcpu_state *st)
 			return fail(EXIT_IMAGE, -EINVAL, "vCPU %u: register list is "
 				    "inconsistent", v->index);
 		if (id != KVM_REG_ARM_TIMER_CNT) {
-			ret = one_reg(v, KVM_SET_ONE_REG, id, st->reg_data + off);
+			ret = vcpu_one_reg(v, KVM_SET_ONE_REG, id, st->reg_data + off);
 			if (ret)
 				return fail(EXIT_IMAGE, ret, "vCPU %u: writing register "
 					    "0x%llx: %s", v->index,
@@ -188,7 +181,7 @@ int vcpu_verify(struct vcpu *v, const struct vcpu_state *st)
 			return fail(EXIT_IMAGE, -EINVAL, "vCPU %u: register list is "
 				    "inconsistent", v->index);
 		if (!moving(id, &mask)) {
-			if ((ret = one_reg(v, KVM_GET_ONE_REG, id, now)))
+			if ((ret = vcpu_one_reg(v, KVM_GET_ONE_REG, id, now)))
 				return fail(EXIT_FAILURE_RT, ret, "vCPU %u: reading back "
 					    "register 0x%llx: %s", v->index,
 					    (unsigned long long)id, strerror(-ret));

@@ -97,7 +97,11 @@ int vm_create(struct vm *vm, const struct vm_config *cfg,
 /* Releases everything vm_create made; vCPU threads must not be running. */
 void vm_destroy(struct vm *vm);
 
-/* Sets a core register (PC, X0...) by its KVM id. */
+/* KVM_GET_ONE_REG or KVM_SET_ONE_REG (req) of register id, its value at val
+ * (as many bytes as the id's size field says). 0 or a negative errno. */
+int vcpu_one_reg(struct vcpu *v, unsigned long req, uint64_t id, void *val);
+
+/* vcpu_one_reg for a 64-bit register (PC, X0, system registers...). */
 int vcpu_set_reg(struct vcpu *v, uint64_t id, uint64_t value);
 int vcpu_get_reg(struct vcpu *v, uint64_t id, uint64_t *value);
 
