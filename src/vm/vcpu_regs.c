@@ -7,10 +7,9 @@
 
 #include "arm64_regs.h"
 #include "exitcodes.h"
+#include "image_format.h"
 #include "log.h"
 #include "vcpu_regs.h"
-
-#define MAX_REGS        4096    /* sanity bound on KVM_GET_REG_LIST */
 
 /* The register list, grown until KVM stops answering E2BIG. */
 static int reg_list(struct vcpu *v, struct kvm_reg_list **out)
@@ -21,7 +20,8 @@ static int reg_list(struct vcpu *v, struct kvm_reg_list **out)
 		return fail(EXIT_FAILURE_RT, -EIO, "KVM_GET_REG_LIST of vCPU %u failed",
 			    v->index);
 	for (;;) {
-		if (probe.n > MAX_REGS)
+		/* The format holds no more per vCPU: they could not be saved. */
+		if (probe.n > IMAGE_MAX_VCPU_REGS)
 			return fail(EXIT_FAILURE_RT, -E2BIG, "vCPU %u has %llu registers",
 				    v->index, (unsigned long long)probe.n);
 		l = malloc(sizeof(*l) + probe.n * sizeof(l->reg[0]));
