@@ -6,7 +6,10 @@
 
 #include <stdint.h>
 
-#define MMIO_MAX_DEVICES        8
+#include "vm_state.h"
+
+/* One region per device of the VM configuration. */
+#define MMIO_MAX_DEVICES        VM_MAX_DEVICES
 
 /* Handles an access of len (1, 2, 4 or 8) bytes at offset within the device;
  * data is little-endian, written by the handler on reads. */
