@@ -10,6 +10,8 @@
 #include "memmap.h"
 #include "uart.h"
 
+_Static_assert(UART_RX_FIFO <= DEV_MAX_BLOB, "uart_save keeps the whole FIFO in the blob");
+
 enum {
 	REG_RBR_THR = 0, REG_IER = 1, REG_IIR_FCR = 2, REG_LCR = 3,
 	REG_MCR = 4, REG_LSR = 5, REG_MSR = 6, REG_SCR = 7,

@@ -20,6 +20,7 @@ _Static_assert(TRL_MAGIC + IMAGE_MAGIC_LEN == IMAGE_TRAILER_SIZE, "trailer layou
 
 /* Sections one image holds at most: the fixed ones, vCPUs and regions. */
 #define MAX_WRITE_SECTIONS (7 + TORPOR_MAX_CPUS + VM_MAX_MEM_REGIONS)
+_Static_assert(MAX_WRITE_SECTIONS <= IMAGE_MAX_SECTIONS, "the reader takes what we write");
 
 struct writer {
 	int fd;
