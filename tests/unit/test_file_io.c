@@ -12,16 +12,7 @@
 #include <unistd.h>
 
 #include "file_io.h"
-
-static int tmp_fd(void)
-{
-	char path[] = "/tmp/test_file_io.XXXXXX";
-	int fd = mkstemp(path);
-
-	cr_assert(fd >= 0);
-	unlink(path);
-	return fd;
-}
+#include "tmp_fd.h"
 
 /* A temporary file holding "0123456789". */
 static int ten_byte_file(void)

@@ -16,6 +16,7 @@
 #include "checksum.h"
 #include "image_mem.h"
 #include "le.h"
+#include "tmp_fd.h"
 
 #define PAGE MEM_PAGE_SIZE
 #define BASE_OFFSET 100 /* records start after some container bytes */
@@ -109,16 +110,6 @@ static bool resident(const uint8_t *page)
 
 	cr_assert(mincore((void *)page, PAGE, &v) == 0);
 	return v & 1;
-}
-
-static int tmp_fd(void)
-{
-	char path[] = "/tmp/test_image_mem.XXXXXX";
-	int fd = mkstemp(path);
-
-	cr_assert(fd >= 0);
-	unlink(path);
-	return fd;
 }
 
 struct encoded {
