@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include "exitcodes.h"
 #include "gic.h"
@@ -75,14 +74,6 @@ static uint64_t mpidr_attr(uint64_t mpidr)
 	uint64_t aff = ((mpidr >> 32) & 0xff) << 24 | (mpidr & 0xffffff);
 
 	return aff << KVM_DEV_ARM_VGIC_V3_MPIDR_SHIFT;
-}
-
-static int device_attr(int fd, unsigned long req, uint32_t group, uint64_t attr,
-		       void *val)
-{
-	struct kvm_device_attr a = { .group = group, .attr = attr, .addr = (uintptr_t)val };
-
-	return ioctl(fd, req, &a) < 0 ? -errno : 0;
 }
 
 /* Appends n attrs (base | offs[i]) of one group, in order. */
@@ -181,8 +172,8 @@ static int get_value(int fd, struct gic_reg *r)
 	int ret;
 
 	if (r->group == KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS)
-		return device_attr(fd, KVM_GET_DEVICE_ATTR, r->group, r->attr, &r->value);
-	ret = device_attr(fd, KVM_GET_DEVICE_ATTR, r->group, r->attr, &v32);
+		return gic_attr(fd, KVM_GET_DEVICE_ATTR, r->group, r->attr, &r->value);
+	ret = gic_attr(fd, KVM_GET_DEVICE_ATTR, r->group, r->attr, &v32);
 	r->value = v32;
 	return ret;
 }
@@ -216,8 +207,8 @@ int gic_save(struct vm *vm, struct gic_state *st)
 
 	memset(st, 0, sizeof(*st));
 	/* LPI pending bits go to guest RAM, which is saved after this. */
-	ret = device_attr(vm->gic_fd, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_CTRL,
-			  KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES, NULL);
+	ret = gic_attr(vm->gic_fd, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_CTRL,
+		       KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES, NULL);
 	if (ret && ret != -ENXIO)
 		return fail(EXIT_FAILURE_RT, ret, "flushing vGIC pending tables: %s",
 			    strerror(-ret));
@@ -236,8 +227,8 @@ int gic_save(struct vm *vm, struct gic_state *st)
 		uint64_t m = mpidr_attr(vm->vcpus[i].mpidr), ctlr = 0;
 		uint32_t from = l.n;
 
-		ret = device_attr(vm->gic_fd, KVM_GET_DEVICE_ATTR,
-				  KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS, m | ICC_CTLR_EL1, &ctlr);
+		ret = gic_attr(vm->gic_fd, KVM_GET_DEVICE_ATTR,
+			       KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS, m | ICC_CTLR_EL1, &ctlr);
 		if (ret) {
 			fail(EXIT_FAILURE_RT, ret, "reading ICC_CTLR_EL1 of vCPU %u: %s",
 			     i, strerror(-ret));
@@ -269,9 +260,9 @@ int gic_restore(struct vm *vm, const struct gic_state *st)
 		const struct gic_reg *r = &st->regs[i];
 		uint32_t v32 = (uint32_t)r->value;
 		uint64_t v64 = r->value;
-		int ret = device_attr(vm->gic_fd, KVM_SET_DEVICE_ATTR, r->group, r->attr,
-				      r->group == KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS ?
-				      (void *)&v64 : (void *)&v32);
+		int ret = gic_attr(vm->gic_fd, KVM_SET_DEVICE_ATTR, r->group, r->attr,
+				   r->group == KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS ?
+				   (void *)&v64 : (void *)&v32);
 
 		if (ret)
 			return fail(EXIT_IMAGE, ret, "writing vGIC register group %u attr "
