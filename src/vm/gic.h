@@ -9,6 +9,10 @@
  * initialises it; needs all vCPUs created. */
 int gic_create(struct vm *vm);
 
+/* KVM_GET_DEVICE_ATTR or KVM_SET_DEVICE_ATTR (req) of (group, attr) on the
+ * vGIC device fd, value at val. 0 or a negative errno. */
+int gic_attr(int fd, unsigned long req, uint32_t group, uint64_t attr, void *val);
+
 /* Reads the whole vGIC state (distributor, every redistributor addressed by
  * its own vCPU's MPIDR, CPU interfaces, line levels) into st after flushing
  * LPI pending tables to guest RAM. All vCPUs must be out of KVM_RUN. */

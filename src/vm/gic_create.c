@@ -7,11 +7,11 @@
 #include "gic.h"
 #include "log.h"
 
-static int set_attr(int fd, uint32_t group, uint64_t attr, void *val)
+int gic_attr(int fd, unsigned long req, uint32_t group, uint64_t attr, void *val)
 {
 	struct kvm_device_attr a = { .group = group, .attr = attr, .addr = (uintptr_t)val };
 
-	return ioctl(fd, KVM_SET_DEVICE_ATTR, &a) < 0 ? -errno : 0;
+	return ioctl(fd, req, &a) < 0 ? -errno : 0;
 }
 
 int gic_create(struct vm *vm)
@@ -28,12 +28,13 @@ int gic_create(struct vm *vm)
 		return fail(EXIT_NO_KVM, -errno, "this host cannot create a vGICv3: %s",
 			    strerror(errno));
 	vm->gic_fd = (int)dev.fd;
-	if ((ret = set_attr(vm->gic_fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+	if ((ret = gic_attr(vm->gic_fd, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR,
 			    KVM_VGIC_V3_ADDR_TYPE_DIST, &dist)) ||
-	    (ret = set_attr(vm->gic_fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+	    (ret = gic_attr(vm->gic_fd, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR,
 			    KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist)) ||
-	    (ret = set_attr(vm->gic_fd, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &nr_irqs)) ||
-	    (ret = set_attr(vm->gic_fd, KVM_DEV_ARM_VGIC_GRP_CTRL,
+	    (ret = gic_attr(vm->gic_fd, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_NR_IRQS,
+			    0, &nr_irqs)) ||
+	    (ret = gic_attr(vm->gic_fd, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_CTRL,
 			    KVM_DEV_ARM_VGIC_CTRL_INIT, NULL)))
 		return fail(EXIT_FAILURE_RT, ret, "vGICv3 setup: %s", strerror(-ret));
 	return 0;

@@ -10,6 +10,7 @@
 #include "host.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "psci_request.h"
 #include "vcpu_regs.h"
 #include "vm_int.h"
 
@@ -23,34 +24,22 @@ static void answer(struct vcpu *v, int64_t psci_ret)
 			 strerror(-ret));
 }
 
-/* DENIED unless every other vCPU is off (a second caller is not); and
- * INVALID_ADDRESS unless the entry point lies in guest RAM. 0 when v's call
- * may be honoured; res is filled either way. */
+_Static_assert(PSCI_VCPU_STOPPED == KVM_MP_STATE_STOPPED, "psci_request.h MP state");
+
+/* psci_request_check on v's call, with the other vCPUs' MP states as KVM
+ * has them now (one that cannot be read counts as running). */
 static int64_t check_request(struct vm *vm, struct vcpu *v, struct psci_resume *res)
 {
-	const struct mem_region_cfg *m = &vm->cfg.mem[0];
+	uint32_t mp[TORPOR_MAX_CPUS];
 
-	res->vcpu = v->index;
-	res->smc64 = v->suspend_fn == PSCI_1_0_FN64_SYSTEM_SUSPEND;
-	res->entry = v->suspend_entry;
-	res->context_id = v->suspend_context;
-	/* SMC32 callers pass 32-bit arguments; the top halves are not theirs. */
-	if (!res->smc64) {
-		res->entry &= 0xffffffffu;
-		res->context_id &= 0xffffffffu;
-	}
 	for (unsigned i = 0; i < vm->cfg.ncpus; i++) {
-		struct kvm_mp_state mp;
+		struct kvm_mp_state s;
 
-		if (i == v->index)
-			continue;
-		if (ioctl(vm->vcpus[i].fd, KVM_GET_MP_STATE, &mp) < 0 ||
-		    mp.mp_state != KVM_MP_STATE_STOPPED)
-			return PSCI_RET_DENIED;
+		mp[i] = i == v->index || ioctl(vm->vcpus[i].fd, KVM_GET_MP_STATE, &s) < 0 ?
+			KVM_MP_STATE_RUNNABLE : s.mp_state;
 	}
-	if (res->entry < m->guest_addr || res->entry - m->guest_addr >= m->size)
-		return PSCI_RET_INVALID_ADDRESS;
-	return 0;
+	return psci_request_check(v->suspend_fn, v->suspend_entry, v->suspend_context,
+				  v->index, mp, vm->cfg.ncpus, &vm->cfg.mem[0], res);
 }
 
 int psci_resume_vcpu(struct vm *vm, const struct psci_resume *res)

@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "arm64_regs.h"
 #include "checkpoint.h"
+#include "clock_policy.h"
 #include "host.h"
 #include "exitcodes.h"
 #include "devices.h"
@@ -52,22 +52,21 @@ static int check_host(const struct vm_state *st)
  * that kept running through the suspend; freeze: as saved. */
 static int clock_restore(struct vm *vm, const struct clock_ref *c, enum clock_mode mode)
 {
-	struct timespec ts;
-	uint64_t cnt = c->counter;
-	int64_t now_ns, gap_ns;
+	int64_t now_ns = realtime_ns(), gap_ns;
+	uint64_t cnt;
 	int ret;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-	gap_ns = now_ns - c->realtime_ns;
-	if (mode == CLOCK_CONTINUE && gap_ns > 0)
-		cnt += (uint64_t)((__int128)gap_ns * c->counter_freq / 1000000000);
+	ret = clock_policy_counter(c, now_ns, mode, &cnt, &gap_ns);
+	if (ret)
+		return fail(EXIT_IMAGE, ret, "the counter (0x%llx at %llu Hz) cannot advance by "
+			    "%.0f s of downtime without wrapping; restore with --clock freeze",
+			    (unsigned long long)c->counter, (unsigned long long)c->counter_freq,
+			    ((double)now_ns - (double)c->realtime_ns) / 1e9);
 	ret = vcpu_set_reg(&vm->vcpus[0], KVM_REG_ARM_TIMER_CNT, cnt);
 	if (ret)
 		return fail(EXIT_IMAGE, ret, "setting the virtual counter: %s", strerror(-ret));
 	if (mode == CLOCK_CONTINUE)
-		log_info("clock: counter advanced by %.1f s of downtime",
-			 gap_ns > 0 ? gap_ns / 1e9 : 0.0);
+		log_info("clock: counter advanced by %.1f s of downtime", gap_ns / 1e9);
 	return 0;
 }
 
