@@ -1,18 +1,33 @@
 #!/bin/bash
 # rig.sh - run torpor's integration scenarios (tests/rig/*.sh) on real KVM.
 #
-# Usage: scripts/rig.sh [SCENARIO...]      (no names: all of tests/rig/*.sh)
+# Usage: [RIG_HOST=K] [RIG_GUEST=K] scripts/rig.sh [SCENARIO...]
+#        (no names: all of tests/rig/*.sh)
 #
 # Builds, under build/rig/, the rig tree: a lean busybox root holding torpor,
-# the bare-metal test guests, the Debian arm64 kernel (also the nested guests'
-# kernel), a busybox initramfs for the nested guests, the scenarios and the
-# runner (scripts/rig/runner.sh). On x86 it packs that tree into an initramfs
-# and boots it once in QEMU TCG with EL2 (an arm64 host with a real /dev/kvm);
-# the host's /init runs every scenario and powers off. On an arm64 Linux host
-# with /dev/kvm, QEMU is skipped and the runner runs the tree directly.
+# the bare-metal test guests, the nested guests' kernels, each with a busybox
+# initramfs holding its own modules, the scenarios and the runner
+# (scripts/rig/runner.sh). On x86 it packs that tree into an initramfs and
+# boots it once in QEMU TCG with EL2 (an arm64 host with a real /dev/kvm) on
+# the host kernel RIG_HOST; the host's /init runs every scenario and powers
+# off. On an arm64 Linux host with /dev/kvm, QEMU is skipped (and RIG_HOST
+# with it) and the runner runs the tree directly.
 #
-# Prints one line per scenario with its time, the outer host's boot time, and
-# ends with "N passed, N failed". Exit status 0 iff every scenario passed.
+# Kernels (K), unpacked by scripts/deps.sh under build/deps/:
+#   bookworm        Debian 12's generic arm64 kernel (6.1)   build/deps/arm64
+#   trixie          Debian 13's generic arm64 kernel (6.12)  build/deps/arm64-trixie
+#   bookworm-cloud  Debian 12's cloud arm64 kernel (6.1)     build/deps/arm64-bookworm-cloud
+# RIG_HOST (default bookworm) is the outer host's kernel; the host's own
+# modules (virtio_mmio, virtio_blk) come from the same tree. RIG_GUEST
+# (default bookworm) is the nested guests' default kernel (rig/Image and
+# rig/guest.cpio in the tree). The tree holds only the kernels used: the
+# default guest's and those the chosen scenarios name on a
+# "# rig-guest-kernels: K..." line, under rig/kernels/K/{Image,guest.cpio}
+# (see use_guest_kernel in scripts/rig/lib.sh).
+#
+# Prints one line per scenario with its result, the host kernel's release
+# (uname -r in the host) and its time, the outer host's boot time, and ends
+# with "N passed, N failed". Exit status 0 iff every scenario passed.
 # RIG_DEMO=1 (what `make demo` sets) runs scripts/rig/demo.sh in place of the
 # scenarios and shows its narration: the default guest hibernated and restored.
 # Environment: RIG_TIMEOUT (seconds for the whole QEMU run; default: the sum of
@@ -32,6 +47,8 @@ cd "$(dirname "$0")/.."
 B=build/rig
 DEPS=build/deps/arm64
 ROOT=$B/root
+host=${RIG_HOST:-bookworm}
+guest=${RIG_GUEST:-bookworm}
 
 die() { echo "rig: $*" >&2; exit 1; }
 
@@ -43,8 +60,39 @@ if ! flock -n 9; then
 	flock 9
 fi
 
-kernel=$(ls $DEPS/boot/vmlinuz-*-arm64 2>/dev/null | sort -V | tail -n 1) || true
-[ -n "$kernel" ] || die "no arm64 kernel under $DEPS/boot: run scripts/deps.sh"
+# kernel_tree K: the directory scripts/deps.sh unpacked kernel K into.
+kernel_tree() {
+	case $1 in
+	bookworm) echo build/deps/arm64 ;;
+	trixie) echo build/deps/arm64-trixie ;;
+	bookworm-cloud) echo build/deps/arm64-bookworm-cloud ;;
+	*) die "unknown kernel '$1' (known: bookworm, trixie, bookworm-cloud)" ;;
+	esac
+}
+
+# kernel_image TREE: the kernel Image of TREE (an uncompressed arm64 Image).
+kernel_image() {
+	local k
+	k=$(ls "$1"/boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1) || true
+	[ -n "$k" ] || die "no arm64 kernel under $1/boot: run scripts/deps.sh"
+	echo "$k"
+}
+
+# kernel_module TREE PATH OUT: the module kernel/PATH.ko of TREE's kernel,
+# uncompressed into OUT (busybox insmod reads no .ko.xz; Debian 13 ships
+# its modules xz-compressed, Debian 12 plain). Status 1 if there is none.
+kernel_module() {
+	local f
+	for f in "$1"/lib/modules/*/kernel/"$2".ko* "$1"/usr/lib/modules/*/kernel/"$2".ko*; do
+		case $f in
+		*.ko) cp "$f" "$3"; return 0 ;;
+		*.ko.xz) xz -dc "$f" >"$3"; return 0 ;;
+		*.ko.zst) zstd -qdc "$f" >"$3"; return 0 ;;
+		esac
+	done
+	return 1
+}
+
 busybox=$DEPS/bin/busybox
 [ -x $busybox ] || die "no $busybox: run scripts/deps.sh"
 torpor=build/arm64/torpor
@@ -53,6 +101,9 @@ if [ "$(uname -m)" = aarch64 ] && [ -c /dev/kvm ]; then
 	native=1
 	torpor=build/host/torpor
 fi
+host_tree=$(kernel_tree "$host")
+kernel=
+[ -n "$native" ] || kernel=$(kernel_image "$host_tree")
 [ -x $torpor ] || echo "rig: warning: $torpor is not built; its scenarios will fail" >&2
 
 # Scenarios: the names given, or all. Unknown names are failures, not errors,
@@ -67,17 +118,32 @@ if [ -n "${RIG_DEMO:-}" ]; then
 	entry=demo.sh
 fi
 
-# --- the nested guest's initramfs ---------------------------------------------
+# --- the nested guests' kernels and initramfs --------------------------------
+# The default guest kernel, then those the scenarios ask for, once each.
+guest_kernels=("$guest")
+for s in "${scenarios[@]}"; do
+	for k in $(sed -n 's/^# rig-guest-kernels: *//p' "tests/rig/$s.sh" 2>/dev/null); do
+		[[ " ${guest_kernels[*]} " == *" $k "* ]] || guest_kernels+=("$k")
+	done
+done
 rm -rf $B/guest-root $ROOT
-mkdir -p $B/guest-root/{bin,dev,proc,sys,tmp} $ROOT/{bin,dev,proc,sys,tmp,rig/guests,rig/tests}
+mkdir -p $B/guest-root/{bin,dev,lib,proc,sys,tmp} $ROOT/{bin,dev,proc,sys,tmp,rig/guests,rig/tests}
 cp $busybox $B/guest-root/bin/busybox
 install -m 0755 scripts/rig/guest-init.sh $B/guest-root/init
-# gpio-keys is a module in Debian's kernel: the guest loads it so that it
-# arms torpor's wake button (the gpio-keys node in torpor's device tree).
-mkdir -p $B/guest-root/lib
-cp $(ls $DEPS/lib/modules/*/kernel/drivers/input/keyboard/gpio_keys.ko | head -n 1) \
-	$B/guest-root/lib/gpio_keys.ko
-(cd $B/guest-root && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >$ROOT/rig/guest.cpio
+for k in "${guest_kernels[@]}"; do
+	tree=$(kernel_tree "$k")
+	mkdir -p $ROOT/rig/kernels/$k
+	cp "$(kernel_image "$tree")" $ROOT/rig/kernels/$k/Image
+	# gpio-keys is a module in Debian's generic kernels: the guest loads it
+	# so that it arms torpor's wake button (the gpio-keys node in torpor's
+	# device tree). Each kernel gets its own; the cloud kernel has none.
+	rm -f $B/guest-root/lib/gpio_keys.ko
+	kernel_module "$tree" drivers/input/keyboard/gpio_keys $B/guest-root/lib/gpio_keys.ko || true
+	(cd $B/guest-root && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) \
+		>$ROOT/rig/kernels/$k/guest.cpio
+done
+ln -s kernels/$guest/Image $ROOT/rig/Image
+ln -s kernels/$guest/guest.cpio $ROOT/rig/guest.cpio
 
 # --- the rig tree (the outer host's root) ------------------------------------
 cp $busybox $ROOT/bin/busybox
@@ -86,11 +152,14 @@ install -m 0755 scripts/rig/runner.sh $ROOT/rig/runner.sh
 install -m 0755 scripts/rig/demo.sh $ROOT/rig/demo.sh
 cp scripts/rig/lib.sh $ROOT/rig/lib.sh
 cp tests/rig/*.sh $ROOT/rig/tests/
-cp $kernel $ROOT/rig/Image
+# The outer host's own modules, from its kernel's tree (not needed native).
 mkdir -p $ROOT/lib/rig-modules
-for m in virtio/virtio_mmio block/virtio_blk; do
-	cp $(ls $DEPS/lib/modules/*/kernel/drivers/$m.ko | head -n 1) $ROOT/lib/rig-modules/
-done
+if [ -z "$native" ]; then
+	for m in virtio/virtio_mmio block/virtio_blk; do
+		kernel_module "$host_tree" drivers/$m $ROOT/lib/rig-modules/${m#*/}.ko ||
+			die "no $m module in $host_tree"
+	done
+fi
 [ -x $torpor ] && cp $torpor $ROOT/rig/torpor
 # Test tools (tests/tools), next to torpor.
 for t in build/arm64/tools/*; do [ -x "$t" ] && cp "$t" $ROOT/rig/; done
@@ -112,20 +181,21 @@ t0=$EPOCHREALTIME
 boot=
 # parse: reads the runner's output, prints progress, fills result/secs.
 parse() {
-	local line word name status s
+	local line word name status s release
 	while IFS= read -r line; do
 		line=${line%$'\r'}
 		printf '%s\n' "$line" >>$log
 		case $line in
 		RIG-START*)
 			boot=$(printf '%.2f' "$(echo "$EPOCHREALTIME - $t0" | bc)")
+			read -r word s release <<<"$line"
 			[ -n "$native" ] ||
-				echo "rig: outer host up in $boot s (kernel uptime ${line#RIG-START })"
+				echo "rig: outer host up in $boot s (kernel ${release:-?}, uptime $s)"
 			;;
 		RIG-RESULT\ *)
-			read -r word name status s <<<"$line"
+			read -r word name status s release <<<"$line"
 			result[$name]=$status secs[$name]=$s
-			printf 'rig: %-8s %-24s %7s s\n' "$status" "$name" "$s"
+			printf 'rig: %-8s %-24s (host %s) %7s s\n' "$status" "$name" "${release:-?}" "$s"
 			;;
 		RIG-LOG\ * | RIG-INFO\ *)
 			echo "rig:     ${line#RIG-* }"
@@ -164,7 +234,7 @@ run_boot() {
 		return
 	fi
 	list=$(IFS=,; echo "$*")
-	echo "rig: booting the outer host ($(du -m $img | cut -f1) MB initramfs, timeout $total s)"
+	echo "rig: booting the outer host: $host, $(basename "$kernel") ($(du -m $img | cut -f1) MB initramfs, timeout $total s)"
 	t0=$EPOCHREALTIME
 	parse < <(timeout -k 5 "$total" qemu-system-aarch64 \
 		-M virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on \
@@ -178,7 +248,7 @@ run_boot() {
 : >$log
 t_all=$EPOCHREALTIME
 if [ -n "$native" ]; then
-	echo "rig: arm64 host with /dev/kvm: running the scenarios directly"
+	echo "rig: arm64 host with /dev/kvm: running the scenarios directly${RIG_HOST:+ (RIG_HOST ignored)}"
 	work=$(mktemp -d)
 	trap 'rm -rf "$work"' EXIT
 else
@@ -222,7 +292,7 @@ fi
 if [ -n "$native" ]; then
 	echo "rig: total ${wall} s"
 else
-	echo "rig: outer host boot ${boot:-?} s, total ${wall} s"
+	echo "rig: outer host ($host) boot ${boot:-?} s, total ${wall} s"
 fi
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ] && [ $qrc -eq 0 ]

@@ -15,7 +15,7 @@ rm -f "$img"
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
 elapsed() { echo "$1 $(uptime_s)" | awk '{ printf "%.2f", $2 - $1 }'; }
 
-echo "RIG-START $(uptime_s)"
+echo "RIG-START $(uptime_s) $(uname -r)"
 t0=$(uptime_s)
 echo "demo: booting Debian's arm64 kernel + busybox initramfs: 256 MiB, 1 vCPU"
 { "$TORPOR" run --kernel "$DIR/Image" --initrd "$DIR/guest.cpio" --memory 256M \
@@ -31,5 +31,5 @@ t1=$(uptime_s)
 echo "demo: restore ran $(elapsed "$t1") s until the guest powered off"
 status=FAIL
 grep -q '^guest: back' "$WORK/restore.log" && status=PASS
-echo "RIG-RESULT demo $status $(elapsed "$t0")"
+echo "RIG-RESULT demo $status $(elapsed "$t0") $(uname -r)"
 echo "RIG-END"

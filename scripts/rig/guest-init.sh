@@ -142,8 +142,9 @@ suspend_once() {
 }
 
 # torpor's wake button (gpio-keys on the PL061), armed for wakeup by the
-# driver; torpor.keys=no leaves it out (a guest with no wake source).
-[ "$(param keys)" = no ] || insmod /lib/gpio_keys.ko
+# driver; torpor.keys=no leaves it out (a guest with no wake source). A
+# kernel without the driver (Debian's cloud kernel) has no module here.
+[ "$(param keys)" = no ] || [ ! -e /lib/gpio_keys.ko ] || insmod /lib/gpio_keys.ko
 
 test=$(param test)
 case $test in

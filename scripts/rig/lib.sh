@@ -1,8 +1,9 @@
 # lib.sh - helpers for rig scenarios; sourced as  . "$RIG_LIB"  (POSIX sh).
 #
-# Scenarios get TORPOR, GUEST_KERNEL, GUEST_INITRD, GUESTS and WORK from the
-# runner (runner.sh), report problems on stderr and exit non-zero on failure.
-# Lines they print starting with "rig-info: " are shown even when they pass.
+# Scenarios get TORPOR, GUEST_KERNEL, GUEST_INITRD, GUEST_KERNELS, GUESTS and
+# WORK from the runner (runner.sh), report problems on stderr and exit
+# non-zero on failure. Lines they print starting with "rig-info: " are shown
+# even when they pass.
 
 fail() {
 	echo "FAIL: $*" >&2
@@ -12,6 +13,18 @@ fail() {
 # show FILE [N]: the last N (20) lines of FILE, indented, without CRs.
 show() {
 	tr -d '\r' <"$1" | tail -n "${2:-20}" | sed 's/^/    /' >&2
+}
+
+# use_guest_kernel K: the nested guests started from now on run kernel K
+# (bookworm, trixie, bookworm-cloud: see scripts/rig.sh) with its own
+# initramfs; it sets GUEST_KERNEL and GUEST_INITRD. The scenario must name K
+# on a "# rig-guest-kernels: K..." line so that scripts/rig.sh ships it
+# (the default guest kernel, RIG_GUEST, is always there).
+use_guest_kernel() {
+	[ -f "$GUEST_KERNELS/$1/Image" ] ||
+		fail "guest kernel $1 is not in the rig tree (name it on a '# rig-guest-kernels:' line)"
+	GUEST_KERNEL=$GUEST_KERNELS/$1/Image
+	GUEST_INITRD=$GUEST_KERNELS/$1/guest.cpio
 }
 
 # guest_cmdline TEST CPUS [EXTRA]: kernel command line for the rig's guest

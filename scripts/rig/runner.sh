@@ -4,24 +4,29 @@
 # Usage: runner.sh [SCENARIO...]       (no names: every tests/*.sh of the rig)
 #
 # Runs inside the rig's outer host (or directly on an arm64 host with KVM).
-# The rig tree is the directory above this script: torpor, Image, guest.cpio,
-# guests/*.bin, tests/*.sh. Each scenario runs in its own session with the
-# environment TORPOR, GUEST_KERNEL, GUEST_INITRD, GUESTS, WORK (fresh scratch
-# dir under $WORK_ROOT) and RIG_LIB (helpers), under the timeout given by its
-# "# rig-timeout: SECONDS" line (default 60). It passes iff it exits 0.
+# The rig tree is the directory above this script: torpor, Image and
+# guest.cpio (the default guest kernel and its initramfs), kernels/K/ (every
+# guest kernel K shipped, each with its initramfs), guests/*.bin, tests/*.sh.
+# Each scenario runs in its own session with the environment TORPOR,
+# GUEST_KERNEL, GUEST_INITRD, GUEST_KERNELS (the kernels/ directory), GUESTS,
+# WORK (fresh scratch dir under $WORK_ROOT) and RIG_LIB (helpers), under the
+# timeout given by its "# rig-timeout: SECONDS" line (default 60). It passes
+# iff it exits 0.
 # RIG_OWN_HOST=1 (set by the rig's /init) allows dropping page caches and
 # kernel messages between scenarios and shows the latter on failure.
 #
-# Output: RIG-START <uptime>, then per scenario
-#   RIG-RESULT <name> PASS|FAIL|TIMEOUT <seconds>
+# Output: RIG-START <uptime> <host kernel release>, then per scenario
+#   RIG-RESULT <name> PASS|FAIL|TIMEOUT <seconds> <host kernel release>
 #   RIG-INFO <name>| <line>     (its "rig-info: " lines)
 #   RIG-LOG <name>| <line>      (its last output lines, on failure only)
 # and finally RIG-END.
 RIG_DIR=$(cd "$(dirname "$0")" && pwd)
 WORK_ROOT=${WORK_ROOT:-/tmp/rig}
 export TORPOR="$RIG_DIR/torpor" GUEST_KERNEL="$RIG_DIR/Image" \
-	GUEST_INITRD="$RIG_DIR/guest.cpio" GUESTS="$RIG_DIR/guests" \
-	RIG_LIB="$RIG_DIR/lib.sh"
+	GUEST_INITRD="$RIG_DIR/guest.cpio" GUEST_KERNELS="$RIG_DIR/kernels" \
+	GUESTS="$RIG_DIR/guests" RIG_LIB="$RIG_DIR/lib.sh"
+# The kernel this runs on (the rig's outer host, or the arm64 machine).
+release=$(uname -r)
 
 # Uptime in centiseconds.
 uptime_cs() {
@@ -81,7 +86,7 @@ run_one() {
 			dmesg | tail -n 8 | sed 's/^/dmesg: /' >>"$out"
 		fi
 	fi
-	echo "RIG-RESULT $name $status $(fmt_cs $elapsed)"
+	echo "RIG-RESULT $name $status $(fmt_cs $elapsed) $release"
 	grep '^rig-info: ' "$out" | tr -d '\r' | sed "s/^rig-info: /RIG-INFO $name| /"
 	if [ "$status" != PASS ]; then
 		tr -d '\r' <"$out" | tail -n 40 | sed "s/^/RIG-LOG $name| /"
@@ -90,7 +95,7 @@ run_one() {
 }
 
 mkdir -p "$WORK_ROOT"
-echo "RIG-START $(fmt_cs $(uptime_cs))"
+echo "RIG-START $(fmt_cs $(uptime_cs)) $release"
 if [ $# -eq 0 ]; then
 	for f in "$RIG_DIR"/tests/*.sh; do
 		n=${f##*/}
