@@ -8,4 +8,8 @@ int cmd_restore(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 
+/* The exit status for what a command's run returned: an outcome (>= 0) as
+ * it is; -1, the recorded failure, whose one line it prints on stderr. */
+int cli_exit_code(int ret);
+
 #endif

@@ -1,5 +1,7 @@
 /* exitcodes.h - the exit status of every torpor command, documented in README.md.
- * Only src/cli/ turns errors into these; library code returns negative errno. */
+ * A failure names its code where it is detected, in fail() (log.h); a run's
+ * outcome (0, 6, 7, 8, 128+N) is returned by boot_run/restore_run. Only
+ * src/cli/ turns either into the process's exit status. */
 #ifndef TORPOR_EXITCODES_H
 #define TORPOR_EXITCODES_H
 

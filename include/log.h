@@ -1,22 +1,33 @@
-/* log.h - messages on stderr, and the one-line error a failing operation
- * leaves for the CLI: the deepest failure records what went wrong and which
- * exit code (exitcodes.h) it maps to; the CLI prints it once and exits. */
+/* log.h - messages on stderr, and the one channel failures travel on.
+ *
+ * A function below main() that fails calls fail() where it detects the
+ * failure: one line saying what went wrong, and the exit code (exitcodes.h)
+ * it maps to. fail() returns -1, which the function returns; its callers
+ * return -1 in turn and record nothing. Whoever handles a failure (a
+ * checkpoint that fails while the guest keeps running; the CLI before it
+ * exits) takes it with fail_take(). */
 #ifndef TORPOR_LOG_H
 #define TORPOR_LOG_H
 
-/* Prints "torpor: <message>" on stderr. */
+/* Prints "torpor: <message>" on stderr, ending the line as the terminal
+ * needs it (log_raw_terminal). */
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Records the failure (unless one is already recorded) and returns err, a
- * negative errno, so callers can write `return fail(EXIT_..., -errno, ...)`. */
-int fail(int exit_code, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* Records the failure and returns -1. Thread-safe; when one is already
+ * recorded and not yet taken, the first stays: it is the cause, later ones
+ * are its consequences while unwinding. */
+int fail(int exit_code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* The recorded message ("" if none) and exit code (EXIT_FAILURE_RT if none). */
-const char *fail_message(void);
-int fail_exit_code(void);
+struct failure {
+	int exit_code;          /* EXIT_FAILURE_RT when nothing was recorded */
+	char msg[512];          /* "" when nothing was recorded */
+};
 
-/* Forgets the recorded failure (after it was handled). */
-void fail_clear(void);
+/* Hands over the recorded failure and forgets it. */
+void fail_take(struct failure *f);
+
+/* The console tells the log when stderr's terminal is in raw mode, where a
+ * line must end in "\r\n". */
+void log_raw_terminal(int raw);
 
 #endif

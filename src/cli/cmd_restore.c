@@ -30,8 +30,6 @@ int cmd_restore(int argc, char **argv)
 {
 	struct run_options o;
 	char err[PATH_MAX + 256];
-	int code;
-
 	if (restore_options_parse(&o, argc, argv, err, sizeof(err))) {
 		fprintf(stderr, "torpor restore: %s (see 'torpor restore --help')\n", err);
 		return EXIT_USAGE;
@@ -45,13 +43,10 @@ int cmd_restore(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 #ifdef TORPOR_KVM
-	code = restore_run(&o);
+	return cli_exit_code(restore_run(&o));
 #else
-	fail(EXIT_NO_KVM, -ENOTSUP, "this torpor was built without KVM support; "
-	     "run the arm64 build on an arm64 Linux host with /dev/kvm");
-	code = EXIT_NO_KVM;
+	return cli_exit_code(fail(EXIT_NO_KVM, "this torpor was built without KVM "
+				  "support; run the arm64 build on an arm64 Linux "
+				  "host with /dev/kvm"));
 #endif
-	if (code != EXIT_OK && code != EXIT_HIBERNATED && fail_message()[0])
-		fprintf(stderr, "torpor: %s\n", fail_message());
-	return code;
 }

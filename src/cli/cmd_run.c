@@ -35,11 +35,11 @@ static int open_file(const char *path, const char *what, uint64_t *size)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		return fail(EXIT_GUEST_FILE, -errno, "cannot open %s '%s': %s", what,
+		return fail(EXIT_GUEST_FILE, "cannot open %s '%s': %s", what,
 			    path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return fail(EXIT_GUEST_FILE, -EINVAL, "%s '%s' is not a regular file",
+		return fail(EXIT_GUEST_FILE, "%s '%s' is not a regular file",
 			    what, path);
 	}
 	*size = (uint64_t)st.st_size;
@@ -58,16 +58,16 @@ static int check_files(const struct run_options *o, struct boot_files *f)
 		return f->kernel_fd;
 	n = pread(f->kernel_fd, hdr, sizeof(hdr), 0);
 	if (n < 0)
-		return fail(EXIT_GUEST_FILE, -errno, "reading kernel '%s': %s", o->kernel,
+		return fail(EXIT_GUEST_FILE, "reading kernel '%s': %s", o->kernel,
 			    strerror(errno));
 	ret = payload_probe(hdr, (size_t)n, o->kernel, &f->payload);
 	if (ret == -ENODATA)
-		return fail(EXIT_GUEST_FILE, ret, "kernel '%s' is empty", o->kernel);
+		return fail(EXIT_GUEST_FILE, "kernel '%s' is empty", o->kernel);
 	if (ret == -ENOEXEC)
-		return fail(EXIT_GUEST_FILE, ret, "kernel '%s' is a big-endian arm64 Image; "
+		return fail(EXIT_GUEST_FILE, "kernel '%s' is a big-endian arm64 Image; "
 			    "torpor runs little-endian guests", o->kernel);
 	if (ret)
-		return fail(EXIT_GUEST_FILE, ret, "kernel '%s' is not an arm64 Linux Image "
+		return fail(EXIT_GUEST_FILE, "kernel '%s' is not an arm64 Linux Image "
 			    "(no valid header) nor a raw binary named *.bin", o->kernel);
 	if (f->payload.kind == PAYLOAD_RAW)
 		f->payload.image_size = f->kernel_size;
@@ -81,7 +81,7 @@ static int check_files(const struct run_options *o, struct boot_files *f)
 	ret = boot_layout_plan(&f->layout, &f->payload, f->kernel_size, f->initrd_size,
 			       RAM_BASE, o->memory);
 	if (ret)
-		return fail(EXIT_GUEST_FILE, ret, "kernel%s do not fit in %llu MiB of "
+		return fail(EXIT_GUEST_FILE, "kernel%s do not fit in %llu MiB of "
 			    "guest memory", o->initrd ? ", initrd and device tree" :
 			    " and device tree", (unsigned long long)(o->memory >> 20));
 	return 0;
@@ -96,9 +96,8 @@ static int start_guest(const struct run_options *o, const struct boot_files *f)
 #else
 	(void)o;
 	(void)f;
-	fail(EXIT_NO_KVM, -ENOTSUP, "this torpor was built without KVM support; "
-	     "run the arm64 build on an arm64 Linux host with /dev/kvm");
-	return EXIT_NO_KVM;
+	return fail(EXIT_NO_KVM, "this torpor was built without KVM support; "
+		    "run the arm64 build on an arm64 Linux host with /dev/kvm");
 #endif
 }
 
@@ -107,7 +106,7 @@ int cmd_run(int argc, char **argv)
 	struct run_options o;
 	struct boot_files f = { .kernel_fd = -1, .initrd_fd = -1 };
 	char err[PATH_MAX + 256];
-	int code;
+	int ret;
 
 	if (run_options_parse(&o, argc, argv, err, sizeof(err))) {
 		fprintf(stderr, "torpor run: %s (see 'torpor run --help')\n", err);
@@ -121,15 +120,10 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "torpor run: %s\n", err);
 		return EXIT_USAGE;
 	}
-	if (check_files(&o, &f))
-		code = fail_exit_code();
-	else
-		code = start_guest(&o, &f);
+	ret = check_files(&o, &f) ? -1 : start_guest(&o, &f);
 	if (f.kernel_fd >= 0)
 		close(f.kernel_fd);
 	if (f.initrd_fd >= 0)
 		close(f.initrd_fd);
-	if (code != EXIT_OK && code != EXIT_HIBERNATED && fail_message()[0])
-		fprintf(stderr, "torpor: %s\n", fail_message());
-	return code;
+	return cli_exit_code(ret);
 }

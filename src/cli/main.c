@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "exitcodes.h"
+#include "log.h"
 
 static const char usage[] =
 "usage: torpor COMMAND [options]\n"
@@ -24,6 +25,18 @@ static const char usage[] =
 "3 bad kernel or initrd, 4 no usable KVM, 5 bad or incompatible image,\n"
 "6 guest reset, 7 guest hibernated, 8 guest crashed, 9 checkpoint failed,\n"
 "128+N stopped by signal N.\n";
+
+int cli_exit_code(int ret)
+{
+	struct failure f;
+
+	if (ret >= 0)
+		return ret;
+	fail_take(&f);
+	if (f.msg[0])
+		fprintf(stderr, "torpor: %s\n", f.msg);
+	return f.exit_code;
+}
 
 int main(int argc, char **argv)
 {

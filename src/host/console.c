@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -185,21 +186,49 @@ static void *reader_thread(void *arg)
 	return NULL;
 }
 
+/* The terminal as it was, for the fatal-signal handler: a crash must not
+ * leave the user's shell in raw mode. */
+static struct termios fatal_saved;
+static volatile sig_atomic_t fatal_restore;
+
+static void on_fatal(int sig)
+{
+	if (fatal_restore)
+		tcsetattr(STDIN_FILENO, TCSANOW, &fatal_saved);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void restore_on_fatal(const struct termios *saved)
+{
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGQUIT };
+	struct sigaction sa = { .sa_handler = on_fatal };
+
+	fatal_saved = *saved;
+	fatal_restore = 1;
+	sigemptyset(&sa.sa_mask);
+	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
 int console_start(struct console *c)
 {
 	if (c->is_tty && tcgetattr(STDIN_FILENO, &c->saved) == 0) {
 		struct termios t = c->saved;
 
 		cfmakeraw(&t);
+		restore_on_fatal(&c->saved);
 		/* Output processing goes too; console_write adds the \r. */
-		if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0)
+		if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0) {
 			c->raw = 1;
+			log_raw_terminal(isatty(STDERR_FILENO));
+		}
 	}
 	if (pthread_create(&c->writer, NULL, writer_thread, c))
-		return fail(EXIT_FAILURE_RT, -EAGAIN, "cannot start the console output thread");
+		return fail(EXIT_FAILURE_RT, "cannot start the console output thread");
 	c->writer_started = 1;
 	if (pthread_create(&c->reader, NULL, reader_thread, c))
-		return fail(EXIT_FAILURE_RT, -EAGAIN, "cannot start the console input thread");
+		return fail(EXIT_FAILURE_RT, "cannot start the console input thread");
 	c->reader_started = 1;
 	return 0;
 }
@@ -233,8 +262,11 @@ void console_close(struct console *c)
 		pthread_join(c->reader, NULL);
 	if (c->writer_started)
 		stop_writer(c);
-	if (c->raw)
+	if (c->raw) {
 		tcsetattr(STDIN_FILENO, TCSANOW, &c->saved);
+		log_raw_terminal(0);
+	}
+	fatal_restore = 0;
 	if (c->dropped)
 		log_info("%llu bytes of guest console output were dropped (stdout did "
 			 "not keep up)", (unsigned long long)c->dropped);

@@ -2,17 +2,20 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "exitcodes.h"
 #include "log.h"
 
-/* One failure per process is enough: the first one is the cause, the rest
- * are its consequences while unwinding. Guarded because vCPU threads fail
- * too. */
-static char fail_msg[512];
-static int fail_code = -1;
-
 static pthread_mutex_t fail_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct failure recorded;
+static int have_failure;
+static volatile int raw_terminal;
+
+void log_raw_terminal(int raw)
+{
+	raw_terminal = raw;
+}
 
 void log_info(const char *fmt, ...)
 {
@@ -22,38 +25,34 @@ void log_info(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "torpor: %s\n", buf);
+	fprintf(stderr, "torpor: %s%s", buf, raw_terminal ? "\r\n" : "\n");
 }
 
-int fail(int exit_code, int err, const char *fmt, ...)
+int fail(int exit_code, const char *fmt, ...)
 {
 	va_list ap;
 
 	pthread_mutex_lock(&fail_lock);
-	if (fail_code < 0) {
+	if (!have_failure) {
 		va_start(ap, fmt);
-		vsnprintf(fail_msg, sizeof(fail_msg), fmt, ap);
+		vsnprintf(recorded.msg, sizeof(recorded.msg), fmt, ap);
 		va_end(ap);
-		fail_code = exit_code;
+		recorded.exit_code = exit_code;
+		have_failure = 1;
 	}
 	pthread_mutex_unlock(&fail_lock);
-	return err;
+	return -1;
 }
 
-const char *fail_message(void)
-{
-	return fail_code < 0 ? "" : fail_msg;
-}
-
-int fail_exit_code(void)
-{
-	return fail_code < 0 ? EXIT_FAILURE_RT : fail_code;
-}
-
-void fail_clear(void)
+void fail_take(struct failure *f)
 {
 	pthread_mutex_lock(&fail_lock);
-	fail_code = -1;
-	fail_msg[0] = 0;
+	if (have_failure) {
+		*f = recorded;
+	} else {
+		f->exit_code = EXIT_FAILURE_RT;
+		f->msg[0] = 0;
+	}
+	have_failure = 0;
 	pthread_mutex_unlock(&fail_lock);
 }

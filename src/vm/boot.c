@@ -18,7 +18,7 @@ static int load(int fd, uint8_t *dst, uint64_t size, const char *what)
 	int rc = pread_full(fd, dst, size, 0);
 
 	if (rc)
-		return fail(EXIT_GUEST_FILE, rc < 0 ? rc : -EIO, "reading the %s: %s", what,
+		return fail(EXIT_GUEST_FILE, "reading the %s: %s", what,
 			    rc < 0 ? strerror(-rc) : "file shrank");
 	return 0;
 }
@@ -42,10 +42,10 @@ static int load_guest(struct vm *vm, const struct boot_files *f)
 		mpidr[i] = vm->vcpus[i].mpidr;
 	ret = fdt_build(vm->ram + (bl->fdt_addr - base), FDT_MAX_SIZE, &fp);
 	if (ret)
-		return fail(EXIT_FAILURE_RT, ret, "device tree: %s", strerror(-ret));
+		return fail(EXIT_FAILURE_RT, "device tree: %s", strerror(-ret));
 	if ((ret = vcpu_set_reg(boot, REG_PC, bl->kernel_addr)) ||
 	    (ret = vcpu_set_reg(boot, REG_X(0), bl->fdt_addr)))
-		return fail(EXIT_FAILURE_RT, ret, "setting boot registers: %s",
+		return fail(EXIT_FAILURE_RT, "setting boot registers: %s",
 			    strerror(-ret));
 	return 0;
 }
@@ -54,20 +54,18 @@ int boot_run(const struct run_options *o, const struct boot_files *f)
 {
 	struct vm_config cfg;
 	struct vm *vm;
-	int ret, code;
+	int code;
 
 	/* struct vm is large (device FIFOs, vCPU table): keep it off the stack. */
 	vm = calloc(1, sizeof(*vm));
 	if (!vm)
-		return fail(EXIT_FAILURE_RT, -ENOMEM, "out of memory"), EXIT_FAILURE_RT;
+		return fail(EXIT_FAILURE_RT, "out of memory");
 	vm_config_default(&cfg, o);
-	ret = vm_create(vm, &cfg, o, 1, NULL);
-	if (ret) {
+	if (vm_create(vm, &cfg, o, 1, NULL)) {
 		free(vm);
-		return fail_exit_code();
+		return -1;
 	}
-	ret = load_guest(vm, f);
-	code = ret ? fail_exit_code() : vm_loop(vm);
+	code = load_guest(vm, f) ? -1 : vm_loop(vm);
 	vm_destroy(vm);
 	free(vm);
 	return code;

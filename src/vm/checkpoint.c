@@ -23,7 +23,7 @@ static int clock_read(struct vm *vm, struct clock_ref *c)
 
 	c->realtime_ns = realtime_ns();
 	if (ret)
-		return fail(EXIT_FAILURE_RT, ret, "reading the virtual counter: %s",
+		return fail(EXIT_FAILURE_RT, "reading the virtual counter: %s",
 			    strerror(-ret));
 	c->counter_freq = host_counter_freq();
 	return 0;
@@ -85,11 +85,16 @@ static int write_cancellable(const char *path, const struct vm_state *st,
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
+	/* A signal that came too late to cancel the write still stops torpor:
+	 * queued again, the main loop's signalfd sees it. */
+	if (!ret && cancel_write)
+		kill(getpid(), cancel_write);
 	return ret;
 }
 
 int checkpoint_write(struct vm *vm, const struct psci_resume *resume,
-		     const char *path, struct image_write_stats *stats, double *secs)
+		     const char *path, struct image_write_stats *stats, double *secs,
+		     int *cancel_sig)
 {
 	struct image_mem_src mem = { vm->cfg.mem[0].guest_addr, vm->ram, vm->ram_size };
 	struct image_error err = { 0 };
@@ -98,12 +103,14 @@ int checkpoint_write(struct vm *vm, const struct psci_resume *resume,
 	int ret;
 
 	if (!st)
-		return fail(EXIT_CHECKPOINT, -ENOMEM, "out of memory");
+		return fail(EXIT_CHECKPOINT, "out of memory");
 	ret = gather(vm, resume, st);
 	if (!ret) {
 		ret = write_cancellable(path, st, &mem, stats, &err);
+		if (ret == -IMG_EINTR)
+			*cancel_sig = cancel_write;
 		if (ret)
-			ret = fail(EXIT_CHECKPOINT, ret, "writing image '%s': %s", path,
+			ret = fail(EXIT_CHECKPOINT, "writing image '%s': %s", path,
 				   err.msg[0] ? err.msg : image_strerror(ret));
 	}
 	vm_state_free(st);

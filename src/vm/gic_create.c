@@ -22,10 +22,10 @@ int gic_create(struct vm *vm)
 	int ret;
 
 	if (vm->cfg.gic_version != 3)
-		return fail(EXIT_IMAGE, -ENOTSUP, "GIC version %u is not supported",
+		return fail(EXIT_IMAGE, "GIC version %u is not supported",
 			    vm->cfg.gic_version);
 	if (ioctl(vm->vm_fd, KVM_CREATE_DEVICE, &dev) < 0)
-		return fail(EXIT_NO_KVM, -errno, "this host cannot create a vGICv3: %s",
+		return fail(EXIT_NO_KVM, "this host cannot create a vGICv3: %s",
 			    strerror(errno));
 	vm->gic_fd = (int)dev.fd;
 	if ((ret = gic_attr(vm->gic_fd, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR,
@@ -36,6 +36,6 @@ int gic_create(struct vm *vm)
 			    0, &nr_irqs)) ||
 	    (ret = gic_attr(vm->gic_fd, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_CTRL,
 			    KVM_DEV_ARM_VGIC_CTRL_INIT, NULL)))
-		return fail(EXIT_FAILURE_RT, ret, "vGICv3 setup: %s", strerror(-ret));
+		return fail(EXIT_FAILURE_RT, "vGICv3 setup: %s", strerror(-ret));
 	return 0;
 }

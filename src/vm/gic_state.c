@@ -43,7 +43,7 @@ static int read_all(int fd, struct gic_reg *r, uint32_t *n)
 		if (ret == -ENXIO)
 			continue;
 		if (ret)
-			return fail(EXIT_FAILURE_RT, ret, "reading vGIC register group %u "
+			return fail(EXIT_FAILURE_RT, "reading vGIC register group %u "
 				    "attr 0x%llx: %s", r[i].group,
 				    (unsigned long long)r[i].attr, strerror(-ret));
 		r[out++] = r[i];
@@ -64,7 +64,7 @@ int gic_save(struct vm *vm, struct gic_state *st)
 	ret = gic_attr(vm->gic_fd, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_CTRL,
 		       KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES, NULL);
 	if (ret && ret != -ENXIO)
-		return fail(EXIT_FAILURE_RT, ret, "flushing vGIC pending tables: %s",
+		return fail(EXIT_FAILURE_RT, "flushing vGIC pending tables: %s",
 			    strerror(-ret));
 	/* Each CPU interface's PRIbits decide its part of the list. */
 	for (unsigned i = 0; i < vm->cfg.ncpus; i++) {
@@ -72,12 +72,12 @@ int gic_save(struct vm *vm, struct gic_state *st)
 		ret = gic_attr(vm->gic_fd, KVM_GET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS,
 			       gic_regs_mpidr_attr(mpidr[i]) | GIC_ICC_CTLR_EL1, &ctlr[i]);
 		if (ret)
-			return fail(EXIT_FAILURE_RT, ret, "reading ICC_CTLR_EL1 of vCPU %u: %s",
+			return fail(EXIT_FAILURE_RT, "reading ICC_CTLR_EL1 of vCPU %u: %s",
 				    i, strerror(-ret));
 	}
 	ret = gic_regs_list(vm->cfg.gic_nr_irqs, vm->cfg.ncpus, mpidr, ctlr, &regs, &n);
 	if (ret)
-		return fail(EXIT_FAILURE_RT, ret, "vGIC register list: %s",
+		return fail(EXIT_FAILURE_RT, "vGIC register list: %s",
 			    ret == -E2BIG ? "longer than an image holds" : "out of memory");
 	if ((ret = read_all(vm->gic_fd, regs, &n))) {
 		free(regs);
@@ -93,7 +93,7 @@ int gic_save(struct vm *vm, struct gic_state *st)
 int gic_restore(struct vm *vm, const struct gic_state *st)
 {
 	if (st->version != vm->cfg.gic_version || st->nr_irqs != vm->cfg.gic_nr_irqs)
-		return fail(EXIT_IMAGE, -EINVAL, "vGIC state (v%u, %u lines) does not "
+		return fail(EXIT_IMAGE, "vGIC state (v%u, %u lines) does not "
 			    "match the configuration", st->version, st->nr_irqs);
 	for (uint32_t i = 0; i < st->nregs; i++) {
 		const struct gic_reg *r = &st->regs[i];
@@ -104,7 +104,7 @@ int gic_restore(struct vm *vm, const struct gic_state *st)
 				   (void *)&v64 : (void *)&v32);
 
 		if (ret)
-			return fail(EXIT_IMAGE, ret, "writing vGIC register group %u attr "
+			return fail(EXIT_IMAGE, "writing vGIC register group %u attr "
 				    "0x%llx: %s", r->group, (unsigned long long)r->attr,
 				    strerror(-ret));
 	}

@@ -47,11 +47,13 @@ int psci_resume_vcpu(struct vm *vm, const struct psci_resume *res)
 	struct vcpu *v = &vm->vcpus[res->vcpu];
 	int ret;
 
-	/* PSCI 5.19.1: the caller wakes as if reset, at entry with x0 = context. */
-	if ((ret = vcpu_init(v, 0)) ||
+	/* PSCI 5.19.1: the caller wakes as if reset, at entry with x0 = context.
+	 * The reset repeats the vCPU's first KVM_ARM_VCPU_INIT exactly: before
+	 * Linux 6.5 other feature bits (POWER_OFF included) are EINVAL. */
+	if ((ret = vcpu_init(v)) ||
 	    (ret = vcpu_set_reg(v, REG_PC, res->entry)) ||
 	    (ret = vcpu_set_reg(v, REG_X(0), res->context_id)))
-		return fail(EXIT_FAILURE_RT, ret, "resuming vCPU %u at 0x%llx: %s",
+		return fail(EXIT_FAILURE_RT, "resuming vCPU %u at 0x%llx: %s",
 			    res->vcpu, (unsigned long long)res->entry, strerror(-ret));
 	return vcpu_set_mp_state(v, KVM_MP_STATE_RUNNABLE);
 }
@@ -66,25 +68,32 @@ static void report(const char *what, const char *path,
 		 s->mem_bytes / 1048576.0, ratio, (unsigned long long)s->data_pages, secs);
 }
 
-/* Checkpoints the VM; on failure the caller's suspend call fails and the
- * guest carries on. Returns 0 or EXIT_HIBERNATED. */
+/* Checkpoints the VM. A checkpoint that fails is handled here: the
+ * caller's suspend call returns DENIED and the guest carries on, unless a
+ * signal cancelled it, which stops torpor (the image untouched). Returns 0
+ * (keep running), EXIT_HIBERNATED, 128 + signal, or -1 (failure recorded). */
 static int honour(struct vm *vm, const struct psci_resume *res)
 {
 	struct vcpu *v = &vm->vcpus[res->vcpu];
 	struct image_write_stats stats = { 0 };
+	struct failure f;
 	double secs;
-	int ret;
+	int sig = 0;
 
 	if (vcpu_set_mp_state(v, KVM_MP_STATE_SUSPENDED)) {
-		log_info("cannot suspend vCPU %u: %s", res->vcpu, fail_message());
-		fail_clear();
+		fail_take(&f);
+		log_info("cannot suspend vCPU %u: %s", res->vcpu, f.msg);
 		answer(v, PSCI_RET_DENIED);
 		return 0;
 	}
-	ret = checkpoint_write(vm, res, vm->opts->image, &stats, &secs);
-	if (ret) {
-		log_info("checkpoint failed, the guest keeps running: %s", fail_message());
-		fail_clear();
+	if (checkpoint_write(vm, res, vm->opts->image, &stats, &secs, &sig)) {
+		fail_take(&f);
+		if (sig) {
+			log_info("stopped by signal %d during the checkpoint; %s is as it "
+				 "was", sig, vm->opts->image);
+			return 128 + sig;
+		}
+		log_info("checkpoint failed, the guest keeps running: %s", f.msg);
 		vcpu_set_mp_state(v, KVM_MP_STATE_RUNNABLE);
 		answer(v, PSCI_RET_DENIED);
 		return 0;
@@ -95,9 +104,7 @@ static int honour(struct vm *vm, const struct psci_resume *res)
 	}
 	report("snapshot", vm->opts->image, &stats, secs);
 	/* The image holds the suspended VM; the live one wakes at once. */
-	if (psci_resume_vcpu(vm, res))
-		return fail_exit_code();
-	return 0;
+	return psci_resume_vcpu(vm, res);
 }
 
 int psci_handle_suspend(struct vm *vm)
@@ -126,7 +133,7 @@ int psci_handle_suspend(struct vm *vm)
 		else
 			code = honour(vm, &res);
 		if (code)
-			break;  /* hibernated or failed: the VM stays paused */
+			break;  /* hibernated, stopped or failed: the VM stays paused */
 		pthread_mutex_lock(&vm->ctl_lock);
 		v->suspend_pending = 0;
 		vm->suspend_requests--;
@@ -150,7 +157,7 @@ int psci_handle_wakeup(struct vm *vm)
 	vm->wakeup_exits = 0;
 	pthread_mutex_unlock(&vm->ctl_lock);
 	if (pending && psci_resume_vcpu(vm, &res))
-		return fail_exit_code();
+		return -1;
 	if (pending && vm->t_start > 0)
 		log_info("guest resumed at its entry point %.2f s after restore began",
 			 now_seconds() - vm->t_start);

@@ -27,18 +27,18 @@ static int check_host(const struct vm_state *st)
 
 	host_info_read(&h);
 	if (c->nmem != 1 || c->ncpus == 0 || c->ncpus > TORPOR_MAX_CPUS)
-		return fail(EXIT_IMAGE, -EINVAL, "image has %u vCPUs and %u memory regions; "
+		return fail(EXIT_IMAGE, "image has %u vCPUs and %u memory regions; "
 			    "torpor restores 1..%u vCPUs and one region", c->ncpus, c->nmem,
 			    TORPOR_MAX_CPUS);
 	if (st->resume.vcpu >= c->ncpus)
-		return fail(EXIT_IMAGE, -EINVAL, "image resumes vCPU %u of %u",
+		return fail(EXIT_IMAGE, "image resumes vCPU %u of %u",
 			    st->resume.vcpu, c->ncpus);
 	if (st->clock.counter_freq != host_counter_freq())
-		return fail(EXIT_IMAGE, -ENOTSUP, "image counter runs at %llu Hz, this "
+		return fail(EXIT_IMAGE, "image counter runs at %llu Hz, this "
 			    "host's at %llu Hz", (unsigned long long)st->clock.counter_freq,
 			    (unsigned long long)host_counter_freq());
 	if (st->host.midr && h.midr && st->host.midr != h.midr)
-		return fail(EXIT_IMAGE, -ENOTSUP, "image was taken on CPU MIDR 0x%llx, this "
+		return fail(EXIT_IMAGE, "image was taken on CPU MIDR 0x%llx, this "
 			    "host is 0x%llx", (unsigned long long)st->host.midr,
 			    (unsigned long long)h.midr);
 	if (st->host.page_size && st->host.page_size != h.page_size)
@@ -58,13 +58,13 @@ static int clock_restore(struct vm *vm, const struct clock_ref *c, enum clock_mo
 
 	ret = clock_policy_counter(c, now_ns, mode, &cnt, &gap_ns);
 	if (ret)
-		return fail(EXIT_IMAGE, ret, "the counter (0x%llx at %llu Hz) cannot advance by "
+		return fail(EXIT_IMAGE, "the counter (0x%llx at %llu Hz) cannot advance by "
 			    "%.0f s of downtime without wrapping; restore with --clock freeze",
 			    (unsigned long long)c->counter, (unsigned long long)c->counter_freq,
 			    ((double)now_ns - (double)c->realtime_ns) / 1e9);
 	ret = vcpu_set_reg(&vm->vcpus[0], KVM_REG_ARM_TIMER_CNT, cnt);
 	if (ret)
-		return fail(EXIT_IMAGE, ret, "setting the virtual counter: %s", strerror(-ret));
+		return fail(EXIT_IMAGE, "setting the virtual counter: %s", strerror(-ret));
 	if (mode == CLOCK_CONTINUE)
 		log_info("clock: counter advanced by %.1f s of downtime", gap_ns / 1e9);
 	return 0;
@@ -85,7 +85,7 @@ static int restore_devices(struct vm *vm, const struct vm_state *st)
 				vd = &vm->devs[j];
 		ret = vd ? vd->ops->restore(vd->obj, d) : -EINVAL;
 		if (ret)
-			fail(EXIT_IMAGE, ret, "device %u (type %u) state is invalid", i, d->type);
+			fail(EXIT_IMAGE, "device %u (type %u) state is invalid", i, d->type);
 	}
 	pthread_mutex_unlock(&vm->dev_lock);
 	return ret;
@@ -188,10 +188,10 @@ int restore_run(const struct run_options *o)
 	struct vm *vm = calloc(1, sizeof(*vm));
 	double t0 = now_seconds();
 	uint8_t *ram = NULL;
-	int ret, code = EXIT_FAILURE_RT, created = 0;
+	int ret, code = -1, created = 0;
 
 	if (!st || !vm) {
-		fail(EXIT_FAILURE_RT, -ENOMEM, "out of memory");
+		fail(EXIT_FAILURE_RT, "out of memory");
 		goto out;
 	}
 	/* Every checksum is checked before a VM exists: the sections' here, each
@@ -199,7 +199,7 @@ int restore_run(const struct run_options *o)
 	 * file is read once. */
 	if ((ret = image_open(&img, o->restore_from, 0, &err)) ||
 	    (ret = image_read_state(img, st, &err))) {
-		fail(EXIT_IMAGE, ret, "image '%s': %s", o->restore_from,
+		fail(EXIT_IMAGE, "image '%s': %s", o->restore_from,
 		     err.msg[0] ? err.msg : image_strerror(ret));
 		goto out;
 	}
@@ -213,7 +213,7 @@ int restore_run(const struct run_options *o)
 		goto out;
 	ret = image_load_memory(img, 0, ram, st->config.mem[0].size, 0, &err);
 	if (ret) {
-		fail(EXIT_IMAGE, ret, "image '%s': %s", o->restore_from,
+		fail(EXIT_IMAGE, "image '%s': %s", o->restore_from,
 		     err.msg[0] ? err.msg : image_strerror(ret));
 		goto out;
 	}
@@ -236,8 +236,6 @@ int restore_run(const struct run_options *o)
 	log_info("restored %s in %.2f s", o->restore_from, now_seconds() - t0);
 	code = vm_loop(vm);
 out:
-	if (code == EXIT_FAILURE_RT && fail_message()[0])
-		code = fail_exit_code();
 	image_close(img);
 	if (ram)
 		munmap(ram, st->config.mem[0].size);

@@ -29,13 +29,13 @@ int vcpu_get_reg(struct vcpu *v, uint64_t id, uint64_t *value)
 	return vcpu_one_reg(v, KVM_GET_ONE_REG, id, value);
 }
 
-int vcpu_init(struct vcpu *v, int power_off)
+int vcpu_init(struct vcpu *v)
 {
 	struct kvm_vcpu_init init = { .target = v->vm->cfg.vcpu_target };
 	int ret;
 
 	memcpy(init.features, v->vm->cfg.vcpu_features, sizeof(init.features));
-	if (power_off)
+	if (v->init_power_off)
 		init.features[0] |= 1u << KVM_ARM_VCPU_POWER_OFF;
 	if (ioctl(v->fd, KVM_ARM_VCPU_INIT, &init) < 0)
 		return -errno;
@@ -126,9 +126,9 @@ static int system_event(struct vcpu *v)
 		vm_notify(vm);
 		return park(v);
 	default:
-		fail(EXIT_FAILURE_RT, -EINVAL, "vCPU %u: unknown system event %u",
+		fail(EXIT_FAILURE_RT, "vCPU %u: unknown system event %u",
 		     v->index, v->run->system_event.type);
-		vm_request_exit(vm, EXIT_FAILURE_RT);
+		vm_request_exit(vm, VM_FAILED);
 		return 1;
 	}
 }
@@ -138,9 +138,9 @@ static void unhandled(struct vcpu *v, const char *what)
 	uint64_t pc = 0;
 
 	vcpu_get_reg(v, REG_PC, &pc);
-	fail(EXIT_FAILURE_RT, -EINVAL, "vCPU %u: %s at PC 0x%llx", v->index, what,
+	fail(EXIT_FAILURE_RT, "vCPU %u: %s at PC 0x%llx", v->index, what,
 	     (unsigned long long)pc);
-	vm_request_exit(v->vm, EXIT_FAILURE_RT);
+	vm_request_exit(v->vm, VM_FAILED);
 }
 
 static int should_park(struct vm *vm)

@@ -17,23 +17,23 @@ static int reg_list(struct vcpu *v, struct kvm_reg_list **out)
 	struct kvm_reg_list probe = { .n = 0 }, *l;
 
 	if (ioctl(v->fd, KVM_GET_REG_LIST, &probe) == 0 || errno != E2BIG)
-		return fail(EXIT_FAILURE_RT, -EIO, "KVM_GET_REG_LIST of vCPU %u failed",
+		return fail(EXIT_FAILURE_RT, "KVM_GET_REG_LIST of vCPU %u failed",
 			    v->index);
 	for (;;) {
 		/* The format holds no more per vCPU: they could not be saved. */
 		if (probe.n > IMAGE_MAX_VCPU_REGS)
-			return fail(EXIT_FAILURE_RT, -E2BIG, "vCPU %u has %llu registers",
+			return fail(EXIT_FAILURE_RT, "vCPU %u has %llu registers",
 				    v->index, (unsigned long long)probe.n);
 		l = malloc(sizeof(*l) + probe.n * sizeof(l->reg[0]));
 		if (!l)
-			return fail(EXIT_FAILURE_RT, -ENOMEM, "out of memory");
+			return fail(EXIT_FAILURE_RT, "out of memory");
 		l->n = probe.n;
 		if (ioctl(v->fd, KVM_GET_REG_LIST, l) == 0)
 			break;
 		probe.n = l->n;
 		free(l);
 		if (errno != E2BIG)
-			return fail(EXIT_FAILURE_RT, -errno, "KVM_GET_REG_LIST: %s",
+			return fail(EXIT_FAILURE_RT, "KVM_GET_REG_LIST: %s",
 				    strerror(errno));
 	}
 	*out = l;
@@ -58,7 +58,7 @@ int vcpu_save(struct vcpu *v, struct vcpu_state *st)
 			unsigned long long id = l->reg[i];
 
 			free(l);
-			return fail(EXIT_FAILURE_RT, -EINVAL, "vCPU %u: register 0x%llx "
+			return fail(EXIT_FAILURE_RT, "vCPU %u: register 0x%llx "
 				    "is wider than %u bytes", v->index, id, REG_MAX_BYTES);
 		}
 		total += sz;
@@ -67,7 +67,7 @@ int vcpu_save(struct vcpu *v, struct vcpu_state *st)
 	st->reg_data = malloc(total ? total : 1);
 	if (!st->reg_ids || !st->reg_data) {
 		free(l);
-		return fail(EXIT_FAILURE_RT, -ENOMEM, "out of memory");
+		return fail(EXIT_FAILURE_RT, "out of memory");
 	}
 	st->nregs = (uint32_t)l->n;
 	st->reg_data_len = total;
@@ -76,7 +76,7 @@ int vcpu_save(struct vcpu *v, struct vcpu_state *st)
 		ret = vcpu_one_reg(v, KVM_GET_ONE_REG, l->reg[i], st->reg_data + off);
 		if (ret) {
 			free(l);
-			return fail(EXIT_FAILURE_RT, ret, "vCPU %u: reading register "
+			return fail(EXIT_FAILURE_RT, "vCPU %u: reading register "
 				    "0x%llx: %s", v->index,
 				    (unsigned long long)st->reg_ids[i], strerror(-ret));
 		}
@@ -85,14 +85,14 @@ int vcpu_save(struct vcpu *v, struct vcpu_state *st)
 	free(l);
 
 	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
-		return fail(EXIT_FAILURE_RT, -errno, "KVM_GET_VCPU_EVENTS: %s",
+		return fail(EXIT_FAILURE_RT, "KVM_GET_VCPU_EVENTS: %s",
 			    strerror(errno));
 	st->events.serror_pending = ev.exception.serror_pending;
 	st->events.serror_has_esr = ev.exception.serror_has_esr;
 	st->events.ext_dabt_pending = ev.exception.ext_dabt_pending;
 	st->events.serror_esr = ev.exception.serror_esr;
 	if (ioctl(v->fd, KVM_GET_MP_STATE, &mp) < 0)
-		return fail(EXIT_FAILURE_RT, -errno, "KVM_GET_MP_STATE: %s", strerror(errno));
+		return fail(EXIT_FAILURE_RT, "KVM_GET_MP_STATE: %s", strerror(errno));
 	st->mp_state = mp.mp_state;
 	st->mpidr = v->mpidr;
 	return 0;
@@ -112,7 +112,7 @@ int vcpu_check_regs(struct vcpu *v, const struct vcpu_state *st)
 			;
 		if (j == l->n) {
 			free(l);
-			return fail(EXIT_IMAGE, -ENOENT, "vCPU %u: register 0x%llx in the "
+			return fail(EXIT_IMAGE, "vCPU %u: register 0x%llx in the "
 				    "image is unknown to this host's KVM", v->index,
 				    (unsigned long long)st->reg_ids[i]);
 		}
@@ -132,12 +132,12 @@ int vcpu_restore(struct vcpu *v, const struct vcpu_state *st)
 		size_t sz = reg_size(id);
 
 		if (!sz || off + sz > st->reg_data_len)
-			return fail(EXIT_IMAGE, -EINVAL, "vCPU %u: register list is "
+			return fail(EXIT_IMAGE, "vCPU %u: register list is "
 				    "inconsistent", v->index);
 		if (id != KVM_REG_ARM_TIMER_CNT) {
 			ret = vcpu_one_reg(v, KVM_SET_ONE_REG, id, st->reg_data + off);
 			if (ret)
-				return fail(EXIT_IMAGE, ret, "vCPU %u: writing register "
+				return fail(EXIT_IMAGE, "vCPU %u: writing register "
 					    "0x%llx: %s", v->index,
 					    (unsigned long long)id, strerror(-ret));
 		}
@@ -149,7 +149,7 @@ int vcpu_restore(struct vcpu *v, const struct vcpu_state *st)
 	ev.exception.ext_dabt_pending = st->events.ext_dabt_pending;
 	ev.exception.serror_esr = st->events.serror_esr;
 	if (ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
-		return fail(EXIT_IMAGE, -errno, "KVM_SET_VCPU_EVENTS: %s", strerror(errno));
+		return fail(EXIT_IMAGE, "KVM_SET_VCPU_EVENTS: %s", strerror(errno));
 	return 0;
 }
 
@@ -178,11 +178,11 @@ int vcpu_verify(struct vcpu *v, const struct vcpu_state *st)
 		int ret;
 
 		if (!sz || off + sz > st->reg_data_len)
-			return fail(EXIT_IMAGE, -EINVAL, "vCPU %u: register list is "
+			return fail(EXIT_IMAGE, "vCPU %u: register list is "
 				    "inconsistent", v->index);
 		if (!moving(id, &mask)) {
 			if ((ret = vcpu_one_reg(v, KVM_GET_ONE_REG, id, now)))
-				return fail(EXIT_FAILURE_RT, ret, "vCPU %u: reading back "
+				return fail(EXIT_FAILURE_RT, "vCPU %u: reading back "
 					    "register 0x%llx: %s", v->index,
 					    (unsigned long long)id, strerror(-ret));
 			if (sz == 8) {
@@ -193,7 +193,7 @@ int vcpu_verify(struct vcpu *v, const struct vcpu_state *st)
 			    memcmp(now, st->reg_data + off, sz)) {
 				reg_hex(now, sz, got);
 				reg_hex(st->reg_data + off, sz, want);
-				return fail(EXIT_IMAGE, -EIO, "vCPU %u: register 0x%llx "
+				return fail(EXIT_IMAGE, "vCPU %u: register 0x%llx "
 					    "reads back %s after restore, image has %s",
 					    v->index, (unsigned long long)id, got, want);
 			}
@@ -209,7 +209,7 @@ int vcpu_set_mp_state(struct vcpu *v, uint32_t state)
 	struct kvm_mp_state mp = { .mp_state = state };
 
 	if (ioctl(v->fd, KVM_SET_MP_STATE, &mp) < 0)
-		return fail(EXIT_FAILURE_RT, -errno, "vCPU %u: KVM_SET_MP_STATE %u: %s",
+		return fail(EXIT_FAILURE_RT, "vCPU %u: KVM_SET_MP_STATE %u: %s",
 			    v->index, state, strerror(errno));
 	return 0;
 }

@@ -19,7 +19,7 @@ int vcpu_restore(struct vcpu *v, const struct vcpu_state *st);
 
 /* Reads every register back from KVM and compares it with st (counters,
  * which move, and timer ISTATUS bits excepted). Returns the number of
- * registers compared, or a negative errno naming the first mismatch. */
+ * registers compared, or -1 with the first mismatch recorded. */
 int vcpu_verify(struct vcpu *v, const struct vcpu_state *st);
 
 /* KVM_SET_MP_STATE. */

@@ -27,16 +27,16 @@ int kvm_open(void)
 	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 
 	if (fd < 0)
-		return fail(EXIT_NO_KVM, -errno, "cannot open /dev/kvm: %s "
+		return fail(EXIT_NO_KVM, "cannot open /dev/kvm: %s "
 			    "(torpor needs an arm64 host with KVM)", strerror(errno));
 	if (ioctl(fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
 		close(fd);
-		return fail(EXIT_NO_KVM, -ENOTSUP, "/dev/kvm has an unknown API version");
+		return fail(EXIT_NO_KVM, "/dev/kvm has an unknown API version");
 	}
 	for (unsigned i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
 		if (ioctl(fd, KVM_CHECK_EXTENSION, needed[i].cap) <= 0) {
 			close(fd);
-			return fail(EXIT_NO_KVM, -ENOTSUP, "this host's KVM lacks %s",
+			return fail(EXIT_NO_KVM, "this host's KVM lacks %s",
 				    needed[i].name);
 		}
 	}
@@ -81,15 +81,15 @@ static int enable_caps(struct vm *vm)
 
 	if (!have) {
 		if (vm->cfg.caps & VM_CAP_SYSTEM_SUSPEND)
-			return fail(EXIT_NO_KVM, -ENOTSUP, "this host's KVM lacks "
+			return fail(EXIT_NO_KVM, "this host's KVM lacks "
 				    "KVM_CAP_ARM_SYSTEM_SUSPEND (Linux >= 5.19)");
 		if (vm->opts->on_suspend != SUSPEND_DENY)
-			return fail(EXIT_NO_KVM, -ENOTSUP, "--image needs "
+			return fail(EXIT_NO_KVM, "--image needs "
 				    "KVM_CAP_ARM_SYSTEM_SUSPEND (Linux >= 5.19)");
 		return 0;
 	}
 	if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
-		return fail(EXIT_NO_KVM, -errno, "enabling KVM_CAP_ARM_SYSTEM_SUSPEND: %s",
+		return fail(EXIT_NO_KVM, "enabling KVM_CAP_ARM_SYSTEM_SUSPEND: %s",
 			    strerror(errno));
 	vm->cfg.caps |= VM_CAP_SYSTEM_SUSPEND;
 	return 0;
@@ -103,7 +103,7 @@ uint8_t *vm_ram_map(const struct vm_config *cfg)
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 	if (ram == MAP_FAILED) {
-		fail(EXIT_FAILURE_RT, -ENOMEM, "cannot map %llu MiB of guest RAM",
+		fail(EXIT_FAILURE_RT, "cannot map %llu MiB of guest RAM",
 		     (unsigned long long)(cfg->mem[0].size >> 20));
 		return NULL;
 	}
@@ -121,7 +121,7 @@ static int map_ram(struct vm *vm)
 	slot.memory_size = vm->ram_size;
 	slot.userspace_addr = (uintptr_t)vm->ram;
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0)
-		return fail(EXIT_FAILURE_RT, -errno, "KVM_SET_USER_MEMORY_REGION: %s",
+		return fail(EXIT_FAILURE_RT, "KVM_SET_USER_MEMORY_REGION: %s",
 			    strerror(errno));
 	return 0;
 }
@@ -131,11 +131,11 @@ static int create_vcpus(struct vm *vm, int secondaries_off)
 	struct kvm_vcpu_init pref;
 
 	if (ioctl(vm->vm_fd, KVM_ARM_PREFERRED_TARGET, &pref) < 0)
-		return fail(EXIT_NO_KVM, -errno, "KVM_ARM_PREFERRED_TARGET: %s",
+		return fail(EXIT_NO_KVM, "KVM_ARM_PREFERRED_TARGET: %s",
 			    strerror(errno));
 	/* A restored VM must get the target it was saved with. */
 	if (vm->cfg.vcpu_target && vm->cfg.vcpu_target != pref.target)
-		return fail(EXIT_IMAGE, -ENOTSUP, "image vCPU target %u differs from "
+		return fail(EXIT_IMAGE, "image vCPU target %u differs from "
 			    "this host's %u", vm->cfg.vcpu_target, pref.target);
 	vm->cfg.vcpu_target = pref.target;
 	for (unsigned i = 0; i < vm->cfg.ncpus; i++) {
@@ -146,18 +146,19 @@ static int create_vcpus(struct vm *vm, int secondaries_off)
 		v->index = i;
 		v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, i);
 		if (v->fd < 0)
-			return fail(EXIT_FAILURE_RT, -errno, "KVM_CREATE_VCPU %u: %s",
+			return fail(EXIT_FAILURE_RT, "KVM_CREATE_VCPU %u: %s",
 				    i, strerror(errno));
 		v->run = mmap(NULL, (size_t)vm->run_size, PROT_READ | PROT_WRITE,
 			      MAP_SHARED, v->fd, 0);
 		if (v->run == MAP_FAILED) {
 			v->run = NULL;
-			return fail(EXIT_FAILURE_RT, -errno, "mmap of kvm_run: %s",
+			return fail(EXIT_FAILURE_RT, "mmap of kvm_run: %s",
 				    strerror(errno));
 		}
-		ret = vcpu_init(v, secondaries_off && i > 0);
+		v->init_power_off = secondaries_off && i > 0;
+		ret = vcpu_init(v);
 		if (ret)
-			return fail(EXIT_NO_KVM, ret, "KVM_ARM_VCPU_INIT of vCPU %u: %s",
+			return fail(EXIT_NO_KVM, "KVM_ARM_VCPU_INIT of vCPU %u: %s",
 				    i, strerror(-ret));
 	}
 	return 0;
@@ -182,18 +183,18 @@ static int add_devices(struct vm *vm)
 		struct vm_dev *vd = &vm->devs[vm->ndevs];
 
 		if (!ops)
-			return fail(EXIT_IMAGE, -EINVAL, "device %u: unknown type %u",
+			return fail(EXIT_IMAGE, "device %u: unknown type %u",
 				    i, d->type);
 		if (d->spi >= GIC_NR_IRQS - GIC_SPI_BASE)
-			return fail(EXIT_IMAGE, -EINVAL, "device %u: SPI %u out of range",
+			return fail(EXIT_IMAGE, "device %u: SPI %u out of range",
 				    i, d->spi);
 		vd->ops = ops;
 		vd->cfg = *d;
 		if (!(vd->obj = ops->create(&env)))
-			return fail(EXIT_FAILURE_RT, -ENOMEM, "out of memory");
+			return fail(EXIT_FAILURE_RT, "out of memory");
 		vm->ndevs++;
 		if (mmio_register(&vm->bus, d->base, d->size, ops->mmio, vd->obj, ops->name))
-			return fail(EXIT_IMAGE, -EINVAL, "device layout overlaps or is too large");
+			return fail(EXIT_IMAGE, "device layout overlaps or is too large");
 	}
 	return 0;
 }
@@ -207,7 +208,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg,
 	memset(vm, 0, sizeof(*vm));
 	vm->kvm_fd = vm->vm_fd = vm->gic_fd = -1;
 	vm->wake_fd[0] = vm->wake_fd[1] = -1;
-	vm->exit_code = -1;
+	vm->exit_code = VM_RUNNING;
 	vm->cfg = *cfg;
 	vm->opts = opts;
 	vm->ram = ram;
@@ -218,7 +219,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg,
 	pthread_mutex_init(&vm->ctl_lock, NULL);
 	pthread_cond_init(&vm->ctl_cond, NULL);
 	if (pipe2(vm->wake_fd, O_CLOEXEC | O_NONBLOCK) < 0) {
-		ret = fail(EXIT_FAILURE_RT, -errno, "pipe: %s", strerror(errno));
+		ret = fail(EXIT_FAILURE_RT, "pipe: %s", strerror(errno));
 		goto err;
 	}
 
@@ -226,12 +227,12 @@ int vm_create(struct vm *vm, const struct vm_config *cfg,
 		goto err;
 	vm->run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (vm->run_size <= 0) {
-		ret = fail(EXIT_NO_KVM, -errno, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+		ret = fail(EXIT_NO_KVM, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
 		goto err;
 	}
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0) {
-		ret = fail(EXIT_NO_KVM, -errno, "KVM_CREATE_VM: %s", strerror(errno));
+		ret = fail(EXIT_NO_KVM, "KVM_CREATE_VM: %s", strerror(errno));
 		goto err;
 	}
 	if ((ret = enable_caps(vm)))
@@ -243,7 +244,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg,
 	if ((ret = gic_create(vm)))
 		goto err;
 	if ((ret = console_open(&vm->console, &console_ops))) {
-		ret = fail(EXIT_FAILURE_RT, ret, "console: %s", strerror(-ret));
+		ret = fail(EXIT_FAILURE_RT, "console: %s", strerror(-ret));
 		goto err;
 	}
 	if ((ret = add_devices(vm)))

@@ -2,6 +2,11 @@
  * bring-up, the vCPU threads, the device lock, pausing, PSCI and the event
  * loop that owns them. The rest of torpor sees vm.h.
  *
+ * Errors: a function here returns 0 (or its count, fd or pointer) on
+ * success and -1 (NULL) after recording the failure with fail(), unless its
+ * contract says "a negative errno (not recorded)": the thin KVM wrappers,
+ * whose callers decide what the errno means.
+ *
  * Threads: one per vCPU (KVM_RUN loop), one console reader, and the main
  * thread, which runs vm_loop() and is the only one that pauses vCPUs,
  * checkpoints, or tears the VM down. */
@@ -34,12 +39,17 @@ struct vcpu {
 	pthread_t thread;
 	int thread_started;
 	uint64_t mpidr;
+	int init_power_off;             /* created powered off (secondaries) */
 	/* A SYSTEM_SUSPEND call of this vCPU the main thread has to answer;
 	 * the vCPU stays parked until it is (ctl_lock). */
 	int suspend_pending;
 	uint32_t suspend_fn;
 	uint64_t suspend_entry, suspend_context;
 };
+
+/* vm->exit_code besides an outcome (exitcodes.h, >= 0). */
+#define VM_RUNNING      (-2)
+#define VM_FAILED       (-1)    /* the failure is recorded with fail() */
 
 /* A device of this VM: its table entry, its live object, its window. */
 struct vm_dev {
@@ -68,7 +78,7 @@ struct vm {
 	pthread_cond_t ctl_cond;
 	int pause_req, paused, running_threads;
 	int quit;                       /* parked vCPU threads leave */
-	int exit_code;                  /* -1 while running */
+	int exit_code;                  /* VM_RUNNING, VM_FAILED or an outcome */
 	int suspend_requests;           /* vCPUs with suspend_pending */
 	int wake_fd[2];                 /* pipe: vCPU/console threads -> main loop */
 	int64_t wakeup_exits;           /* WAKEUP exits not yet answered */
@@ -78,8 +88,8 @@ struct vm {
 	int resume_pending;
 };
 
-/* Opens /dev/kvm and checks the API version and the capabilities torpor needs
- * (fail() records EXIT_NO_KVM otherwise). Returns the fd or a negative errno. */
+/* Opens /dev/kvm and checks the API version and the capabilities torpor needs.
+ * Returns the fd, or -1 with EXIT_NO_KVM recorded. */
 int kvm_open(void);
 
 /* Maps guest RAM for region 0 of cfg: anonymous, untouched pages free.
@@ -105,13 +115,15 @@ int vcpu_one_reg(struct vcpu *v, unsigned long req, uint64_t id, void *val);
 int vcpu_set_reg(struct vcpu *v, uint64_t id, uint64_t value);
 int vcpu_get_reg(struct vcpu *v, uint64_t id, uint64_t *value);
 
-/* KVM_ARM_VCPU_INIT with the VM's target and features (plus power-off);
- * also the PSCI-mandated reset on wakeup. Returns a negative errno; the
- * caller records the failure (its meaning differs at boot and at resume). */
-int vcpu_init(struct vcpu *v, int power_off);
+/* KVM_ARM_VCPU_INIT with the VM's target and features, plus POWER_OFF if
+ * v->init_power_off; the same call at creation and as the PSCI-mandated reset
+ * on wakeup. Returns a negative errno (not recorded: its meaning differs at
+ * boot and at resume). */
+int vcpu_init(struct vcpu *v);
 
 /* Starts the vCPU threads and the console, runs until the guest powers off,
- * resets, crashes, hibernates or a fatal error; returns the exit code. */
+ * resets, crashes, hibernates, a signal or a failure; returns the outcome
+ * (exitcodes.h) or VM_FAILED. */
 int vm_loop(struct vm *vm);
 
 /* Stops every vCPU thread outside KVM_RUN and waits until all are parked.
@@ -119,7 +131,8 @@ int vm_loop(struct vm *vm);
 void vm_pause(struct vm *vm);
 void vm_resume(struct vm *vm);
 
-/* Ends vm_loop with code (first caller wins); any thread. */
+/* Ends vm_loop with code, an outcome or VM_FAILED (first caller wins); any
+ * thread. */
 void vm_request_exit(struct vm *vm, int code);
 
 /* Wakes the main loop (any thread). */
@@ -129,7 +142,8 @@ void vm_notify(struct vm *vm);
 void vm_set_spi(void *vm, uint32_t spi, int level);
 
 /* The SYSTEM_SUSPEND policy: answers every pending request (main thread).
- * Returns 0 to keep running or an exit code to stop with. */
+ * Returns 0 to keep running, an outcome to stop with (EXIT_HIBERNATED,
+ * 128 + signal), or -1 (recorded). */
 int psci_handle_suspend(struct vm *vm);
 
 /* Body of a vCPU thread (arg: struct vcpu *): KVM_RUN until the VM ends. */
@@ -140,7 +154,7 @@ void *vcpu_thread(void *arg);
 int psci_resume_vcpu(struct vm *vm, const struct psci_resume *res);
 
 /* Answers a WAKEUP exit of the held vCPU (main thread): resumes it if a
- * resume is pending. 0 or an exit code. */
+ * resume is pending. 0, or -1 (recorded). */
 int psci_handle_wakeup(struct vm *vm);
 
 /* MMIO exit: dispatches to the device bus under dev_lock. */

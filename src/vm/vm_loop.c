@@ -25,7 +25,7 @@ void vm_notify(struct vm *vm)
 void vm_request_exit(struct vm *vm, int code)
 {
 	pthread_mutex_lock(&vm->ctl_lock);
-	if (vm->exit_code < 0)
+	if (vm->exit_code == VM_RUNNING)
 		vm->exit_code = code;
 	pthread_mutex_unlock(&vm->ctl_lock);
 	vm_notify(vm);
@@ -87,7 +87,7 @@ static int start_threads(struct vm *vm)
 
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIG_KICK, &sa, NULL) < 0)
-		return fail(EXIT_FAILURE_RT, -errno, "sigaction: %s", strerror(errno));
+		return fail(EXIT_FAILURE_RT, "sigaction: %s", strerror(errno));
 	for (unsigned i = 0; i < vm->cfg.ncpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 		int ret;
@@ -100,7 +100,7 @@ static int start_threads(struct vm *vm)
 			pthread_mutex_lock(&vm->ctl_lock);
 			vm->running_threads--;
 			pthread_mutex_unlock(&vm->ctl_lock);
-			return fail(EXIT_FAILURE_RT, -ret, "cannot start vCPU %u thread", i);
+			return fail(EXIT_FAILURE_RT, "cannot start vCPU %u thread", i);
 		}
 		v->thread_started = 1;
 	}
@@ -163,9 +163,9 @@ int vm_loop(struct vm *vm)
 	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (sfd < 0)
-		return fail(EXIT_FAILURE_RT, -errno, "signalfd: %s", strerror(errno));
-	if ((ret = console_start(vm->console)) || (ret = start_threads(vm)))
-		vm_request_exit(vm, fail_exit_code());
+		return fail(EXIT_FAILURE_RT, "signalfd: %s", strerror(errno));
+	if (console_start(vm->console) || start_threads(vm))
+		vm_request_exit(vm, VM_FAILED);
 	else if (vm->on_started)
 		vm->on_started(vm);
 	for (;;) {
@@ -185,14 +185,21 @@ int vm_loop(struct vm *vm)
 		suspend = vm->suspend_requests > 0;
 		wakeup = vm->wakeup_exits > 0;
 		pthread_mutex_unlock(&vm->ctl_lock);
-		if (code >= 0)
+		if (code != VM_RUNNING)
 			break;
 		if (suspend && (ret = psci_handle_suspend(vm))) {
-			vm_request_exit(vm, ret);
+			/* What was written decides: a guest hibernated into its
+			 * image ends with 7, even if Ctrl-A x came meanwhile. */
+			if (ret == EXIT_HIBERNATED) {
+				pthread_mutex_lock(&vm->ctl_lock);
+				vm->exit_code = EXIT_HIBERNATED;
+				pthread_mutex_unlock(&vm->ctl_lock);
+			}
+			vm_request_exit(vm, ret < 0 ? VM_FAILED : ret);
 			continue;       /* a hibernated guest is not woken */
 		}
-		if (wakeup && (ret = psci_handle_wakeup(vm)))
-			vm_request_exit(vm, ret);
+		if (wakeup && psci_handle_wakeup(vm))
+			vm_request_exit(vm, VM_FAILED);
 	}
 	vm_pause(vm);
 	stop_threads(vm);
