@@ -19,4 +19,10 @@
 int clock_policy_counter(const struct clock_ref *saved, int64_t now_ns,
 			 enum clock_mode mode, uint64_t *counter, int64_t *gap_ns);
 
+/* The physical counter to write beside the virtual counter virt: the
+ * distance the guest saw between them (saved_pct - saved_vct, both from one
+ * vCPU's register list) is kept, so the physical counter follows the same
+ * policy and is written once. Arithmetic modulo 2^64, as the counters. */
+uint64_t clock_policy_physical(uint64_t virt, uint64_t saved_pct, uint64_t saved_vct);
+
 #endif

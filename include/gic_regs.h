@@ -39,4 +39,9 @@ uint64_t gic_regs_mpidr_attr(uint64_t mpidr);
 int gic_regs_list(uint32_t nr_irqs, uint32_t ncpus, const uint64_t *mpidr,
 		  const uint64_t *icc_ctlr, struct gic_reg **regs, uint32_t *nregs);
 
+/* The SPI line levels a vGIC state holds (its GIC_GRP_LEVEL_INFO entries):
+ * bit s of levels[s / 32] for SPI s (INTID 32 + s), nwords words, zeroed
+ * first; lines the state does not name stay 0. */
+void gic_regs_spi_levels(const struct gic_state *st, uint32_t *levels, unsigned nwords);
+
 #endif

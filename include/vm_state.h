@@ -155,6 +155,10 @@ struct vm_state {
  * 0 if the encoded size exceeds REG_MAX_BYTES. */
 size_t reg_size(uint64_t id);
 
+/* Value of register id in v (its low 8 bytes, little-endian); 0 if found,
+ * -1 if not. */
+int vcpu_reg(const struct vcpu_state *v, uint64_t id, uint64_t *value);
+
 /* Writes the little-endian register value p (sz bytes) into out as "0x"
  * and hex digits, most significant first; out holds 2 * sz + 3 bytes. */
 void reg_hex(const uint8_t *p, size_t sz, char *out);

@@ -13,22 +13,6 @@
 #define MP_STATE_STOPPED        5
 #define MP_STATE_SUSPENDED      10
 
-int vcpu_reg(const struct vcpu_state *v, uint64_t id, uint64_t *value)
-{
-	size_t off = 0;
-
-	for (uint32_t i = 0; i < v->nregs; i++) {
-		size_t n = reg_size(v->reg_ids[i]);
-
-		if (v->reg_ids[i] == id && n >= 8) {
-			*value = le_get64(v->reg_data + off);
-			return 0;
-		}
-		off += n;
-	}
-	return -1;
-}
-
 const char *mp_state_name(uint32_t mp_state)
 {
 	switch (mp_state) {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "image_int.h"
+#include "le.h"
 #include "vm_state.h"
 
 /* KVM_REG_SIZE_SHIFT/MASK of <linux/kvm.h>, which x86 hosts also build
@@ -18,6 +19,22 @@ size_t reg_size(uint64_t id)
 	if (shift > 8)  /* 1 << 8 = REG_MAX_BYTES; larger would overflow it */
 		return 0;
 	return (size_t)1 << shift;
+}
+
+int vcpu_reg(const struct vcpu_state *v, uint64_t id, uint64_t *value)
+{
+	size_t off = 0;
+
+	for (uint32_t i = 0; i < v->nregs; i++) {
+		size_t n = reg_size(v->reg_ids[i]);
+
+		if (v->reg_ids[i] == id && n >= 8) {
+			*value = le_get64(v->reg_data + off);
+			return 0;
+		}
+		off += n;
+	}
+	return -1;
 }
 
 void vm_state_free(struct vm_state *st)

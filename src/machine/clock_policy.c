@@ -24,3 +24,8 @@ int clock_policy_counter(const struct clock_ref *saved, int64_t now_ns,
 	*gap_ns = (int64_t)gap;
 	return 0;
 }
+
+uint64_t clock_policy_physical(uint64_t virt, uint64_t saved_pct, uint64_t saved_vct)
+{
+	return virt + (saved_pct - saved_vct);
+}

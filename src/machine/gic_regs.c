@@ -2,6 +2,7 @@
  * (Documentation/virt/kvm/devices/arm-vgic-v3.rst). */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "gic_regs.h"
 #include "image_format.h"
@@ -176,4 +177,23 @@ int gic_regs_list(uint32_t nr_irqs, uint32_t ncpus, const uint64_t *mpidr,
 	*regs = l.r;
 	*nregs = l.n;
 	return 0;
+}
+
+void gic_regs_spi_levels(const struct gic_state *st, uint32_t *levels, unsigned nwords)
+{
+	const uint64_t intid_mask = (1ULL << GIC_ATTR_LEVEL_INFO_SHIFT) - 1;
+
+	memset(levels, 0, nwords * sizeof(*levels));
+	for (uint32_t i = 0; i < st->nregs; i++) {
+		const struct gic_reg *r = &st->regs[i];
+		uint64_t intid = r->attr & intid_mask;
+		uint64_t info = (r->attr >> GIC_ATTR_LEVEL_INFO_SHIFT) & 0x3fffff;
+
+		/* One 32-line word per entry, from an INTID that is a multiple
+		 * of 32; the first 32 are private, not SPIs. */
+		if (r->group != GIC_GRP_LEVEL_INFO || info != GIC_LEVEL_INFO_LINE_LEVEL ||
+		    intid < 32 || intid % 32 || (intid - 32) / 32 >= nwords)
+			continue;
+		levels[(intid - 32) / 32] = (uint32_t)r->value;
+	}
 }

@@ -13,6 +13,7 @@
 #include "exitcodes.h"
 #include "devices.h"
 #include "gic.h"
+#include "gic_regs.h"
 #include "image.h"
 #include "log.h"
 #include "vm.h"
@@ -47,13 +48,15 @@ static int check_host(const struct vm_state *st)
 	return 0;
 }
 
-/* The virtual counter, VM-wide: written once, after every other register.
- * continue: advanced by the wall time since the checkpoint, as a counter
- * that kept running through the suspend; freeze: as saved. */
-static int clock_restore(struct vm *vm, const struct clock_ref *c, enum clock_mode mode)
+/* The counters, VM-wide: written once, after every other register, through
+ * vCPU 0. continue: advanced by the wall time since the checkpoint, as a
+ * counter that kept running through the suspend; freeze: as saved
+ * (machine/clock_policy.c). */
+static int clock_restore(struct vm *vm, const struct vm_state *st, enum clock_mode mode)
 {
+	const struct clock_ref *c = &st->clock;
 	int64_t now_ns = realtime_ns(), gap_ns;
-	uint64_t cnt;
+	uint64_t cnt, pct, vct;
 	int ret;
 
 	ret = clock_policy_counter(c, now_ns, mode, &cnt, &gap_ns);
@@ -65,6 +68,16 @@ static int clock_restore(struct vm *vm, const struct clock_ref *c, enum clock_mo
 	ret = vcpu_set_reg(&vm->vcpus[0], KVM_REG_ARM_TIMER_CNT, cnt);
 	if (ret)
 		return fail(EXIT_IMAGE, "setting the virtual counter: %s", strerror(-ret));
+	/* Hosts >= 6.4 list the physical counter too: it moves with the
+	 * virtual one, written once (VM-wide, like CNTVCT), never verbatim. */
+	if (!vcpu_reg(&st->vcpus[0], KVM_REG_ARM_PTIMER_CNT, &pct) &&
+	    !vcpu_reg(&st->vcpus[0], KVM_REG_ARM_TIMER_CNT, &vct)) {
+		ret = vcpu_set_reg(&vm->vcpus[0], KVM_REG_ARM_PTIMER_CNT,
+				   clock_policy_physical(cnt, pct, vct));
+		if (ret)
+			return fail(EXIT_IMAGE, "setting the physical counter: %s",
+				    strerror(-ret));
+	}
 	if (mode == CLOCK_CONTINUE)
 		log_info("clock: counter advanced by %.1f s of downtime", gap_ns / 1e9);
 	return 0;
@@ -93,7 +106,18 @@ static int restore_devices(struct vm *vm, const struct vm_state *st)
 
 /* Registers, vGIC, MP states and devices, in the order KVM requires. The
  * registers are read back before anything else: a value KVM did not take
- * would otherwise surface as a guest misbehaving much later. */
+ * would otherwise surface as a guest misbehaving much later.
+ *
+ * What survives the PSCI reset that wakes the suspended vCPU (PSCI 5.19.1:
+ * it resumes as from reset, at its entry point): guest RAM, which holds the
+ * context Linux saved for cpu_resume; the vGIC, a device of the VM; the
+ * counters, VM-wide offsets; the other vCPUs' MP states and registers; the
+ * devices; and the ID and invariant registers (MIDR, MPIDR, ID_AA64*), which
+ * KVM_ARM_VCPU_INIT does not reset. The caller's own core and system
+ * registers are reset, so the guest never sees them, and they are still
+ * written and read back: the write is where KVM refuses a value this host
+ * cannot give (an ID register field, an unknown register), and the read-back
+ * proves that a restored VM holds the image exactly before it runs. */
 static int load_state(struct vm *vm, const struct vm_state *st, enum clock_mode clock)
 {
 	int ret, checked = 0;
@@ -107,10 +131,16 @@ static int load_state(struct vm *vm, const struct vm_state *st, enum clock_mode 
 		checked += ret;
 	}
 	log_info("restore verified %d registers of %u vCPUs", checked, vm->cfg.ncpus);
-	if ((ret = clock_restore(vm, &st->clock, clock)))
+	if ((ret = clock_restore(vm, st, clock)))
 		return ret;
 	if ((ret = gic_restore(vm, &st->gic)))
 		return ret;
+	/* The lines now stand where the image left them: the devices below
+	 * drive them from there, so one restored high can be lowered. */
+	pthread_mutex_lock(&vm->dev_lock);
+	gic_regs_spi_levels(&st->gic, vm->spi_level,
+			    sizeof(vm->spi_level) / sizeof(vm->spi_level[0]));
+	pthread_mutex_unlock(&vm->dev_lock);
 	/* After the (re)init that reset them: the caller stays SUSPENDED until
 	 * its wakeup, the others as they were (STOPPED). */
 	for (unsigned i = 0; i < vm->cfg.ncpus; i++)

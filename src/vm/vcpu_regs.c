@@ -134,7 +134,7 @@ int vcpu_restore(struct vcpu *v, const struct vcpu_state *st)
 		if (!sz || off + sz > st->reg_data_len)
 			return fail(EXIT_IMAGE, "vCPU %u: register list is "
 				    "inconsistent", v->index);
-		if (id != KVM_REG_ARM_TIMER_CNT) {
+		if (id != KVM_REG_ARM_TIMER_CNT && id != KVM_REG_ARM_PTIMER_CNT) {
 			ret = vcpu_one_reg(v, KVM_SET_ONE_REG, id, st->reg_data + off);
 			if (ret)
 				return fail(EXIT_IMAGE, "vCPU %u: writing register "

@@ -13,8 +13,9 @@ int vcpu_save(struct vcpu *v, struct vcpu_state *st);
  * names the first unknown one through fail(). */
 int vcpu_check_regs(struct vcpu *v, const struct vcpu_state *st);
 
-/* Writes st back into a freshly initialised v, except the virtual counter
- * (set VM-wide once, by clock_restore) and the MP state (mp_restore). */
+/* Writes st back into a freshly initialised v, except the counters (virtual
+ * and physical: VM-wide, set once by restore's clock_restore) and the MP
+ * state. */
 int vcpu_restore(struct vcpu *v, const struct vcpu_state *st);
 
 /* Reads every register back from KVM and compares it with st (counters,

@@ -8,7 +8,11 @@
  * of x1 (entry) and x2 (context id): only their low 32 bits count. It arms
  * no other wake source: only the timer can wake it.
  *
- * At its entry after restore it prints "now=" (CNTVCT) and fails unless
+ * It also prints "pv=", CNTPCT - CNTVCT read back to back: on hosts whose
+ * KVM restores the physical counter (Linux >= 6.4) the restored guest must
+ * see the same difference whatever --clock says.
+ *
+ * At its entry after restore it prints "now=" (CNTVCT) and "pv=", and fails unless
  * now >= deadline; then, with CVAL = deadline and the timer enabled, ISTATUS
  * must be set and PPI 27 must be taken; "timer ok", power off. */
 #include "bm.h"
@@ -35,9 +39,12 @@ _start:
 	printhex "deadline=", x20
 	isb
 	mrs	x21, cntvct_el0
+	mrs	x22, cntpct_el0
 	ldr	x1, =V_T0
 	str	x21, [x1]
 	printhex "t0=", x21
+	sub	x22, x22, x21
+	printhex "pv=", x22
 
 	adr	x1, resumed
 	printhex "entry=", x1
@@ -53,8 +60,11 @@ _start:
 resumed:
 	isb
 	mrs	x20, cntvct_el0
+	mrs	x22, cntpct_el0
 	resume_entry
 	printhex "now=", x20
+	sub	x22, x22, x20
+	printhex "pv=", x22
 	ldr	x1, =V_DEADLINE
 	ldr	x21, [x1]
 	cmp	x20, x21

@@ -107,3 +107,14 @@ Test(clock_policy, freeze_keeps_the_saved_counter)
 		cr_expect_eq(gap, 0);
 	}
 }
+
+/* The physical counter keeps the distance the guest saw to the virtual one,
+ * across wrap-around of either. */
+Test(clock_policy, physical_keeps_its_distance)
+{
+	cr_expect_eq(clock_policy_physical(1000, 5000, 900), 5100);
+	cr_expect_eq(clock_policy_physical(1000, 900, 900), 1000);
+	cr_expect_eq(clock_policy_physical(1000, 100, 900), 200, "physical behind virtual");
+	cr_expect_eq(clock_policy_physical(UINT64_MAX, 10, 5), 4, "wraps as the counters do");
+	cr_expect_eq(clock_policy_physical(7, 3, UINT64_MAX - 1), 12);
+}

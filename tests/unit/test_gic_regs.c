@@ -383,3 +383,30 @@ Test(gic_regs, out_of_memory_first_and_while_growing)
 	cr_expect_eq(calls, 5);
 	cr_expect_eq(nregs, 2488);
 }
+
+/* The line levels of a state come back as an SPI bitmap; other groups,
+ * other level-info kinds, private INTIDs and words past the end are left
+ * out. */
+Test(gic_regs, spi_levels_from_a_state)
+{
+	struct gic_reg r[] = {
+		{ GIC_GRP_LEVEL_INFO, 32, 0x80000001u },
+		{ GIC_GRP_LEVEL_INFO, 96, 0x4u },
+		{ GIC_GRP_LEVEL_INFO, 0, 0xffffffffu },                 /* private */
+		{ GIC_GRP_LEVEL_INFO, 128, 0xffffffffu },               /* past nwords */
+		{ GIC_GRP_LEVEL_INFO, 48, 0xffffffffu },                /* not aligned */
+		{ GIC_GRP_LEVEL_INFO, (1ULL << GIC_ATTR_LEVEL_INFO_SHIFT) | 64, 0xffu },
+		{ GIC_GRP_DIST_REGS, 64, 0xffffffffu },
+		{ GIC_GRP_LEVEL_INFO, gic_regs_mpidr_attr(0x80000001) | 64, 0x10u },
+	};
+	struct gic_state st = { 3, 128, sizeof(r) / sizeof(r[0]), r };
+	uint32_t lv[3] = { 0xdead, 0xbeef, 0xf00d };
+
+	gic_regs_spi_levels(&st, lv, 3);
+	cr_expect_eq(lv[0], 0x80000001u, "SPIs 0-31: 0x%x", lv[0]);
+	cr_expect_eq(lv[1], 0x10u, "SPIs 32-63 (any vCPU's attr): 0x%x", lv[1]);
+	cr_expect_eq(lv[2], 0x4u, "SPIs 64-95: 0x%x", lv[2]);
+	st.nregs = 0;
+	gic_regs_spi_levels(&st, lv, 3);
+	cr_expect(lv[0] == 0 && lv[1] == 0 && lv[2] == 0, "zeroed when the state has none");
+}
