@@ -127,6 +127,18 @@ static int parse_image(struct run_options *o, const char *s, char *err, size_t e
 	return 0;
 }
 
+/* The options run and restore share (--image, --on-suspend); anything else
+ * is unknown: 0, or -EINVAL with the message in err. */
+static int parse_shared(struct run_options *o, int c, const char *arg, char *err,
+			size_t errlen)
+{
+	if (c == 'o')
+		return parse_image(o, optarg, err, errlen);
+	if (c == OPT_ON_SUSPEND)
+		return parse_on_suspend(o, optarg, err, errlen);
+	return bad(err, errlen, "unknown or incomplete option", arg);
+}
+
 /* getopt_long, and in *at the argument it is about to look at: inside a
  * cluster such as "-xh" optind stays on the cluster, so argv[optind - 1]
  * would name the argument before it. */
@@ -165,18 +177,11 @@ int run_options_parse(struct run_options *o, int argc, char **argv,
 				return bad(err, errlen, "--memory must be a multiple of 64K",
 					   optarg);
 			break;
-		case 'o':
-			if (parse_image(o, optarg, err, errlen))
-				return -EINVAL;
-			break;
-		case OPT_ON_SUSPEND:
-			if (parse_on_suspend(o, optarg, err, errlen))
-				return -EINVAL;
-			break;
 		case 'h': o->help = 1; return 0;
 		default:
-			return bad(err, errlen, "unknown or incomplete option",
-				   argv[at]);
+			if (parse_shared(o, c, argv[at], err, errlen))
+				return -EINVAL;
+			break;
 		}
 	}
 	if (optind < argc)
@@ -208,14 +213,6 @@ int restore_options_parse(struct run_options *o, int argc, char **argv,
 	opterr = 0;
 	while ((c = next_option(argc, argv, "+o:h", restore_longopts, &at)) != -1) {
 		switch (c) {
-		case 'o':
-			if (parse_image(o, optarg, err, errlen))
-				return -EINVAL;
-			break;
-		case OPT_ON_SUSPEND:
-			if (parse_on_suspend(o, optarg, err, errlen))
-				return -EINVAL;
-			break;
 		case OPT_CLOCK:
 			if (!strcmp(optarg, "continue"))
 				o->clock = CLOCK_CONTINUE;
@@ -229,8 +226,9 @@ int restore_options_parse(struct run_options *o, int argc, char **argv,
 		case OPT_FORCE_WAKE: o->force_wake = 1; break;
 		case 'h': o->help = 1; return 0;
 		default:
-			return bad(err, errlen, "unknown or incomplete option",
-				   argv[at]);
+			if (parse_shared(o, c, argv[at], err, errlen))
+				return -EINVAL;
+			break;
 		}
 	}
 	if (optind != argc - 1) {
