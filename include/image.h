@@ -90,6 +90,10 @@ int image_read_state(struct image *img, struct vm_state *st,
 int image_load_memory(struct image *img, unsigned region, void *host,
 		      uint64_t size, unsigned threads, struct image_error *err);
 
+/* Pages memory region `region` of img stores (restore populates them); 0
+ * for a region the image does not have. */
+uint64_t image_data_pages(const struct image *img, unsigned region);
+
 /* Human summary (inspect) or JSON (inspect --json) of img to f. */
 int image_print(struct image *img, FILE *f, int json, struct image_error *err);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include "arm64_regs.h"
@@ -16,32 +17,26 @@
 #include "gic_regs.h"
 #include "image.h"
 #include "log.h"
+#include "memmap.h"
+#include "restore_check.h"
 #include "vm.h"
 #include "vcpu_regs.h"
 #include "vm_int.h"
 
-/* What this host must match before anything is created. */
-static int check_host(const struct vm_state *st)
+/* What this host must match before anything is created or decoded. */
+static int check_host(const struct vm_state *st, const struct image *img)
 {
-	const struct vm_config *c = &st->config;
+	struct host_limits lim = { host_counter_freq(), 0, 0, IPA_BITS };
 	struct host_info h;
+	struct sysinfo si;
+	char msg[256];
 
 	host_info_read(&h);
-	if (c->nmem != 1 || c->ncpus == 0 || c->ncpus > TORPOR_MAX_CPUS)
-		return fail(EXIT_IMAGE, "image has %u vCPUs and %u memory regions; "
-			    "torpor restores 1..%u vCPUs and one region", c->ncpus, c->nmem,
-			    TORPOR_MAX_CPUS);
-	if (st->resume.vcpu >= c->ncpus)
-		return fail(EXIT_IMAGE, "image resumes vCPU %u of %u",
-			    st->resume.vcpu, c->ncpus);
-	if (st->clock.counter_freq != host_counter_freq())
-		return fail(EXIT_IMAGE, "image counter runs at %llu Hz, this "
-			    "host's at %llu Hz", (unsigned long long)st->clock.counter_freq,
-			    (unsigned long long)host_counter_freq());
-	if (st->host.midr && h.midr && st->host.midr != h.midr)
-		return fail(EXIT_IMAGE, "image was taken on CPU MIDR 0x%llx, this "
-			    "host is 0x%llx", (unsigned long long)st->host.midr,
-			    (unsigned long long)h.midr);
+	lim.midr = h.midr;
+	if (sysinfo(&si) == 0)
+		lim.memory_bytes = ((uint64_t)si.totalram + si.totalswap) * si.mem_unit;
+	if (restore_check_host(st, image_data_pages(img, 0), &lim, msg, sizeof(msg)))
+		return fail(EXIT_IMAGE, "%s", msg);
 	if (st->host.page_size && st->host.page_size != h.page_size)
 		log_info("note: image host page size %u, this host %u", st->host.page_size,
 			 h.page_size);
@@ -233,12 +228,13 @@ int restore_run(const struct run_options *o)
 		     err.msg[0] ? err.msg : image_strerror(ret));
 		goto out;
 	}
-	if (check_host(st))
-		goto out;
-	/* No KVM is found out before seconds go into decoding memory. */
+	/* No KVM, and an image this host cannot run, are found out before
+	 * seconds go into decoding memory. */
 	if ((ret = kvm_open()) < 0)
 		goto out;
 	close(ret);
+	if (check_host(st, img))
+		goto out;
 	if (!(ram = vm_ram_map(&st->config)))
 		goto out;
 	ret = image_load_memory(img, 0, ram, st->config.mem[0].size, 0, &err);
