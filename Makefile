@@ -124,10 +124,14 @@ $(H_TORPOR): $(H_CLI_OBJS) $(H_KVM_OBJS) $(H_LIB)
 	@$(if $(Q),echo "  HOSTLD  $@")
 	$(Q)$(HOSTCC) -o $@ $^ $(LIBS)
 
+# A test may interpose on libc calls the library makes (fault injection).
+$(H)/tests/test_image_dirsync $(A)/tests/test_image_dirsync: TEST_LDFLAGS := -Wl,--wrap=fsync
+
 $(H)/tests/%: tests/unit/%.c $(H_LIB) | deps
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST    $@")
-	$(Q)$(HOSTCC) $(BASE_CFLAGS) $(HOST_CFLAGS) -o $@ $< $(H_LIB) -lcriterion $(LIBS)
+	$(Q)$(HOSTCC) $(BASE_CFLAGS) $(HOST_CFLAGS) -o $@ $< $(H_LIB) -lcriterion $(LIBS) \
+		$(TEST_LDFLAGS)
 
 $(A)/%.o: %.c | deps
 	@mkdir -p $(dir $@)
@@ -140,7 +144,8 @@ $(A)/libtorpor.a: $(A_LIB_OBJS)
 $(A)/tests/%: tests/unit/%.c $(A)/libtorpor.a | deps
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  ASANTST $@")
-	$(Q)$(HOSTCC) $(BASE_CFLAGS) $(SAN_FLAGS) -o $@ $< $(A)/libtorpor.a -lcriterion $(LIBS)
+	$(Q)$(HOSTCC) $(BASE_CFLAGS) $(SAN_FLAGS) -o $@ $< $(A)/libtorpor.a -lcriterion $(LIBS) \
+		$(TEST_LDFLAGS)
 
 # Bare-metal test guests, linked at the start of guest RAM.
 $(B)/guests/%.bin: tests/guests/%.S include/memmap.h $(wildcard tests/guests/*.h) | deps

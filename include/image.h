@@ -52,6 +52,9 @@ struct image_write_stats {
 	uint64_t zero_pages;            /* populated but all-zero pages */
 	uint64_t untouched_pages;       /* never populated, not read */
 	uint64_t data_pages;            /* pages stored */
+	int dir_sync_errno;             /* the directory's fsync after the rename
+					 * failed with it (0: durable); the image
+					 * is complete and in place either way */
 };
 
 struct image_write_opts {
@@ -63,7 +66,9 @@ struct image_write_opts {
 /* Writes st and the guest memory in mem[0..nmem) to path atomically: a
  * temporary file in the same directory, fsync, rename, fsync of the directory.
  * On failure nothing exists under path that was not there before and an
- * existing file at path is untouched. opts may be NULL; stats may be NULL. */
+ * existing file at path is untouched. Once renamed the image counts as
+ * written, even if the directory's fsync then fails (stats->dir_sync_errno).
+ * opts may be NULL; stats may be NULL. */
 int image_write(const char *path, const struct vm_state *st,
 		const struct image_mem_src *mem, unsigned nmem,
 		const struct image_write_opts *opts,

@@ -219,21 +219,23 @@ static int check_sources(const struct vm_config *c, const struct image_mem_src *
 }
 
 /* Fsyncs the directory that holds path, so the rename is durable. */
-static int sync_dir(const char *path, struct image_error *err)
+/* fsync of path's directory, so the rename survives a crash; 0 or the
+ * errno of what failed. */
+static int sync_dir(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	char *dir = slash ? strndup(path, (size_t)(slash - path) + 1) : strdup(".");
-	int fd, rc = 0;
+	int fd, e = 0;
 
 	if (!dir)
-		return img_fail(err, IMG_ENOMEM, "directory of %s", path);
+		return ENOMEM;
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fsync(fd) < 0)
-		rc = img_fail(err, IMG_EIO, "syncing directory %s: %s", dir, strerror(errno));
+		e = errno;
 	if (fd >= 0)
 		close(fd);
 	free(dir);
-	return rc;
+	return e;
 }
 
 /* Creates the temporary ".NAME.XXXXXX.tmp" next to path (mode 0600: an image
@@ -307,9 +309,11 @@ int image_write(const char *path, const struct vm_state *st,
 		unlink(tmp);
 		goto out;
 	}
-	/* The complete image is in place now; a failure here only means the
-	 * rename may not survive a crash, which the caller should hear of. */
-	rc = sync_dir(path, err);
+	/* The complete image is in place now, replacing any older one: failing
+	 * here would leave the guest running beside an image that forks it
+	 * later. It counts as written; the caller warns that the rename may not
+	 * survive a crash. */
+	local.dir_sync_errno = sync_dir(path);
 	local.file_bytes = w->off;
 	if (stats)
 		*stats = local;

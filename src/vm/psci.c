@@ -66,6 +66,10 @@ static void report(const char *what, const char *path,
 	log_info("%s to %s: %.1f MiB for %.0f MiB of RAM (%.1f:1), %llu pages stored, "
 		 "checkpoint %.2f s", what, path, s->file_bytes / 1048576.0,
 		 s->mem_bytes / 1048576.0, ratio, (unsigned long long)s->data_pages, secs);
+	if (s->dir_sync_errno)
+		log_info("warning: the image is complete, but syncing its directory "
+			 "failed (%s): after a power loss %s may be the older file",
+			 strerror(s->dir_sync_errno), path);
 }
 
 /* Checkpoints the VM. A checkpoint that fails is handled here: the
