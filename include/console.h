@@ -19,7 +19,8 @@ struct console_ops {
 /* Prepares the console on fds 0 and 1 without touching the terminal yet. */
 int console_open(struct console **out, const struct console_ops *ops);
 
-/* Puts a terminal in raw mode and starts the input thread. */
+/* Puts a terminal in raw mode (given back by console_close, and on a fatal
+ * signal) and starts the output and input threads. 0 or a negative errno. */
 int console_start(struct console *c);
 
 /* Writes one guest output byte to stdout. */

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "console.h"
-#include "exitcodes.h"
 #include "file_io.h"
 #include "log.h"
 
@@ -213,6 +212,8 @@ static void restore_on_fatal(const struct termios *saved)
 
 int console_start(struct console *c)
 {
+	int ret;
+
 	if (c->is_tty && tcgetattr(STDIN_FILENO, &c->saved) == 0) {
 		struct termios t = c->saved;
 
@@ -224,11 +225,11 @@ int console_start(struct console *c)
 			log_raw_terminal(isatty(STDERR_FILENO));
 		}
 	}
-	if (pthread_create(&c->writer, NULL, writer_thread, c))
-		return fail(EXIT_FAILURE_RT, "cannot start the console output thread");
+	if ((ret = pthread_create(&c->writer, NULL, writer_thread, c)))
+		return -ret;
 	c->writer_started = 1;
-	if (pthread_create(&c->reader, NULL, reader_thread, c))
-		return fail(EXIT_FAILURE_RT, "cannot start the console input thread");
+	if ((ret = pthread_create(&c->reader, NULL, reader_thread, c)))
+		return -ret;
 	c->reader_started = 1;
 	return 0;
 }

@@ -164,7 +164,9 @@ int vm_loop(struct vm *vm)
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (sfd < 0)
 		return fail(EXIT_FAILURE_RT, "signalfd: %s", strerror(errno));
-	if (console_start(vm->console) || start_threads(vm))
+	if ((ret = console_start(vm->console)))
+		fail(EXIT_FAILURE_RT, "cannot start the console: %s", strerror(-ret));
+	if (ret || start_threads(vm))
 		vm_request_exit(vm, VM_FAILED);
 	else if (vm->on_started)
 		vm->on_started(vm);
