@@ -87,13 +87,14 @@ static int rec_check(const uint8_t *rec, const struct mem_chunk *ch, uint32_t c,
 	if (checksum64(rec, ch->length) != ch->checksum)
 		return img_fail(err, IMG_ECHECKSUM, "memory region %u, chunk %u: checksum mismatch",
 				region, c);
-	if (le_get32(rec) != REC_MAGIC || le_get32(rec + 4) != c ||
-	    le_get32(rec + 8) != ch->pages || le_get32(rec + 12) != ch->stored_pages)
+	if (le_get32(rec + RECH_MAGIC) != REC_MAGIC || le_get32(rec + RECH_CHUNK) != c ||
+	    le_get32(rec + RECH_PAGES) != ch->pages ||
+	    le_get32(rec + RECH_STORED_PAGES) != ch->stored_pages)
 		return img_fail(err, IMG_ECORRUPT,
 				"memory region %u, chunk %u: record header does not match the index",
 				region, c);
 	for (uint32_t i = 0; i < words; i++)
-		bm[i] = le_get64(rec + REC_HEADER + i * 8);
+		bm[i] = le_get64(rec + RECH_BITMAP + i * 8);
 	if (tail && bm[words - 1] >> tail)
 		return img_fail(err, IMG_ECORRUPT,
 				"memory region %u, chunk %u: bitmap marks pages past the chunk's %u",

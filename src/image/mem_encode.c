@@ -154,12 +154,12 @@ static int64_t enc_record(struct enc *e, struct enc_worker *w, uint32_t c,
 				(unsigned long long)e->src->guest_addr, c,
 				ZSTD_getErrorName(n));
 
-	le_put32(rec, REC_MAGIC);
-	le_put32(rec + 4, c);
-	le_put32(rec + 8, ch->pages);
-	le_put32(rec + 12, stored);
+	le_put32(rec + RECH_MAGIC, REC_MAGIC);
+	le_put32(rec + RECH_CHUNK, c);
+	le_put32(rec + RECH_PAGES, ch->pages);
+	le_put32(rec + RECH_STORED_PAGES, stored);
 	for (uint32_t i = 0; i < words; i++)
-		le_put64(rec + REC_HEADER + i * 8, w->bitmap[i]);
+		le_put64(rec + RECH_BITMAP + i * 8, w->bitmap[i]);
 	n += (size_t)(frame - rec);
 	ch->length = n;
 	ch->checksum = checksum64(rec, n);

@@ -1,6 +1,7 @@
-/* mem_int.h - what the memory engine's files share: the chunk record layout
- * (formats/torpor-image-memory.md) and the thread pool that encodes and
- * decodes chunks in parallel. Internal to src/image. */
+/* mem_int.h - what the memory engine's files share: bitmap helpers, the
+ * largest record a chunk may need (the record layout is in image_format.h)
+ * and the thread pool that encodes and decodes chunks in parallel. Internal
+ * to src/image. */
 #ifndef TORPOR_MEM_INT_H
 #define TORPOR_MEM_INT_H
 
@@ -13,11 +14,10 @@
 
 #include "image_int.h"
 
-/* Record header: magic, chunk number, pages, stored pages (all u32), then the
- * bitmap in u64 words, then the zstd frame. */
-#define REC_MAGIC       0x434d5054u     /* "TPMC" */
-#define REC_HEADER      16u
 #define POOL_THREADS_MAX 64u
+
+_Static_assert(RECH_STORED_PAGES + 4 == REC_HEADER && RECH_BITMAP == REC_HEADER,
+	       "record header layout");
 
 _Static_assert((uint64_t)MEM_CHUNK_PAGES_MAX * MEM_PAGE_SIZE <= UINT32_MAX,
 	       "a chunk's bytes fit size_t on 32-bit readers");
