@@ -155,6 +155,23 @@ enum image_section_type {
 #define RECH_STORED_PAGES       12
 #define RECH_BITMAP             16
 
+/* Values format 1.0 defines (formats/torpor-image.md); a reader refuses any
+ * other value of these fields. */
+#define IMAGE_CAPS_KNOWN        0x1u            /* bit 0: KVM_CAP_ARM_SYSTEM_SUSPEND */
+#define IMAGE_FEATURES0_KNOWN   (1u << 2)       /* word 0: KVM_ARM_VCPU_PSCI_0_2 */
+#define IMAGE_MP_RUNNABLE       0u              /* KVM_MP_STATE_* of a vCPU */
+#define IMAGE_MP_STOPPED        5u
+#define IMAGE_MP_SUSPENDED      10u
+#define IMAGE_GIC_DIST_REGS     1u              /* KVM_DEV_ARM_VGIC_GRP_*, 32-bit */
+#define IMAGE_GIC_REDIST_REGS   5u              /* 32-bit */
+#define IMAGE_GIC_CPU_SYSREGS   6u              /* 64-bit */
+#define IMAGE_GIC_LEVEL_INFO    7u              /* 32-bit */
+#define IMAGE_GIC_AFF_SHIFT     32              /* attr bits 63..32: a vCPU's affinity */
+#define IMAGE_REG_ARCH_MASK     0xff00000000000000ULL   /* KVM_REG_ARCH_MASK */
+#define IMAGE_REG_ARM64         0x6000000000000000ULL   /* KVM_REG_ARM64 */
+#define REG_ID_PC       0x6030000000100040ULL   /* KVM_REG_ARM_CORE regs.pc */
+#define REG_ID_PSTATE   0x6030000000100042ULL   /* KVM_REG_ARM_CORE regs.pstate */
+
 /* Reader limits: anything larger is refused as corrupt, so a hostile file
  * cannot make the reader allocate more than a bounded amount per item. */
 #define IMAGE_MAX_SECTIONS      256

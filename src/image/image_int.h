@@ -125,8 +125,6 @@ int check_memindex(const struct vm_config *c, unsigned region,
 int vm_state_copy(struct vm_state *dst, const struct vm_state *src);
 
 /* Summaries shared by the human and JSON printers. */
-#define REG_ID_PC       0x6030000000100040ULL   /* KVM_REG_ARM_CORE regs.pc */
-#define REG_ID_PSTATE   0x6030000000100042ULL   /* KVM_REG_ARM_CORE regs.pstate */
 /* Value of register id in v (the low 8 bytes); 0 if found, -1 if not. */
 int vcpu_reg(const struct vcpu_state *v, uint64_t id, uint64_t *value);
 /* "runnable", "stopped", "suspended" or "unknown". */

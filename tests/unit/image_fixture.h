@@ -1,7 +1,8 @@
 /* image_fixture.h - a small valid VM state and guest memory for the image
  * tests: 2 vCPUs (one with a 2048-bit SVE register), a handful of GIC
  * registers, three devices and one region of four memory chunks (the last
- * one short), each mixing random, text, zero and never-touched pages; and
+ * one short), mixing random, text, zero and never-touched pages, one of
+ * them never touched at all; and
  * places in an image file found from the file's own bytes, to damage them.
  * Static functions: each test file uses a subset. */
 #ifndef TORPOR_IMAGE_FIXTURE_H
@@ -24,6 +25,8 @@
 #define FIX_MEM_SIZE    (3u * MEM_CHUNK_PAGES * MEM_PAGE_SIZE + 16 * MEM_PAGE_SIZE)
 #define FIX_PAGES       (FIX_MEM_SIZE / MEM_PAGE_SIZE)
 #define FIX_NREGS       5
+#define FIX_GIC_REGS    6
+#define FIX_UART_BLOB   7       /* bytes in the UART's receive FIFO */
 #define FIX_PC          0xffff800008123456ULL
 #define FIX_PSTATE      0x3c5ULL
 #define FIX_MPIDR(i)    (0x80000000ULL | (i))
@@ -56,6 +59,18 @@ static __attribute__((unused)) void fix_vcpu(struct vcpu_state *v, unsigned i)
 		v->reg_data[8 + b] = (uint8_t)(FIX_PSTATE >> (8 * b));
 	}
 }
+
+/* vGIC registers of every group format 1.0 knows, addressing both vCPUs
+ * (affinity i in attr bits 63..32): GICD_CTLR, GICD_ISENABLER1, GICR_WAKER
+ * of vCPUs 0 and 1, ICC_PMR_EL1 of vCPU 1 and the line levels of SPIs 0-31. */
+static const struct gic_reg fix_gic_regs[FIX_GIC_REGS] = {
+	{ IMAGE_GIC_DIST_REGS, 0x0000, 0x12 },
+	{ IMAGE_GIC_DIST_REGS, 0x0104, 0x6 },
+	{ IMAGE_GIC_REDIST_REGS, 0x0014, 0x0 },
+	{ IMAGE_GIC_REDIST_REGS, 1ULL << IMAGE_GIC_AFF_SHIFT | 0x0014, 0x6 },
+	{ IMAGE_GIC_CPU_SYSREGS, 1ULL << IMAGE_GIC_AFF_SHIFT | 0xc230, 0xf0 },
+	{ IMAGE_GIC_LEVEL_INFO, 0x0020, 0x1 },
+};
 
 /* Fills st (zeroed first) with the fixture state. */
 static __attribute__((unused)) void fix_state(struct vm_state *st)
@@ -99,19 +114,15 @@ static __attribute__((unused)) void fix_state(struct vm_state *st)
 	st->clock.realtime_ns = 1795000000123456789LL;
 	st->resume.vcpu = 0;
 	st->resume.smc64 = 1;
-	st->resume.entry = RAM_BASE + 0x1234000;
+	st->resume.entry = RAM_BASE + 0x123000;
 	st->resume.context_id = 0xc0ffee;
 	for (unsigned i = 0; i < c->ncpus; i++)
 		fix_vcpu(&st->vcpus[i], i);
 	st->gic.version = 3;
 	st->gic.nr_irqs = GIC_NR_IRQS;
-	st->gic.nregs = 4;
-	st->gic.regs = calloc(4, sizeof(*st->gic.regs));
-	for (unsigned i = 0; i < 4; i++) {
-		st->gic.regs[i].group = i + 1;
-		st->gic.regs[i].attr = 0x0000000100000000ULL * i + 0x100 + i;
-		st->gic.regs[i].value = 0xdeadbeef00000000ULL + i;
-	}
+	st->gic.nregs = FIX_GIC_REGS;
+	st->gic.regs = calloc(FIX_GIC_REGS, sizeof(*st->gic.regs));
+	memcpy(st->gic.regs, fix_gic_regs, sizeof(fix_gic_regs));
 	st->ndevs = 3;
 	for (unsigned i = 0; i < 3; i++) {
 		struct dev_state *d = &st->devs[i];
@@ -120,22 +131,25 @@ static __attribute__((unused)) void fix_state(struct vm_state *st)
 		d->base = devs[i].base;
 		for (uint32_t f = 1; f <= 4 + i; f++)
 			dev_state_put(d, f, 0x1000ULL * i + f);
-		d->blob_len = i * 5;
+		d->blob_len = d->type == DEV_UART_16550 ? FIX_UART_BLOB : 0;
 		for (uint32_t b = 0; b < d->blob_len; b++)
 			d->blob[b] = (uint8_t)('a' + b);
 	}
 }
 
 /* Contents of page p of the fixture memory: 0 untouched, 1 zero-written,
- * 2 text, 3 pseudo-random; the same mix in every chunk. */
+ * 2 text, 3 pseudo-random; the same mix in every chunk but chunk 2, which is
+ * never touched and so has no record. */
 static __attribute__((unused)) int fix_page_kind(unsigned p)
 {
+	if (p / MEM_CHUNK_PAGES == 2)
+		return 0;
 	p %= MEM_CHUNK_PAGES;
 	return p < 64 ? 3 - (int)(p % 2) : p < 128 ? (int)(p % 4) : p < 160 ? 1 : 0;
 }
 
-/* Pages holding data: 96 in each full chunk, 16 in the short last one. */
-#define FIX_DATA_PAGES  (3 * 96 + 16)
+/* Pages holding data: 96 in chunks 0 and 1, 16 in the short last one. */
+#define FIX_DATA_PAGES  (2 * 96 + 16)
 
 /* A fresh mapping of FIX_MEM_SIZE bytes holding the fixture page mix. */
 static __attribute__((unused)) uint8_t *fix_memory(void)
