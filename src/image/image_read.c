@@ -99,6 +99,13 @@ static int read_header(struct image *img, struct image_error *err)
 				"header: compatible version %u.%u not within 1.0..%u.%u (the format)",
 				img->compat_major, img->compat_minor,
 				img->version_major, img->version_minor);
+	/* A major version changes the header or the table, which no reader of
+	 * an older major can parse: it is compatible only with its own major. */
+	if (img->compat_major != img->version_major)
+		return img_fail(err, IMG_ECORRUPT,
+				"header: format %u.%u but compatible version %u.%u (majors must match)",
+				img->version_major, img->version_minor,
+				img->compat_major, img->compat_minor);
 	hsize = le_get32(h + HDR_HEADER_SIZE);
 	if (hsize != IMAGE_HDR_SIZE)
 		return img_fail(err, IMG_ECORRUPT, "header: header size %u (expected %u)",

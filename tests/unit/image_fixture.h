@@ -239,6 +239,7 @@ enum fix_sub {
 	FS_DEV_FIELDS,  /* devices: the field list of state `index` */
 	FS_DEV_BLOB,    /* devices: the blob of state `index` */
 	FS_MIX_CHUNK,   /* memory index: chunk entry `index` */
+	FS_MIX_EMPTY,   /* memory index: entry of the `index`th chunk without a record */
 	FS_REC_FRAME,   /* chunk record: the zstd frame */
 };
 
@@ -337,6 +338,13 @@ static __attribute__((unused)) int64_t fix_sub_off(const uint8_t *p, uint64_t le
 		}
 	} else if (sub == FS_MIX_CHUNK) {
 		o = SEC_MEM_INDEX_FIXED + (uint64_t)index * SEC_MEM_INDEX_CHUNK;
+	} else if (sub == FS_MIX_EMPTY) {
+		uint32_t seen = 0;
+
+		for (o = SEC_MEM_INDEX_FIXED; o + SEC_MEM_INDEX_CHUNK <= len; o += SEC_MEM_INDEX_CHUNK)
+			if (!le_get64(p + o + CHK_LENGTH) && seen++ == index)
+				return (int64_t)o;
+		return -1;
 	}
 	return o <= len ? (int64_t)o : -1;
 }
@@ -529,6 +537,27 @@ static __attribute__((unused)) uint8_t *fix_append(const uint8_t *f, size_t size
 	le_put64(g + HDR_CHECKSUM, checksum64(g, HDR_CHECKSUM));
 	return g;
 }
+
+/* A rule of formats/ the reader enforces: up to two edits of a valid image
+ * (every checksum resealed with fix_seal), and the code and the message the
+ * reader must refuse it with. test_image_corrupt runs each on the fixture;
+ * the fuzz seeds hold each as an image, so the fuzzers start next to every
+ * check. */
+struct fix_refusal {
+	const char *name;
+	struct fix_edit e[2];
+	int expect;
+	const char *msg;
+};
+
+#define EDIT(place, w, v)       { .at = place, .width = (w), .val = (v) }
+
+static const struct fix_refusal fix_refusals[] = {
+	{ "major 2 compatible with 1.0", { EDIT(AT_HDR(HDR_VERSION_MAJOR), 2, 2) },
+	  IMG_ECORRUPT, "header: format 2.0 but compatible version 1.0" },
+};
+
+#define FIX_NREFUSALS   (sizeof(fix_refusals) / sizeof(fix_refusals[0]))
 
 /* The whole file at path (heap, *size bytes), or NULL. */
 static __attribute__((unused)) uint8_t *fix_load(const char *path, size_t *size)
