@@ -65,8 +65,8 @@ static int seed_store(const char *dir, const char *name, const uint8_t *f, size_
 }
 
 /* From the valid image DIR/base: one seed per refusal of the fixture's table
- * (refuse-NN-name.img), and the base with a newer writer's optional
- * section. */
+ * (refuse-NN-name.img), and the base with a newer writer's optional section,
+ * once intact and once with a wrong checksum. */
 static int seed_refusals(const char *dir, const char *base)
 {
 	char path[512], name[96];
@@ -99,9 +99,10 @@ static int seed_refusals(const char *dir, const char *base)
 		rc = seed_store(dir, name, g, size);
 	}
 	free(g);
-	if (!rc) {
-		g = fix_append(f, size, 42, SECTION_FLAG_OPTIONAL, 0, &grown);
-		rc = g ? seed_store(dir, "optional-section.img", g, grown) : 1;
+	for (uint64_t damage = 0; damage <= 1 && !rc; damage++) {
+		g = fix_append(f, size, 42, SECTION_FLAG_OPTIONAL, damage, &grown);
+		rc = g ? seed_store(dir, damage ? "refuse-optional-checksum.img" :
+				    "optional-section.img", g, grown) : 1;
 		free(g);
 	}
 	free(f);

@@ -603,6 +603,16 @@ Test(corrupt, new_optional_section_is_skipped)
 	cr_expect_eq(read_with_new_section(SECTION_FLAG_OPTIONAL, 0, &n, &err), 0, "%s", err.msg);
 }
 
+Test(corrupt, skipped_section_checksum_is_checked)
+{
+	struct image_error err = { 0 };
+	unsigned n;
+
+	cr_expect_eq(read_with_new_section(SECTION_FLAG_OPTIONAL, 1, &n, &err), -IMG_ECHECKSUM);
+	cr_expect(strstr(err.msg, msgf("entry %u (type 42 version 1, skipped): checksum mismatch",
+				       n)), "%s", err.msg);
+}
+
 Test(corrupt, new_required_section_is_refused)
 {
 	struct image_error err = { 0 };
