@@ -58,6 +58,10 @@ static int idx_check(const struct mem_index *idx, uint64_t file_size,
 					"memory region %u, chunk %u: record of %llu bytes for %u pages",
 					region, c, (unsigned long long)ch->length,
 					ch->stored_pages);
+		if (!ch->length && ch->checksum)
+			return img_fail(err, IMG_ECORRUPT,
+					"memory region %u, chunk %u: no record, yet checksum 0x%llx (must be 0)",
+					region, c, (unsigned long long)ch->checksum);
 		if (!ch->length)
 			continue;
 		if (ch->offset < end || ch->offset > file_size ||

@@ -548,13 +548,19 @@ struct fix_refusal {
 	struct fix_edit e[2];
 	int expect;
 	const char *msg;
+	int shallow;            /* refused by image_open even without chunk checks */
 };
 
 #define EDIT(place, w, v)       { .at = place, .width = (w), .val = (v) }
 
 static const struct fix_refusal fix_refusals[] = {
-	{ "major 2 compatible with 1.0", { EDIT(AT_HDR(HDR_VERSION_MAJOR), 2, 2) },
-	  IMG_ECORRUPT, "header: format 2.0 but compatible version 1.0" },
+	{ .name = "major 2 compatible with 1.0", .e = { EDIT(AT_HDR(HDR_VERSION_MAJOR), 2, 2) },
+	  .expect = IMG_ECORRUPT, .msg = "header: format 2.0 but compatible version 1.0" },
+	{ .name = "empty chunk with a checksum",
+	  .e = { EDIT(AT_SUB(SEC_MEM_INDEX, 0, FS_MIX_EMPTY, 0, CHK_CHECKSUM), 8,
+		      0x2d06800538d394c2ULL) },
+	  .expect = IMG_ECORRUPT, .shallow = 1,
+	  .msg = "no record, yet checksum 0x2d06800538d394c2 (must be 0)" },
 };
 
 #define FIX_NREFUSALS   (sizeof(fix_refusals) / sizeof(fix_refusals[0]))

@@ -28,6 +28,7 @@ struct ccase {
 	struct fix_edit e[2];   /* OP_TRUNCATE and OP_FLIP use e[0].at only */
 	int lazy;               /* chunk damage: open without chunk checks,
 				 * then image_load_memory must catch it */
+	int shallow;            /* image_open without chunk checks refuses it */
 	int expect;             /* IMG_E*, or 0: must open and load */
 	char msg[112];          /* expected in the error message */
 };
@@ -456,6 +457,7 @@ static void refusals(void)
 		struct ccase *c = add(r->name, OP_SET, r->e[0].at, r->expect, r->msg);
 
 		memcpy(c->e, r->e, sizeof(c->e));
+		c->shallow = r->shallow;
 	}
 }
 
@@ -555,7 +557,14 @@ ParameterizedTest(struct ccase *c, corrupt, cases)
 			     c->name, err.msg);
 		image_close(img);
 	}
-	rc = read_all(path, !c->lazy, &err);
+	if (c->shallow) {
+		struct image *img;
+
+		rc = image_open(&img, path, 0, &err);
+		image_close(rc ? NULL : img);
+	} else {
+		rc = read_all(path, !c->lazy, &err);
+	}
 	cr_expect_eq(rc, -c->expect, "%s: expected %s, got %d (%s: %s)", c->name,
 		     image_strerror(c->expect), rc, image_strerror(rc), rc ? err.msg : "");
 	if (c->expect) {

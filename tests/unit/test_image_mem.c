@@ -353,7 +353,10 @@ struct damage {
 	bool verify_sees;                       /* mem_verify catches it too */
 };
 
-enum { F_NONE, F_STORED, F_STORED_DOWN, F_LENGTH_PAST_END, F_OFFSET_OVERLAP, F_NCHUNKS, F_PAGE_SIZE };
+enum {
+	F_NONE, F_STORED, F_STORED_DOWN, F_LENGTH_PAST_END, F_OFFSET_OVERLAP, F_NCHUNKS,
+	F_PAGE_SIZE, F_EMPTY_SUM,
+};
 
 static void damage_index(struct encoded *e, int field)
 {
@@ -377,6 +380,9 @@ static void damage_index(struct encoded *e, int field)
 		break;
 	case F_PAGE_SIZE:
 		e->idx.page_size = 512;
+		break;
+	case F_EMPTY_SUM:       /* chunk 2 has no record */
+		e->idx.chunks[2].checksum = checksum64("", 0);
 		break;
 	}
 }
@@ -406,6 +412,8 @@ static const struct damage damages[] = {
 	  "memory region 3: 3 chunks for 1000 pages", true },
 	{ "page size", NULL, NULL, F_PAGE_SIZE, IMG_ECORRUPT,
 	  "memory region 3: page size 512", true },
+	{ "checksum of no record", NULL, NULL, F_EMPTY_SUM, IMG_ECORRUPT,
+	  "memory region 3, chunk 2: no record, yet checksum 0x2d06800538d394c2", true },
 };
 
 ParameterizedTestParameters(image_mem, damage_is_caught)
