@@ -167,6 +167,7 @@ enum image_section_type {
 #define IMAGE_GIC_CPU_SYSREGS   6u              /* 64-bit */
 #define IMAGE_GIC_LEVEL_INFO    7u              /* 32-bit */
 #define IMAGE_GIC_AFF_SHIFT     32              /* attr bits 63..32: a vCPU's affinity */
+#define IMAGE_GIC_SPI_BASE      32u             /* INTID of SPI 0 */
 #define IMAGE_REG_ARCH_MASK     0xff00000000000000ULL   /* KVM_REG_ARCH_MASK */
 #define IMAGE_REG_ARM64         0x6000000000000000ULL   /* KVM_REG_ARM64 */
 #define REG_ID_PC       0x6030000000100040ULL   /* KVM_REG_ARM_CORE regs.pc */

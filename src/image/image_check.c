@@ -42,8 +42,51 @@ static int check_regions(const struct vm_config *c, int code, struct image_error
 	return 0;
 }
 
+/* Known bits only: a feature or capability format 1.0 does not define needs
+ * state it does not carry. */
+static int check_bits(const struct vm_config *c, int code, struct image_error *err)
+{
+	if (c->caps & ~IMAGE_CAPS_KNOWN)
+		return img_fail(err, code, "vm config: caps 0x%x has unknown bits (known 0x%x)",
+				c->caps, IMAGE_CAPS_KNOWN);
+	for (unsigned w = 0; w < VCPU_FEATURE_WORDS; w++) {
+		uint32_t known = w ? 0 : IMAGE_FEATURES0_KNOWN;
+
+		if (c->vcpu_features[w] & ~known)
+			return img_fail(err, code,
+					"vm config: vcpu_features word %u is 0x%x, known bits 0x%x",
+					w, c->vcpu_features[w], known);
+	}
+	return 0;
+}
+
+/* Device types format 1.0 defines, interrupt lines the GIC has, one device
+ * per MMIO base. */
+static int check_config_devices(const struct vm_config *c, int code, struct image_error *err)
+{
+	uint32_t spis = c->gic_nr_irqs - IMAGE_GIC_SPI_BASE;
+
+	for (uint32_t i = 0; i < c->ndevs; i++) {
+		const struct dev_cfg *d = &c->devs[i];
+
+		if (d->type < DEV_UART_16550 || d->type > DEV_GPIO_PL061)
+			return img_fail(err, code, "vm config: device %u: type %u unknown (%u..%u)",
+					i, d->type, DEV_UART_16550, DEV_GPIO_PL061);
+		if (d->spi >= spis)
+			return img_fail(err, code, "vm config: device %u: SPI %u beyond the GIC's %u SPIs",
+					i, d->spi, spis);
+		for (uint32_t j = 0; j < i; j++)
+			if (c->devs[j].base == d->base)
+				return img_fail(err, code, "vm config: devices %u and %u both at 0x%llx",
+						j, i, (unsigned long long)d->base);
+	}
+	return 0;
+}
+
 int check_config(const struct vm_config *c, int code, struct image_error *err)
 {
+	int rc;
+
 	if (c->ncpus < 1 || c->ncpus > TORPOR_MAX_CPUS)
 		return img_fail(err, code, "vm config: %u vCPUs (1..%u)", c->ncpus, TORPOR_MAX_CPUS);
 	if (c->ipa_bits < IMAGE_MIN_IPA_BITS || c->ipa_bits > IMAGE_MAX_IPA_BITS)
@@ -59,6 +102,8 @@ int check_config(const struct vm_config *c, int code, struct image_error *err)
 				c->ndevs, VM_MAX_DEVICES);
 	if (strnlen(c->cmdline, VM_CMDLINE_MAX) >= VM_CMDLINE_MAX)
 		return img_fail(err, code, "vm config: cmdline not NUL-terminated");
+	if ((rc = check_bits(c, code, err)) || (rc = check_config_devices(c, code, err)))
+		return rc;
 	return check_regions(c, code, err);
 }
 

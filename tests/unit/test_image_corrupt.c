@@ -422,6 +422,8 @@ static void section_fields(void)
 	    msgf("vm config says 3 and %u", GIC_NR_IRQS));
 	added(set("gic one more register", SEC(SEC_GIC, 0, GICS_NREGS), 4, 1, IMG_ECORRUPT,
 		  "gic section: length"));
+	set("device SPI the GIC's last", SUB(C, 0, FS_CFG_DEV, 2, CDEV_SPI), 4,
+	    GIC_NR_IRQS - IMAGE_GIC_SPI_BASE - 1, 0, "");
 	set("device 0 elsewhere", SUB(SEC_DEVICES, 0, FS_DEV, 0, DST_BASE), 8, 0x1234,
 	    IMG_ECORRUPT, "device 0: type 1 at 0x1234 is not in the vm config");
 	set("device 1 unknown type", SUB(SEC_DEVICES, 0, FS_DEV, 1, DST_TYPE), 4, 9, IMG_ECORRUPT,
