@@ -137,11 +137,18 @@ static int check_vcpu(const struct vm_state *st, unsigned i, int code,
 	return 0;
 }
 
+/* Exactly one state per configured device, matched by (type, base), and a
+ * blob only on the device type whose appendix has one (the UART's FIFO). */
 static int check_devices(const struct vm_state *st, int code, struct image_error *err)
 {
+	const struct vm_config *c = &st->config;
+	int owner[VM_MAX_DEVICES];
+
 	if (st->ndevs > VM_MAX_DEVICES)
 		return img_fail(err, code, "devices: %u device states (max %u)",
 				st->ndevs, VM_MAX_DEVICES);
+	for (uint32_t k = 0; k < VM_MAX_DEVICES; k++)
+		owner[k] = -1;
 	for (uint32_t i = 0; i < st->ndevs; i++) {
 		const struct dev_state *d = &st->devs[i];
 		uint32_t k;
@@ -149,14 +156,27 @@ static int check_devices(const struct vm_state *st, int code, struct image_error
 		if (d->nfields > DEV_MAX_FIELDS || d->blob_len > DEV_MAX_BLOB)
 			return img_fail(err, code, "device %u: %u fields, %u blob bytes (max %u, %u)",
 					i, d->nfields, d->blob_len, DEV_MAX_FIELDS, DEV_MAX_BLOB);
-		for (k = 0; k < st->config.ndevs; k++)
-			if (st->config.devs[k].type == d->type && st->config.devs[k].base == d->base)
+		for (k = 0; k < c->ndevs; k++)
+			if (c->devs[k].type == d->type && c->devs[k].base == d->base)
 				break;
-		if (k == st->config.ndevs)
+		if (k == c->ndevs)
 			return img_fail(err, code,
 					"device %u: type %u at 0x%llx is not in the vm config",
 					i, d->type, (unsigned long long)d->base);
+		if (owner[k] >= 0)
+			return img_fail(err, code,
+					"devices: states %d and %u are both for vm config device %u",
+					owner[k], i, k);
+		owner[k] = (int)i;
+		if (d->blob_len && d->type != DEV_UART_16550)
+			return img_fail(err, code, "device %u: %u blob bytes, a %s has none",
+					i, d->blob_len, dev_type_name(d->type));
 	}
+	for (uint32_t k = 0; k < c->ndevs; k++)
+		if (owner[k] < 0)
+			return img_fail(err, code,
+					"devices: vm config device %u (type %u at 0x%llx) has no state",
+					k, c->devs[k].type, (unsigned long long)c->devs[k].base);
 	return 0;
 }
 

@@ -552,6 +552,7 @@ struct fix_refusal {
 };
 
 #define EDIT(place, w, v)       { .at = place, .width = (w), .val = (v) }
+#define EDIT_ADD(place, w, v)   { .at = place, .width = (w), .val = (v), .add = 1 }
 
 static const struct fix_refusal fix_refusals[] = {
 	{ .name = "major 2 compatible with 1.0", .e = { EDIT(AT_HDR(HDR_VERSION_MAJOR), 2, 2) },
@@ -580,6 +581,24 @@ static const struct fix_refusal fix_refusals[] = {
 	{ .name = "two devices at one base",
 	  .e = { EDIT(AT_SUB(SEC_VM_CONFIG, 0, FS_CFG_DEV, 1, CDEV_BASE), 8, UART_BASE) },
 	  .expect = IMG_ECORRUPT, .msg = "vm config: devices 0 and 1 both at 0x9000000" },
+	{ .name = "two states for the UART",
+	  .e = { EDIT(AT_SUB(SEC_DEVICES, 0, FS_DEV, 1, DST_TYPE), 4, DEV_UART_16550),
+		 EDIT(AT_SUB(SEC_DEVICES, 0, FS_DEV, 1, DST_BASE), 8, UART_BASE) },
+	  .expect = IMG_ECORRUPT, .msg = "devices: states 0 and 1 are both for vm config device 0" },
+	{ .name = "no state for the GPIO",      /* the section loses its last state */
+	  .e = { EDIT(AT_SEC(SEC_DEVICES, 0, DEVS_NDEVS), 4, 2),
+		 EDIT_ADD(AT_ENT(SEC_DEVICES, 0, ENT_LENGTH), 8,
+			  -(uint64_t)(SEC_DEVICE_FIXED + 6 * SEC_DEVICE_FIELD)) },
+	  .expect = IMG_ECORRUPT,
+	  .msg = "devices: vm config device 2 (type 3 at 0x9030000) has no state" },
+	{ .name = "an RTC with a blob",         /* the UART's state, made an RTC */
+	  .e = { EDIT(AT_SUB(SEC_VM_CONFIG, 0, FS_CFG_DEV, 0, CDEV_TYPE), 4, DEV_RTC_PL031),
+		 EDIT(AT_SUB(SEC_DEVICES, 0, FS_DEV, 0, DST_TYPE), 4, DEV_RTC_PL031) },
+	  .expect = IMG_ECORRUPT, .msg = "device 0: 7 blob bytes, a rtc-pl031 has none" },
+	{ .name = "a GPIO with a blob",
+	  .e = { EDIT(AT_SUB(SEC_VM_CONFIG, 0, FS_CFG_DEV, 0, CDEV_TYPE), 4, DEV_GPIO_PL061),
+		 EDIT(AT_SUB(SEC_DEVICES, 0, FS_DEV, 0, DST_TYPE), 4, DEV_GPIO_PL061) },
+	  .expect = IMG_ECORRUPT, .msg = "device 0: 7 blob bytes, a gpio-pl061 has none" },
 };
 
 #define FIX_NREFUSALS   (sizeof(fix_refusals) / sizeof(fix_refusals[0]))
