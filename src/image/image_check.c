@@ -112,6 +112,7 @@ static int check_vcpu(const struct vm_state *st, unsigned i, int code,
 {
 	const struct vcpu_state *v = &st->vcpus[i];
 	size_t total = 0;
+	int rc;
 
 	if (v->nregs > IMAGE_MAX_VCPU_REGS || (v->nregs && !v->reg_ids))
 		return img_fail(err, code, "vcpu %u: %u registers (max %u)",
@@ -127,13 +128,59 @@ static int check_vcpu(const struct vm_state *st, unsigned i, int code,
 	if (total != v->reg_data_len || (total && !v->reg_data))
 		return img_fail(err, code, "vcpu %u: %zu register bytes, the ids need %zu",
 				i, v->reg_data_len, total);
+	rc = check_reg_ids(v, i, code, err);
+	if (rc)
+		return rc;
 	if (v->events.serror_pending > 1 || v->events.serror_has_esr > 1 ||
 	    v->events.ext_dabt_pending > 1)
 		return img_fail(err, code, "vcpu %u: vcpu event flag not 0 or 1", i);
+	if (v->mp_state != IMAGE_MP_RUNNABLE && v->mp_state != IMAGE_MP_STOPPED &&
+	    v->mp_state != IMAGE_MP_SUSPENDED)
+		return img_fail(err, code, "vcpu %u: MP state %u (0 runnable, 5 stopped or 10 suspended)",
+				i, v->mp_state);
+	/* The vGIC addresses a vCPU by affinity, not by the whole MPIDR. */
 	for (unsigned j = 0; j < i; j++)
-		if (st->vcpus[j].mpidr == v->mpidr)
-			return img_fail(err, code, "vcpu %u: MPIDR 0x%llx same as vcpu %u's",
-					i, (unsigned long long)v->mpidr, j);
+		if (mpidr_affinity(st->vcpus[j].mpidr) == mpidr_affinity(v->mpidr))
+			return img_fail(err, code,
+					"vcpu %u: MPIDR 0x%llx same as vcpu %u's in affinity (0x%x)",
+					i, (unsigned long long)v->mpidr, j, mpidr_affinity(v->mpidr));
+	return 0;
+}
+
+/* The suspend call the image holds: made by the one suspended vCPU, to an
+ * entry point in RAM, with 32-bit arguments if it was an SMC32 call. */
+static int check_resume(const struct vm_state *st, int code, struct image_error *err)
+{
+	const struct psci_resume *rs = &st->resume;
+	const struct vm_config *c = &st->config;
+	int suspended = -1;
+	uint32_t m;
+
+	for (unsigned i = 0; i < c->ncpus; i++) {
+		if (st->vcpus[i].mp_state != IMAGE_MP_SUSPENDED)
+			continue;
+		if (suspended >= 0)
+			return img_fail(err, code, "vcpu %u: suspended as well as vcpu %d",
+					i, suspended);
+		suspended = (int)i;
+	}
+	if (suspended < 0)
+		return img_fail(err, code, "vcpus: none is suspended (MP state %u)",
+				IMAGE_MP_SUSPENDED);
+	if (rs->vcpu != (uint32_t)suspended)
+		return img_fail(err, code, "psci resume: vcpu %u is not the suspended vcpu %d",
+				rs->vcpu, suspended);
+	for (m = 0; m < c->nmem; m++)
+		if (rs->entry >= c->mem[m].guest_addr &&
+		    rs->entry - c->mem[m].guest_addr < c->mem[m].size)
+			break;
+	if (m == c->nmem)
+		return img_fail(err, code, "psci resume: entry 0x%llx is outside guest RAM",
+				(unsigned long long)rs->entry);
+	if (!rs->smc64 && (rs->entry >> 32 || rs->context_id >> 32))
+		return img_fail(err, code,
+				"psci resume: SMC32 call with entry 0x%llx context 0x%llx beyond 32 bits",
+				(unsigned long long)rs->entry, (unsigned long long)rs->context_id);
 	return 0;
 }
 
@@ -197,6 +244,9 @@ int check_state(const struct vm_state *st, int code, struct image_error *err)
 		if (rc)
 			return rc;
 	}
+	rc = check_resume(st, code, err);
+	if (rc)
+		return rc;
 	if (st->gic.version != c->gic_version || st->gic.nr_irqs != c->gic_nr_irqs)
 		return img_fail(err, code, "gic: version %u nr_irqs %u, vm config says %u and %u",
 				st->gic.version, st->gic.nr_irqs, c->gic_version, c->gic_nr_irqs);

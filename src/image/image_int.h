@@ -115,6 +115,15 @@ int sec_memindex_get(const uint8_t *p, size_t len, unsigned region,
  * IMG_EINVAL when writing) and a message naming the field. */
 int check_config(const struct vm_config *c, int code, struct image_error *err);
 int check_state(const struct vm_state *st, int code, struct image_error *err);
+/* vCPU i's register ids: arm64 ones, each once, PC and PSTATE among them. */
+int check_reg_ids(const struct vcpu_state *v, unsigned i, int code,
+		  struct image_error *err);
+/* The affinity a vGIC attribute names a vCPU by: Aff3 (MPIDR bits 39..32)
+ * << 24 | Aff2..Aff0 (MPIDR bits 23..0). */
+static inline uint32_t mpidr_affinity(uint64_t mpidr)
+{
+	return (uint32_t)((mpidr >> 32 & 0xff) << 24 | (mpidr & 0xffffff));
+}
 /* The index of region `region` against config.mem[region] and itself. */
 int check_memindex(const struct vm_config *c, unsigned region,
 		   const struct region_index *ri, int code,

@@ -599,6 +599,44 @@ static const struct fix_refusal fix_refusals[] = {
 	  .e = { EDIT(AT_SUB(SEC_VM_CONFIG, 0, FS_CFG_DEV, 0, CDEV_TYPE), 4, DEV_GPIO_PL061),
 		 EDIT(AT_SUB(SEC_DEVICES, 0, FS_DEV, 0, DST_TYPE), 4, DEV_GPIO_PL061) },
 	  .expect = IMG_ECORRUPT, .msg = "device 0: 7 blob bytes, a gpio-pl061 has none" },
+	{ .name = "register of 32-bit arm",    /* MPIDR_EL1's id, KVM_REG_ARM's arch */
+	  .e = { EDIT(AT_SUB(SEC_VCPU, 0, FS_VCPU_REG, 2, VREG_ID + 7), 1, 0x40) },
+	  .expect = IMG_ECORRUPT,
+	  .msg = "vcpu 0: register 2 (id 0x403000000013c005) is not an arm64 register id" },
+	{ .name = "register listed twice",     /* MPIDR_EL1 becomes a second PSTATE */
+	  .e = { EDIT(AT_SUB(SEC_VCPU, 1, FS_VCPU_REG, 2, VREG_ID), 8, REG_ID_PSTATE) },
+	  .expect = IMG_ECORRUPT,
+	  .msg = "vcpu 1: registers 1 and 2 have the same id 0x6030000000100042" },
+	{ .name = "no PC",                      /* PC becomes x0 */
+	  .e = { EDIT(AT_SUB(SEC_VCPU, 0, FS_VCPU_REG, 0, VREG_ID), 8, 0x6030000000100000ULL) },
+	  .expect = IMG_ECORRUPT, .msg = "vcpu 0: no PC register (id 0x6030000000100040)" },
+	{ .name = "no PSTATE",                  /* PSTATE becomes x1 */
+	  .e = { EDIT(AT_SUB(SEC_VCPU, 1, FS_VCPU_REG, 1, VREG_ID), 8, 0x6030000000100002ULL) },
+	  .expect = IMG_ECORRUPT, .msg = "vcpu 1: no PSTATE register (id 0x6030000000100042)" },
+	{ .name = "MP state halted",
+	  .e = { EDIT(AT_SEC(SEC_VCPU, 1, VCPU_MP_STATE), 4, 3) },
+	  .expect = IMG_ECORRUPT,
+	  .msg = "vcpu 1: MP state 3 (0 runnable, 5 stopped or 10 suspended)" },
+	{ .name = "MPIDR differs only outside the affinity", /* the U bit */
+	  .e = { EDIT(AT_SEC(SEC_VCPU, 1, VCPU_MPIDR), 8, FIX_MPIDR(0) | 1u << 30) },
+	  .expect = IMG_ECORRUPT,
+	  .msg = "vcpu 1: MPIDR 0xc0000000 same as vcpu 0's in affinity (0x0)" },
+	{ .name = "no vcpu suspended",
+	  .e = { EDIT(AT_SEC(SEC_VCPU, 0, VCPU_MP_STATE), 4, IMAGE_MP_STOPPED) },
+	  .expect = IMG_ECORRUPT, .msg = "vcpus: none is suspended (MP state 10)" },
+	{ .name = "two vcpus suspended",
+	  .e = { EDIT(AT_SEC(SEC_VCPU, 1, VCPU_MP_STATE), 4, IMAGE_MP_SUSPENDED) },
+	  .expect = IMG_ECORRUPT, .msg = "vcpu 1: suspended as well as vcpu 0" },
+	{ .name = "resume on the stopped vcpu",
+	  .e = { EDIT(AT_SEC(SEC_PSCI_RESUME, 0, RSM_VCPU), 4, 1) },
+	  .expect = IMG_ECORRUPT, .msg = "psci resume: vcpu 1 is not the suspended vcpu 0" },
+	{ .name = "resume entry below RAM",
+	  .e = { EDIT(AT_SEC(SEC_PSCI_RESUME, 0, RSM_ENTRY), 8, RAM_BASE - MEM_PAGE_SIZE) },
+	  .expect = IMG_ECORRUPT, .msg = "psci resume: entry 0x7ffff000 is outside guest RAM" },
+	{ .name = "SMC32 resume with a 64-bit context",
+	  .e = { EDIT(AT_SEC(SEC_PSCI_RESUME, 0, RSM_SMC64), 4, 0),
+		 EDIT(AT_SEC(SEC_PSCI_RESUME, 0, RSM_CONTEXT_ID + 4), 4, 1) },
+	  .expect = IMG_ECORRUPT, .msg = "psci resume: SMC32 call with entry 0x" },
 };
 
 #define FIX_NREFUSALS   (sizeof(fix_refusals) / sizeof(fix_refusals[0]))

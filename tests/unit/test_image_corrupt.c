@@ -417,6 +417,14 @@ static void section_fields(void)
 	    0x6090000000000000ULL, IMG_ECORRUPT, "vcpu 0 section: register 0");
 	set("vcpu 0 serror flag 2", SEC(SEC_VCPU, 0, VCPU_SERROR_PENDING), 1, 2, IMG_ECORRUPT,
 	    "vcpu 0: vcpu event flag");
+	set("vcpu 1 runnable", SEC(SEC_VCPU, 1, VCPU_MP_STATE), 4, IMAGE_MP_RUNNABLE, 0, "");
+	set("resume entry at RAM's last word", SEC(SEC_PSCI_RESUME, 0, RSM_ENTRY), 8,
+	    RAM_BASE + FIX_MEM_SIZE - 4, 0, "");
+	set("resume entry just past RAM", SEC(SEC_PSCI_RESUME, 0, RSM_ENTRY), 8,
+	    RAM_BASE + FIX_MEM_SIZE, IMG_ECORRUPT,
+	    msgf("psci resume: entry 0x%llx is outside guest RAM",
+		 (unsigned long long)RAM_BASE + FIX_MEM_SIZE));
+	set("SMC32 resume", SEC(SEC_PSCI_RESUME, 0, RSM_SMC64), 4, 0, 0, "");
 	set("gic version 4", SEC(SEC_GIC, 0, GICS_VERSION), 4, 4, IMG_ECORRUPT, "gic: version 4");
 	set("gic nr_irqs 256", SEC(SEC_GIC, 0, GICS_NR_IRQS), 4, 256, IMG_ECORRUPT,
 	    msgf("vm config says 3 and %u", GIC_NR_IRQS));
