@@ -253,7 +253,8 @@ int check_state(const struct vm_state *st, int code, struct image_error *err)
 	if (st->gic.nregs > IMAGE_MAX_GIC_REGS || (st->gic.nregs && !st->gic.regs))
 		return img_fail(err, code, "gic: %u registers (max %u)",
 				st->gic.nregs, IMAGE_MAX_GIC_REGS);
-	return check_devices(st, code, err);
+	rc = check_gic_regs(st, code, err);
+	return rc ? rc : check_devices(st, code, err);
 }
 
 int check_memindex(const struct vm_config *c, unsigned region,

@@ -66,3 +66,61 @@ int check_reg_ids(const struct vcpu_state *v, unsigned i, int code, struct image
 	free(k);
 	return rc;
 }
+
+/* The vCPU whose affinity is aff, or -1. */
+static int vcpu_of(const struct vm_state *st, uint32_t aff)
+{
+	for (unsigned i = 0; i < st->config.ncpus; i++)
+		if (mpidr_affinity(st->vcpus[i].mpidr) == aff)
+			return (int)i;
+	return -1;
+}
+
+/* One vGIC register against the groups format 1.0 knows. */
+static int check_gic_reg(const struct vm_state *st, uint32_t r, int code,
+			 struct image_error *err)
+{
+	const struct gic_reg *g = &st->gic.regs[r];
+	uint32_t aff = (uint32_t)(g->attr >> IMAGE_GIC_AFF_SHIFT);
+
+	if (g->group != IMAGE_GIC_DIST_REGS && g->group != IMAGE_GIC_REDIST_REGS &&
+	    g->group != IMAGE_GIC_CPU_SYSREGS && g->group != IMAGE_GIC_LEVEL_INFO)
+		return img_fail(err, code, "gic register %u: group %u unknown (1, 5, 6 or 7)",
+				r, g->group);
+	if (g->group != IMAGE_GIC_CPU_SYSREGS && g->value >> 32)
+		return img_fail(err, code,
+				"gic register %u (group %u attr 0x%llx): value 0x%llx wider than 32 bits",
+				r, g->group, (unsigned long long)g->attr,
+				(unsigned long long)g->value);
+	/* KVM ignores the affinity of a distributor attribute; the format
+	 * fixes it at 0 so that no two attributes mean one register. */
+	if (g->group == IMAGE_GIC_DIST_REGS && aff)
+		return img_fail(err, code,
+				"gic register %u (group 1 attr 0x%llx): distributor attribute with affinity 0x%x",
+				r, (unsigned long long)g->attr, aff);
+	if (g->group != IMAGE_GIC_DIST_REGS && vcpu_of(st, aff) < 0)
+		return img_fail(err, code,
+				"gic register %u (group %u attr 0x%llx): affinity 0x%x names no vcpu",
+				r, g->group, (unsigned long long)g->attr, aff);
+	return 0;
+}
+
+int check_gic_regs(const struct vm_state *st, int code, struct image_error *err)
+{
+	const struct gic_state *g = &st->gic;
+	struct key *k = malloc(((size_t)g->nregs + 1) * sizeof(*k));
+	uint32_t a, b;
+	int rc = 0;
+
+	if (!k)
+		return img_fail(err, IMG_ENOMEM, "gic: checking %u registers", g->nregs);
+	for (uint32_t r = 0; r < g->nregs && !rc; r++) {
+		rc = check_gic_reg(st, r, code, err);
+		k[r] = (struct key){ g->regs[r].group, g->regs[r].attr, r };
+	}
+	if (!rc && key_repeat(k, g->nregs, &a, &b))
+		rc = img_fail(err, code, "gic registers %u and %u: both group %u attr 0x%llx",
+			      a, b, g->regs[a].group, (unsigned long long)g->regs[a].attr);
+	free(k);
+	return rc;
+}

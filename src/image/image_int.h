@@ -118,6 +118,10 @@ int check_state(const struct vm_state *st, int code, struct image_error *err);
 /* vCPU i's register ids: arm64 ones, each once, PC and PSTATE among them. */
 int check_reg_ids(const struct vcpu_state *v, unsigned i, int code,
 		  struct image_error *err);
+/* st's vGIC registers: groups format 1.0 knows, 32-bit values in 32-bit
+ * groups, affinity 0 on distributor attributes and a vCPU's on the others,
+ * no (group, attr) twice. */
+int check_gic_regs(const struct vm_state *st, int code, struct image_error *err);
 /* The affinity a vGIC attribute names a vCPU by: Aff3 (MPIDR bits 39..32)
  * << 24 | Aff2..Aff0 (MPIDR bits 23..0). */
 static inline uint32_t mpidr_affinity(uint64_t mpidr)

@@ -637,6 +637,35 @@ static const struct fix_refusal fix_refusals[] = {
 	  .e = { EDIT(AT_SEC(SEC_PSCI_RESUME, 0, RSM_SMC64), 4, 0),
 		 EDIT(AT_SEC(SEC_PSCI_RESUME, 0, RSM_CONTEXT_ID + 4), 4, 1) },
 	  .expect = IMG_ECORRUPT, .msg = "psci resume: SMC32 call with entry 0x" },
+	{ .name = "gic group of a GICv2",       /* KVM_DEV_ARM_VGIC_GRP_CPU_REGS */
+	  .e = { EDIT(AT_SUB(SEC_GIC, 0, FS_GIC_REG, 1, GREG_GROUP), 4, 2) },
+	  .expect = IMG_ECORRUPT, .msg = "gic register 1: group 2 unknown (1, 5, 6 or 7)" },
+	{ .name = "gic ITS group",              /* KVM_DEV_ARM_VGIC_GRP_ITS_REGS */
+	  .e = { EDIT(AT_SUB(SEC_GIC, 0, FS_GIC_REG, 5, GREG_GROUP), 4, 8) },
+	  .expect = IMG_ECORRUPT, .msg = "gic register 5: group 8 unknown (1, 5, 6 or 7)" },
+	{ .name = "gic 32-bit register with a high half",
+	  .e = { EDIT(AT_SUB(SEC_GIC, 0, FS_GIC_REG, 0, GREG_VALUE + 4), 4, 1) },
+	  .expect = IMG_ECORRUPT,
+	  .msg = "gic register 0 (group 1 attr 0x0): value 0x100000012 wider than 32 bits" },
+	{ .name = "gic distributor attribute with an affinity",
+	  .e = { EDIT(AT_SUB(SEC_GIC, 0, FS_GIC_REG, 1, GREG_ATTR + 4), 4, 1) },
+	  .expect = IMG_ECORRUPT,
+	  .msg = "gic register 1 (group 1 attr 0x100000104): distributor attribute with affinity 0x1" },
+	{ .name = "gic redistributor of no vcpu",
+	  .e = { EDIT(AT_SUB(SEC_GIC, 0, FS_GIC_REG, 3, GREG_ATTR + 4), 4, 5) },
+	  .expect = IMG_ECORRUPT,
+	  .msg = "gic register 3 (group 5 attr 0x500000014): affinity 0x5 names no vcpu" },
+	{ .name = "gic CPU interface of no vcpu",
+	  .e = { EDIT(AT_SUB(SEC_GIC, 0, FS_GIC_REG, 4, GREG_ATTR + 4), 4, 0x01000000) },
+	  .expect = IMG_ECORRUPT,
+	  .msg = "gic register 4 (group 6 attr 0x10000000000c230): affinity 0x1000000 names no vcpu" },
+	{ .name = "gic line levels of no vcpu",
+	  .e = { EDIT(AT_SUB(SEC_GIC, 0, FS_GIC_REG, 5, GREG_ATTR + 4), 4, 2) },
+	  .expect = IMG_ECORRUPT,
+	  .msg = "gic register 5 (group 7 attr 0x200000020): affinity 0x2 names no vcpu" },
+	{ .name = "gic register twice",         /* vCPU 1's GICR_WAKER becomes vCPU 0's */
+	  .e = { EDIT(AT_SUB(SEC_GIC, 0, FS_GIC_REG, 3, GREG_ATTR + 4), 4, 0) },
+	  .expect = IMG_ECORRUPT, .msg = "gic registers 2 and 3: both group 5 attr 0x14" },
 };
 
 #define FIX_NREFUSALS   (sizeof(fix_refusals) / sizeof(fix_refusals[0]))

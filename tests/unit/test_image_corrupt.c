@@ -428,6 +428,8 @@ static void section_fields(void)
 	set("gic version 4", SEC(SEC_GIC, 0, GICS_VERSION), 4, 4, IMG_ECORRUPT, "gic: version 4");
 	set("gic nr_irqs 256", SEC(SEC_GIC, 0, GICS_NR_IRQS), 4, 256, IMG_ECORRUPT,
 	    msgf("vm config says 3 and %u", GIC_NR_IRQS));
+	set("gic 64-bit CPU interface value", SUB(SEC_GIC, 0, FS_GIC_REG, 4, GREG_VALUE + 4), 4, 1,
+	    0, "");
 	added(set("gic one more register", SEC(SEC_GIC, 0, GICS_NREGS), 4, 1, IMG_ECORRUPT,
 		  "gic section: length"));
 	set("device SPI the GIC's last", SUB(C, 0, FS_CFG_DEV, 2, CDEV_SPI), 4,
