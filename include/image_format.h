@@ -155,6 +155,12 @@ enum image_section_type {
 #define RECH_STORED_PAGES       12
 #define RECH_BITMAP             16
 
+/* The largest zstd frame a record may hold for n content bytes (n at most
+ * 16 MiB): libzstd 1.5's ZSTD_COMPRESSBOUND, written out so that the format
+ * does not move with the library. */
+#define IMAGE_FRAME_BOUND(n)    ((uint64_t)(n) + ((uint64_t)(n) >> 8) + \
+				 ((uint64_t)(n) < (128u << 10) ? ((128u << 10) - (uint64_t)(n)) >> 11 : 0))
+
 /* Values format 1.0 defines (formats/torpor-image.md); a reader refuses any
  * other value of these fields. */
 #define IMAGE_CAPS_KNOWN        0x1u            /* bit 0: KVM_CAP_ARM_SYSTEM_SUSPEND */

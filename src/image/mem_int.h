@@ -32,11 +32,13 @@ static inline bool bitmap_has(const uint64_t *bm, uint32_t page)
 	return bm[page / 64] >> (page % 64) & 1;
 }
 
-/* The largest record a chunk of chunk_pages pages can need. */
-static inline size_t rec_max(uint32_t chunk_pages)
+/* The largest record a chunk of `pages` pages with `stored` of them present
+ * may be (formats/torpor-image-memory.md); rec_max(pages, pages) bounds
+ * every record of a region whose chunks have `pages` pages. */
+static inline size_t rec_max(uint32_t pages, uint32_t stored)
 {
-	return REC_HEADER + bitmap_words(chunk_pages) * 8 +
-	       ZSTD_compressBound((size_t)chunk_pages * MEM_PAGE_SIZE);
+	return REC_HEADER + bitmap_words(pages) * 8 +
+	       (size_t)IMAGE_FRAME_BOUND((uint64_t)stored * MEM_PAGE_SIZE);
 }
 
 /* If the `stored` set bits of bm (pages bits) form one run, stores its first

@@ -11,45 +11,80 @@
 #include "../unit/image_fixture.h"
 
 #define SEED_PAGES      8
-#define SEED_MAX_PAGES  (MEM_CHUNK_PAGES + SEED_PAGES)
+#define SEED_MAX_PAGES  (MEM_CHUNK_PAGES + FIX_LAST_PAGES)
 
-/* Writes DIR/name: the fixture state with ncpus vCPUs and nmem regions of
- * pages pages each, the first data_pages of which hold data. */
-static int seed_write(const char *dir, const char *name, unsigned ncpus, unsigned nmem,
-		      unsigned pages, unsigned data_pages)
+/* The fixture state cut to ncpus vCPUs and nmem regions of pages pages,
+ * resuming at the start of RAM. */
+static void seed_state(struct vm_state *st, unsigned ncpus, unsigned nmem, unsigned pages)
 {
-	static uint8_t mem[VM_MAX_MEM_REGIONS][SEED_MAX_PAGES * MEM_PAGE_SIZE];
+	uint32_t kept = 0;
+
+	fix_state(st);
+	st->config.ncpus = ncpus;
+	st->config.nmem = nmem;
+	st->resume.entry = RAM_BASE;
+	/* vGIC registers of vCPUs this seed does not have go. */
+	for (uint32_t i = 0; i < st->gic.nregs; i++)
+		if (st->gic.regs[i].attr >> IMAGE_GIC_AFF_SHIFT < ncpus)
+			st->gic.regs[kept++] = st->gic.regs[i];
+	st->gic.nregs = kept;
+	for (unsigned r = 0; r < nmem; r++) {
+		st->config.mem[r].guest_addr = RAM_BASE + r * 0x200000ULL;
+		st->config.mem[r].size = (uint64_t)pages * MEM_PAGE_SIZE;
+	}
+}
+
+/* Writes st with the memory in mem to DIR/name. */
+static int seed_image(const char *dir, const char *name, struct vm_state *st,
+		      uint8_t (*mem)[SEED_MAX_PAGES * MEM_PAGE_SIZE])
+{
 	struct image_mem_src src[VM_MAX_MEM_REGIONS];
 	struct image_error err = { 0 };
-	struct vm_state st;
 	char path[512];
-	uint32_t kept = 0;
 	int rc;
 
-	fix_state(&st);
-	st.config.ncpus = ncpus;
-	st.config.nmem = nmem;
-	st.resume.entry = RAM_BASE;
-	/* vGIC registers of vCPUs this seed does not have go. */
-	for (uint32_t i = 0; i < st.gic.nregs; i++)
-		if (st.gic.regs[i].attr >> IMAGE_GIC_AFF_SHIFT < ncpus)
-			st.gic.regs[kept++] = st.gic.regs[i];
-	st.gic.nregs = kept;
-	memset(mem, 0, sizeof(mem));
-	for (unsigned r = 0; r < nmem; r++) {
-		for (size_t b = 0; b < (size_t)data_pages * MEM_PAGE_SIZE; b++)
-			mem[r][b] = (uint8_t)(b * 31 + r);
-		st.config.mem[r].guest_addr = RAM_BASE + r * 0x200000ULL;
-		st.config.mem[r].size = (uint64_t)pages * MEM_PAGE_SIZE;
-		src[r] = (struct image_mem_src){ st.config.mem[r].guest_addr, mem[r],
-						 st.config.mem[r].size };
-	}
+	for (unsigned r = 0; r < st->config.nmem; r++)
+		src[r] = (struct image_mem_src){ st->config.mem[r].guest_addr, mem[r],
+						 st->config.mem[r].size };
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	rc = image_write(path, &st, src, nmem, NULL, NULL, &err);
+	rc = image_write(path, st, src, st->config.nmem, NULL, NULL, &err);
 	if (rc)
 		fprintf(stderr, "seeds: %s: %s\n", path, err.msg);
-	vm_state_free(&st);
+	vm_state_free(st);
 	return rc;
+}
+
+static uint8_t mem[VM_MAX_MEM_REGIONS][SEED_MAX_PAGES * MEM_PAGE_SIZE];
+
+/* DIR/name: ncpus vCPUs, nmem regions of SEED_PAGES pages, the first
+ * data_pages of each holding a pattern. */
+static int seed_write(const char *dir, const char *name, unsigned ncpus, unsigned nmem,
+		      unsigned data_pages)
+{
+	struct vm_state st;
+
+	seed_state(&st, ncpus, nmem, SEED_PAGES);
+	memset(mem, 0, sizeof(mem));
+	for (unsigned r = 0; r < nmem; r++)
+		for (size_t b = 0; b < (size_t)data_pages * MEM_PAGE_SIZE; b++)
+			mem[r][b] = (uint8_t)(b * 31 + r);
+	return seed_image(dir, name, &st, mem);
+}
+
+/* DIR/name: the base of the refusal seeds. Two vCPUs and one region whose
+ * first chunk is never touched and whose short last chunk holds the
+ * fixture's last chunk, so the refusal table's places exist in it. */
+static int seed_base(const char *dir, const char *name)
+{
+	struct vm_state st;
+	uint64_t x = 0x243f6a8885a308d3ULL;
+
+	seed_state(&st, 2, 1, SEED_MAX_PAGES);
+	memset(mem, 0, sizeof(mem));
+	for (unsigned i = 0; i < FIX_LAST_PAGES; i++)
+		fix_fill_page(mem[0] + (size_t)(MEM_CHUNK_PAGES + i) * MEM_PAGE_SIZE,
+			      3 * MEM_CHUNK_PAGES + i, &x);
+	return seed_image(dir, name, &st, mem);
 }
 
 /* Stores f (size bytes) as DIR/name. */
@@ -115,10 +150,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: seeds DIR\n");
 		return 2;
 	}
-	if (seed_write(argv[1], "one-vcpu-data.img", 1, 1, SEED_PAGES, 2) ||
-	    seed_write(argv[1], "two-vcpus-two-regions.img", 2, 2, SEED_PAGES, 2) ||
-	    seed_write(argv[1], "zero-memory.img", 1, 1, SEED_PAGES, 0) ||
-	    seed_write(argv[1], "two-vcpus-empty-chunk.img", 2, 1, SEED_MAX_PAGES, 2) ||
+	if (seed_write(argv[1], "one-vcpu-data.img", 1, 1, 2) ||
+	    seed_write(argv[1], "two-vcpus-two-regions.img", 2, 2, 2) ||
+	    seed_write(argv[1], "zero-memory.img", 1, 1, 0) ||
+	    seed_base(argv[1], "two-vcpus-empty-chunk.img") ||
 	    seed_refusals(argv[1], "two-vcpus-empty-chunk.img"))
 		return 1;
 	return 0;

@@ -148,8 +148,33 @@ static __attribute__((unused)) int fix_page_kind(unsigned p)
 	return p < 64 ? 3 - (int)(p % 2) : p < 128 ? (int)(p % 4) : p < 160 ? 1 : 0;
 }
 
-/* Pages holding data: 96 in chunks 0 and 1, 16 in the short last one. */
-#define FIX_DATA_PAGES  (2 * 96 + 16)
+/* Pages holding data: 96 in chunks 0 and 1, all 16 of the short last one. */
+#define FIX_CHUNK_DATA_PAGES    96
+#define FIX_LAST_PAGES  (FIX_PAGES - 3 * MEM_CHUNK_PAGES)
+#define FIX_DATA_PAGES  (2 * FIX_CHUNK_DATA_PAGES + FIX_LAST_PAGES)
+
+/* Fills page pg, page p of the fixture memory, as fix_page_kind says; x is
+ * the state of the pseudo-random bytes. Untouched pages are not touched. */
+static __attribute__((unused)) void fix_fill_page(uint8_t *pg, unsigned p, uint64_t *x)
+{
+	switch (fix_page_kind(p)) {
+	case 1:
+		memset(pg, 0, MEM_PAGE_SIZE);
+		break;
+	case 2:
+		for (unsigned b = 0; b < MEM_PAGE_SIZE; b++)
+			pg[b] = (uint8_t)"snapshot-on-suspend "[(b + p) % 20];
+		break;
+	case 3:
+		for (unsigned b = 0; b < MEM_PAGE_SIZE; b++) {
+			*x ^= *x << 13;
+			*x ^= *x >> 7;
+			*x ^= *x << 17;
+			pg[b] = (uint8_t)*x;
+		}
+		break;
+	}
+}
 
 /* A fresh mapping of FIX_MEM_SIZE bytes holding the fixture page mix. */
 static __attribute__((unused)) uint8_t *fix_memory(void)
@@ -160,27 +185,8 @@ static __attribute__((unused)) uint8_t *fix_memory(void)
 
 	if (m == MAP_FAILED)
 		return NULL;
-	for (unsigned p = 0; p < FIX_PAGES; p++) {
-		uint8_t *pg = m + (size_t)p * MEM_PAGE_SIZE;
-
-		switch (fix_page_kind(p)) {
-		case 1:
-			memset(pg, 0, MEM_PAGE_SIZE);
-			break;
-		case 2:
-			for (unsigned b = 0; b < MEM_PAGE_SIZE; b++)
-				pg[b] = (uint8_t)"snapshot-on-suspend "[(b + p) % 20];
-			break;
-		case 3:
-			for (unsigned b = 0; b < MEM_PAGE_SIZE; b++) {
-				x ^= x << 13;
-				x ^= x >> 7;
-				x ^= x << 17;
-				pg[b] = (uint8_t)x;
-			}
-			break;
-		}
-	}
+	for (unsigned p = 0; p < FIX_PAGES; p++)
+		fix_fill_page(m + (size_t)p * MEM_PAGE_SIZE, p, &x);
 	return m;
 }
 
@@ -240,6 +246,7 @@ enum fix_sub {
 	FS_DEV_BLOB,    /* devices: the blob of state `index` */
 	FS_MIX_CHUNK,   /* memory index: chunk entry `index` */
 	FS_MIX_EMPTY,   /* memory index: entry of the `index`th chunk without a record */
+	FS_MIX_LAST,    /* memory index: entry of the last chunk */
 	FS_REC_FRAME,   /* chunk record: the zstd frame */
 };
 
@@ -338,6 +345,10 @@ static __attribute__((unused)) int64_t fix_sub_off(const uint8_t *p, uint64_t le
 		}
 	} else if (sub == FS_MIX_CHUNK) {
 		o = SEC_MEM_INDEX_FIXED + (uint64_t)index * SEC_MEM_INDEX_CHUNK;
+	} else if (sub == FS_MIX_LAST) {
+		if (len < SEC_MEM_INDEX_FIXED || !le_get32(p + MIX_NCHUNKS))
+			return -1;
+		o = SEC_MEM_INDEX_FIXED + (uint64_t)(le_get32(p + MIX_NCHUNKS) - 1) * SEC_MEM_INDEX_CHUNK;
 	} else if (sub == FS_MIX_EMPTY) {
 		uint32_t seen = 0;
 
@@ -666,6 +677,10 @@ static const struct fix_refusal fix_refusals[] = {
 	{ .name = "gic register twice",         /* vCPU 1's GICR_WAKER becomes vCPU 0's */
 	  .e = { EDIT(AT_SUB(SEC_GIC, 0, FS_GIC_REG, 3, GREG_ATTR + 4), 4, 0) },
 	  .expect = IMG_ECORRUPT, .msg = "gic registers 2 and 3: both group 5 attr 0x14" },
+	{ .name = "record longer than its stored pages allow", /* 16 stored, 15 said zero */
+	  .e = { EDIT(AT_SUB(SEC_MEM_INDEX, 0, FS_MIX_LAST, 0, CHK_STORED_PAGES), 4, 1),
+		 EDIT_ADD(AT_SEC(SEC_MEM_INDEX, 0, MIX_ZERO_PAGES), 8, FIX_LAST_PAGES - 1) },
+	  .expect = IMG_ECORRUPT, .msg = " bytes for 1 stored pages" },
 };
 
 #define FIX_NREFUSALS   (sizeof(fix_refusals) / sizeof(fix_refusals[0]))

@@ -691,7 +691,7 @@ Test(corrupt, places_name_their_fields)
 	cr_expect_eq(le_get32(AT(SUB(SEC_DEVICES, 0, FS_DEV, 1, DST_BLOB_LEN))),
 		     st.devs[1].blob_len);
 	cr_expect_eq(le_get32(AT(SUB(SEC_MEM_INDEX, 0, FS_MIX_CHUNK, 3, CHK_PAGES))),
-		     FIX_PAGES - 3 * MEM_CHUNK_PAGES);
+		     FIX_LAST_PAGES);
 	cr_expect_eq(le_get32(AT(CHUNK(1, FS_START, RECH_MAGIC))), REC_MAGIC);
 	cr_expect_eq(le_get32(AT(CHUNK(1, FS_START, RECH_CHUNK))), 1);
 	cr_expect_eq(memcmp(AT(CHUNK(3, FS_REC_FRAME, 0)), zstd_magic, 4), 0);

@@ -14,6 +14,7 @@
 #include <zstd.h>
 
 #include "checksum.h"
+#include "image_format.h"
 #include "image_mem.h"
 #include "le.h"
 
@@ -547,4 +548,15 @@ Test(image_mem, bad_arguments)
 	cr_assert_eq(mem_encodechunks(fd, &off, &r, NULL, MEM_CHUNK_PAGES_MAX + 1, &idx,
 				      NULL, &err), -IMG_EINVAL);
 	cr_assert_eq(off, 0);
+}
+
+/* The format's frame bound holds whatever libzstd frames a writer makes:
+ * at every chunk size, the library's own bound is no larger. */
+Test(image_mem, frame_bound_covers_libzstd)
+{
+	for (uint64_t n = 0; n <= (uint64_t)MEM_CHUNK_PAGES_MAX * PAGE; n += PAGE)
+		cr_assert_geq(IMAGE_FRAME_BOUND(n), ZSTD_compressBound((size_t)n), "%llu bytes",
+			      (unsigned long long)n);
+	cr_expect_eq(IMAGE_FRAME_BOUND(PAGE), 4096 + 16 + 62);
+	cr_expect_eq(IMAGE_FRAME_BOUND(256 * PAGE), 1048576 + 4096);
 }
