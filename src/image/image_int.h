@@ -109,10 +109,12 @@ void sec_memindex_put(struct wbuf *b, const struct region_index *ri);
 int sec_memindex_get(const uint8_t *p, size_t len, unsigned region,
 		     struct region_index *ri, struct image_error *err);
 
-/* Consistency of decoded or to-be-written state: value ranges, and every
- * cross-reference (resume vCPU, GIC vs config, device states vs config
- * devices, distinct MPIDRs). Fails with -code (IMG_ECORRUPT when reading,
- * IMG_EINVAL when writing) and a message naming the field. */
+/* Consistency of decoded or to-be-written state: every rule the format's
+ * section tables state (value ranges, known bits and groups, the register
+ * lists, the one suspended vCPU and its resume request, one device state per
+ * configured device, distinct MPIDR affinities). Fails with -code
+ * (IMG_ECORRUPT when reading, IMG_EINVAL when writing; IMG_ENOMEM when a
+ * check cannot allocate) and a message naming the field. */
 int check_config(const struct vm_config *c, int code, struct image_error *err);
 int check_state(const struct vm_state *st, int code, struct image_error *err);
 /* vCPU i's register ids: arm64 ones, each once, PC and PSTATE among them. */
