@@ -34,6 +34,7 @@ struct dev_ops {
 	const char *name;       /* "uart-16550": inspect, logs, MMIO bus */
 	const char *fdt_name;   /* its device-tree node is fdt_name@base */
 	struct dev_cfg dflt;    /* default window and SPI (memmap.h) */
+	uint32_t max_blob;      /* bytes of saved blob it may have (0: none) */
 
 	/* A device at power-on state, wired to env; NULL when out of memory.
 	 * destroy() releases it. */

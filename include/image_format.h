@@ -75,6 +75,110 @@ enum image_section_type {
 #define SEC_MEM_INDEX_FIXED     44
 #define SEC_MEM_INDEX_CHUNK     32
 
+/* Field offsets inside each section payload, one group per structure of
+ * formats/torpor-image.md (the codecs _Static_assert that each group ends at
+ * its structure's size). Lists follow the fixed part: the offset of element i
+ * is the list's start plus the sizes of the elements before it. */
+#define CFG_NCPUS               0       /* VM configuration */
+#define CFG_IPA_BITS            4
+#define CFG_VCPU_TARGET         8
+#define CFG_VCPU_FEATURES       12      /* VCPU_FEATURE_WORDS u32 words */
+#define CFG_CAPS                40
+#define CFG_GIC_VERSION         44
+#define CFG_GIC_NR_IRQS         48
+#define CFG_NMEM                52
+#define CFG_GIC_DIST_BASE       56
+#define CFG_GIC_DIST_SIZE       64
+#define CFG_GIC_REDIST_BASE     72
+#define CFG_GIC_REDIST_SIZE     80
+#define CFG_NDEVS               88
+#define CFG_CMDLINE_LEN         92
+#define RGN_GUEST_ADDR          0       /* RAM region, SEC_VM_CONFIG_REGION bytes */
+#define RGN_SIZE                8
+#define CDEV_TYPE               0       /* configured device, SEC_VM_CONFIG_DEV bytes */
+#define CDEV_SPI                4
+#define CDEV_BASE               8
+#define CDEV_SIZE               16
+#define HST_MIDR                0       /* host fingerprint */
+#define HST_PAGE_SIZE           8
+#define HST_KREL_LEN            12
+#define HST_MACHINE_LEN         14
+#define CLK_COUNTER             0       /* clock reference */
+#define CLK_FREQ                8
+#define CLK_REALTIME_NS         16
+#define RSM_VCPU                0       /* PSCI resume request */
+#define RSM_SMC64               4
+#define RSM_ENTRY               8
+#define RSM_CONTEXT_ID          16
+#define VCPU_MPIDR              0       /* vCPU */
+#define VCPU_SERROR_ESR         8
+#define VCPU_MP_STATE           16
+#define VCPU_NREGS              20
+#define VCPU_SERROR_PENDING     24
+#define VCPU_SERROR_HAS_ESR     25
+#define VCPU_EXT_DABT_PENDING   26
+#define VREG_ID                 0       /* vCPU register: id, then its value */
+#define VREG_VALUE              8
+#define GICS_VERSION            0       /* vGIC */
+#define GICS_NR_IRQS            4
+#define GICS_NREGS              8
+#define GREG_GROUP              0       /* vGIC register, SEC_GIC_REG bytes */
+#define GREG_ATTR               4
+#define GREG_VALUE              12
+#define DEVS_NDEVS              0       /* devices */
+#define DST_TYPE                0       /* device state */
+#define DST_BASE                4
+#define DST_NFIELDS             12
+#define DST_BLOB_LEN            16
+#define DFLD_ID                 0       /* device field, SEC_DEVICE_FIELD bytes */
+#define DFLD_VALUE              4
+#define MIX_GUEST_ADDR          0       /* memory index */
+#define MIX_SIZE                8
+#define MIX_ZERO_PAGES          16
+#define MIX_UNTOUCHED_PAGES     24
+#define MIX_PAGE_SIZE           32
+#define MIX_CHUNK_PAGES         36
+#define MIX_NCHUNKS             40
+#define CHK_OFFSET              0       /* memory index chunk, SEC_MEM_INDEX_CHUNK bytes */
+#define CHK_LENGTH              8
+#define CHK_CHECKSUM            16
+#define CHK_PAGES               24
+#define CHK_STORED_PAGES        28
+
+/* Memory chunk record (formats/torpor-image-memory.md): a 16-byte header,
+ * the page bitmap, then one zstd frame. */
+#define REC_MAGIC               0x434d5054u     /* "TPMC" */
+#define REC_HEADER              16u
+#define RECH_MAGIC              0
+#define RECH_CHUNK              4
+#define RECH_PAGES              8
+#define RECH_STORED_PAGES       12
+#define RECH_BITMAP             16
+
+/* The largest zstd frame a record may hold for n content bytes (n at most
+ * 16 MiB): libzstd 1.5's ZSTD_COMPRESSBOUND, written out so that the format
+ * does not move with the library. */
+#define IMAGE_FRAME_BOUND(n)    ((uint64_t)(n) + ((uint64_t)(n) >> 8) + \
+				 ((uint64_t)(n) < (128u << 10) ? ((128u << 10) - (uint64_t)(n)) >> 11 : 0))
+
+/* Values format 1.0 defines (formats/torpor-image.md); a reader refuses any
+ * other value of these fields. */
+#define IMAGE_CAPS_KNOWN        0x1u            /* bit 0: KVM_CAP_ARM_SYSTEM_SUSPEND */
+#define IMAGE_FEATURES0_KNOWN   (1u << 2)       /* word 0: KVM_ARM_VCPU_PSCI_0_2 */
+#define IMAGE_MP_RUNNABLE       0u              /* KVM_MP_STATE_* of a vCPU */
+#define IMAGE_MP_STOPPED        5u
+#define IMAGE_MP_SUSPENDED      10u
+#define IMAGE_GIC_DIST_REGS     1u              /* KVM_DEV_ARM_VGIC_GRP_*, 32-bit */
+#define IMAGE_GIC_REDIST_REGS   5u              /* 32-bit */
+#define IMAGE_GIC_CPU_SYSREGS   6u              /* 64-bit */
+#define IMAGE_GIC_LEVEL_INFO    7u              /* 32-bit */
+#define IMAGE_GIC_AFF_SHIFT     32              /* attr bits 63..32: a vCPU's affinity */
+#define IMAGE_GIC_SPI_BASE      32u             /* INTID of SPI 0 */
+#define IMAGE_REG_ARCH_MASK     0xff00000000000000ULL   /* KVM_REG_ARCH_MASK */
+#define IMAGE_REG_ARM64         0x6000000000000000ULL   /* KVM_REG_ARM64 */
+#define REG_ID_PC       0x6030000000100040ULL   /* KVM_REG_ARM_CORE regs.pc */
+#define REG_ID_PSTATE   0x6030000000100042ULL   /* KVM_REG_ARM_CORE regs.pstate */
+
 /* Reader limits: anything larger is refused as corrupt, so a hostile file
  * cannot make the reader allocate more than a bounded amount per item. */
 #define IMAGE_MAX_SECTIONS      256

@@ -286,6 +286,7 @@ const struct dev_ops uart_dev_ops = {
 	.name = "uart-16550",
 	.fdt_name = "serial",
 	.dflt = { DEV_UART_16550, UART_SPI, UART_BASE, UART_SIZE },
+	.max_blob = UART_RX_FIFO,
 	.create = uart_create,
 	.destroy = free,
 	.reset = uart_reset,

@@ -2,6 +2,7 @@
  * write an inconsistent state) and the reader (which refuses to return one). */
 #include <string.h>
 
+#include "devices.h"
 #include "image_int.h"
 #include "memmap.h"
 
@@ -42,8 +43,51 @@ static int check_regions(const struct vm_config *c, int code, struct image_error
 	return 0;
 }
 
+/* Known bits only: a feature or capability format 1.0 does not define needs
+ * state it does not carry. */
+static int check_bits(const struct vm_config *c, int code, struct image_error *err)
+{
+	if (c->caps & ~IMAGE_CAPS_KNOWN)
+		return img_fail(err, code, "vm config: caps 0x%x has unknown bits (known 0x%x)",
+				c->caps, IMAGE_CAPS_KNOWN);
+	for (unsigned w = 0; w < VCPU_FEATURE_WORDS; w++) {
+		uint32_t known = w ? 0 : IMAGE_FEATURES0_KNOWN;
+
+		if (c->vcpu_features[w] & ~known)
+			return img_fail(err, code,
+					"vm config: vcpu_features word %u is 0x%x, known bits 0x%x",
+					w, c->vcpu_features[w], known);
+	}
+	return 0;
+}
+
+/* Device types format 1.0 defines, interrupt lines the GIC has, one device
+ * per MMIO base. */
+static int check_config_devices(const struct vm_config *c, int code, struct image_error *err)
+{
+	uint32_t spis = c->gic_nr_irqs - IMAGE_GIC_SPI_BASE;
+
+	for (uint32_t i = 0; i < c->ndevs; i++) {
+		const struct dev_cfg *d = &c->devs[i];
+
+		if (!dev_find(d->type))
+			return img_fail(err, code, "vm config: device %u: type %u unknown (not in the "
+					"device table)", i, d->type);
+		if (d->spi >= spis)
+			return img_fail(err, code, "vm config: device %u: SPI %u beyond the GIC's %u SPIs",
+					i, d->spi, spis);
+		for (uint32_t j = 0; j < i; j++)
+			if (c->devs[j].base == d->base)
+				return img_fail(err, code, "vm config: devices %u and %u both at 0x%llx",
+						j, i, (unsigned long long)d->base);
+	}
+	return 0;
+}
+
 int check_config(const struct vm_config *c, int code, struct image_error *err)
 {
+	int rc;
+
 	if (c->ncpus < 1 || c->ncpus > TORPOR_MAX_CPUS)
 		return img_fail(err, code, "vm config: %u vCPUs (1..%u)", c->ncpus, TORPOR_MAX_CPUS);
 	if (c->ipa_bits < IMAGE_MIN_IPA_BITS || c->ipa_bits > IMAGE_MAX_IPA_BITS)
@@ -59,6 +103,8 @@ int check_config(const struct vm_config *c, int code, struct image_error *err)
 				c->ndevs, VM_MAX_DEVICES);
 	if (strnlen(c->cmdline, VM_CMDLINE_MAX) >= VM_CMDLINE_MAX)
 		return img_fail(err, code, "vm config: cmdline not NUL-terminated");
+	if ((rc = check_bits(c, code, err)) || (rc = check_config_devices(c, code, err)))
+		return rc;
 	return check_regions(c, code, err);
 }
 
@@ -67,6 +113,7 @@ static int check_vcpu(const struct vm_state *st, unsigned i, int code,
 {
 	const struct vcpu_state *v = &st->vcpus[i];
 	size_t total = 0;
+	int rc;
 
 	if (v->nregs > IMAGE_MAX_VCPU_REGS || (v->nregs && !v->reg_ids))
 		return img_fail(err, code, "vcpu %u: %u registers (max %u)",
@@ -82,36 +129,106 @@ static int check_vcpu(const struct vm_state *st, unsigned i, int code,
 	if (total != v->reg_data_len || (total && !v->reg_data))
 		return img_fail(err, code, "vcpu %u: %zu register bytes, the ids need %zu",
 				i, v->reg_data_len, total);
+	rc = check_reg_ids(v, i, code, err);
+	if (rc)
+		return rc;
 	if (v->events.serror_pending > 1 || v->events.serror_has_esr > 1 ||
 	    v->events.ext_dabt_pending > 1)
 		return img_fail(err, code, "vcpu %u: vcpu event flag not 0 or 1", i);
+	if (v->mp_state != IMAGE_MP_RUNNABLE && v->mp_state != IMAGE_MP_STOPPED &&
+	    v->mp_state != IMAGE_MP_SUSPENDED)
+		return img_fail(err, code, "vcpu %u: MP state %u (0 runnable, 5 stopped or 10 suspended)",
+				i, v->mp_state);
+	/* The vGIC addresses a vCPU by affinity, not by the whole MPIDR. */
 	for (unsigned j = 0; j < i; j++)
-		if (st->vcpus[j].mpidr == v->mpidr)
-			return img_fail(err, code, "vcpu %u: MPIDR 0x%llx same as vcpu %u's",
-					i, (unsigned long long)v->mpidr, j);
+		if (mpidr_affinity(st->vcpus[j].mpidr) == mpidr_affinity(v->mpidr))
+			return img_fail(err, code,
+					"vcpu %u: MPIDR 0x%llx same as vcpu %u's in affinity (0x%x)",
+					i, (unsigned long long)v->mpidr, j, mpidr_affinity(v->mpidr));
 	return 0;
 }
 
+/* The suspend call the image holds: made by the one suspended vCPU, to an
+ * entry point in RAM, with 32-bit arguments if it was an SMC32 call. */
+static int check_resume(const struct vm_state *st, int code, struct image_error *err)
+{
+	const struct psci_resume *rs = &st->resume;
+	const struct vm_config *c = &st->config;
+	int suspended = -1;
+	uint32_t m;
+
+	for (unsigned i = 0; i < c->ncpus; i++) {
+		if (st->vcpus[i].mp_state != IMAGE_MP_SUSPENDED)
+			continue;
+		if (suspended >= 0)
+			return img_fail(err, code, "vcpu %u: suspended as well as vcpu %d",
+					i, suspended);
+		suspended = (int)i;
+	}
+	if (suspended < 0)
+		return img_fail(err, code, "vcpus: none is suspended (MP state %u)",
+				IMAGE_MP_SUSPENDED);
+	if (rs->vcpu != (uint32_t)suspended)
+		return img_fail(err, code, "psci resume: vcpu %u is not the suspended vcpu %d",
+				rs->vcpu, suspended);
+	for (m = 0; m < c->nmem; m++)
+		if (rs->entry >= c->mem[m].guest_addr &&
+		    rs->entry - c->mem[m].guest_addr < c->mem[m].size)
+			break;
+	if (m == c->nmem)
+		return img_fail(err, code, "psci resume: entry 0x%llx is outside guest RAM",
+				(unsigned long long)rs->entry);
+	if (!rs->smc64 && (rs->entry >> 32 || rs->context_id >> 32))
+		return img_fail(err, code,
+				"psci resume: SMC32 call with entry 0x%llx context 0x%llx beyond 32 bits",
+				(unsigned long long)rs->entry, (unsigned long long)rs->context_id);
+	return 0;
+}
+
+/* Exactly one state per configured device, matched by (type, base), and a
+ * blob only on the device type whose appendix has one (the UART's FIFO). */
 static int check_devices(const struct vm_state *st, int code, struct image_error *err)
 {
+	const struct vm_config *c = &st->config;
+	int owner[VM_MAX_DEVICES];
+
 	if (st->ndevs > VM_MAX_DEVICES)
 		return img_fail(err, code, "devices: %u device states (max %u)",
 				st->ndevs, VM_MAX_DEVICES);
+	for (uint32_t k = 0; k < VM_MAX_DEVICES; k++)
+		owner[k] = -1;
 	for (uint32_t i = 0; i < st->ndevs; i++) {
 		const struct dev_state *d = &st->devs[i];
-		uint32_t k;
+		uint32_t k, max_blob;
 
 		if (d->nfields > DEV_MAX_FIELDS || d->blob_len > DEV_MAX_BLOB)
 			return img_fail(err, code, "device %u: %u fields, %u blob bytes (max %u, %u)",
 					i, d->nfields, d->blob_len, DEV_MAX_FIELDS, DEV_MAX_BLOB);
-		for (k = 0; k < st->config.ndevs; k++)
-			if (st->config.devs[k].type == d->type && st->config.devs[k].base == d->base)
+		for (k = 0; k < c->ndevs; k++)
+			if (c->devs[k].type == d->type && c->devs[k].base == d->base)
 				break;
-		if (k == st->config.ndevs)
+		if (k == c->ndevs)
 			return img_fail(err, code,
 					"device %u: type %u at 0x%llx is not in the vm config",
 					i, d->type, (unsigned long long)d->base);
+		if (owner[k] >= 0)
+			return img_fail(err, code,
+					"devices: states %d and %u are both for vm config device %u",
+					owner[k], i, k);
+		owner[k] = (int)i;
+		max_blob = dev_find(d->type)->max_blob;
+		if (d->blob_len > max_blob && !max_blob)
+			return img_fail(err, code, "device %u: %u blob bytes, a %s has none",
+					i, d->blob_len, dev_type_name(d->type));
+		if (d->blob_len > max_blob)
+			return img_fail(err, code, "device %u: %u blob bytes, a %s holds %u",
+					i, d->blob_len, dev_type_name(d->type), max_blob);
 	}
+	for (uint32_t k = 0; k < c->ndevs; k++)
+		if (owner[k] < 0)
+			return img_fail(err, code,
+					"devices: vm config device %u (type %u at 0x%llx) has no state",
+					k, c->devs[k].type, (unsigned long long)c->devs[k].base);
 	return 0;
 }
 
@@ -132,13 +249,17 @@ int check_state(const struct vm_state *st, int code, struct image_error *err)
 		if (rc)
 			return rc;
 	}
+	rc = check_resume(st, code, err);
+	if (rc)
+		return rc;
 	if (st->gic.version != c->gic_version || st->gic.nr_irqs != c->gic_nr_irqs)
 		return img_fail(err, code, "gic: version %u nr_irqs %u, vm config says %u and %u",
 				st->gic.version, st->gic.nr_irqs, c->gic_version, c->gic_nr_irqs);
 	if (st->gic.nregs > IMAGE_MAX_GIC_REGS || (st->gic.nregs && !st->gic.regs))
 		return img_fail(err, code, "gic: %u registers (max %u)",
 				st->gic.nregs, IMAGE_MAX_GIC_REGS);
-	return check_devices(st, code, err);
+	rc = check_gic_regs(st, code, err);
+	return rc ? rc : check_devices(st, code, err);
 }
 
 int check_memindex(const struct vm_config *c, unsigned region,
@@ -175,6 +296,11 @@ int check_memindex(const struct vm_config *c, unsigned region,
 					"memory region %u, chunk %u: %u pages (%u stored, %llu bytes), expected %llu pages",
 					region, i, k->pages, k->stored_pages,
 					(unsigned long long)k->length, (unsigned long long)want);
+		/* No bytes to prove: the format fixes the value, not XXH3 of nothing. */
+		if (!k->length && k->checksum)
+			return img_fail(err, code,
+					"memory region %u, chunk %u: no record, yet checksum 0x%llx (must be 0)",
+					region, i, (unsigned long long)k->checksum);
 		stored += k->stored_pages;
 	}
 	if (ri->zero_pages > pages || ri->untouched_pages > pages - ri->zero_pages ||

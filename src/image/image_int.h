@@ -109,12 +109,27 @@ void sec_memindex_put(struct wbuf *b, const struct region_index *ri);
 int sec_memindex_get(const uint8_t *p, size_t len, unsigned region,
 		     struct region_index *ri, struct image_error *err);
 
-/* Consistency of decoded or to-be-written state: value ranges, and every
- * cross-reference (resume vCPU, GIC vs config, device states vs config
- * devices, distinct MPIDRs). Fails with -code (IMG_ECORRUPT when reading,
- * IMG_EINVAL when writing) and a message naming the field. */
+/* Consistency of decoded or to-be-written state: every rule the format's
+ * section tables state (value ranges, known bits and groups, the register
+ * lists, the one suspended vCPU and its resume request, one device state per
+ * configured device, distinct MPIDR affinities). Fails with -code
+ * (IMG_ECORRUPT when reading, IMG_EINVAL when writing; IMG_ENOMEM when a
+ * check cannot allocate) and a message naming the field. */
 int check_config(const struct vm_config *c, int code, struct image_error *err);
 int check_state(const struct vm_state *st, int code, struct image_error *err);
+/* vCPU i's register ids: arm64 ones, each once, PC and PSTATE among them. */
+int check_reg_ids(const struct vcpu_state *v, unsigned i, int code,
+		  struct image_error *err);
+/* st's vGIC registers: groups format 1.0 knows, 32-bit values in 32-bit
+ * groups, affinity 0 on distributor attributes and a vCPU's on the others,
+ * no (group, attr) twice. */
+int check_gic_regs(const struct vm_state *st, int code, struct image_error *err);
+/* The affinity a vGIC attribute names a vCPU by: Aff3 (MPIDR bits 39..32)
+ * << 24 | Aff2..Aff0 (MPIDR bits 23..0). */
+static inline uint32_t mpidr_affinity(uint64_t mpidr)
+{
+	return (uint32_t)((mpidr >> 32 & 0xff) << 24 | (mpidr & 0xffffff));
+}
 /* The index of region `region` against config.mem[region] and itself. */
 int check_memindex(const struct vm_config *c, unsigned region,
 		   const struct region_index *ri, int code,
@@ -125,8 +140,6 @@ int check_memindex(const struct vm_config *c, unsigned region,
 int vm_state_copy(struct vm_state *dst, const struct vm_state *src);
 
 /* Summaries shared by the human and JSON printers. */
-#define REG_ID_PC       0x6030000000100040ULL   /* KVM_REG_ARM_CORE regs.pc */
-#define REG_ID_PSTATE   0x6030000000100042ULL   /* KVM_REG_ARM_CORE regs.pstate */
 /* "runnable", "stopped", "suspended" or "unknown". */
 const char *mp_state_name(uint32_t mp_state);
 /* Compressed bytes and stored pages over all chunks of a region. */

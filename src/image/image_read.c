@@ -91,6 +91,13 @@ static int read_header(struct image *img, struct image_error *err)
 				"header: compatible version %u.%u not within 1.0..%u.%u (the format)",
 				img->compat_major, img->compat_minor,
 				img->version_major, img->version_minor);
+	/* A major version changes the header or the table, which no reader of
+	 * an older major can parse: it is compatible only with its own major. */
+	if (img->compat_major != img->version_major)
+		return img_fail(err, IMG_ECORRUPT,
+				"header: format %u.%u but compatible version %u.%u (majors must match)",
+				img->version_major, img->version_minor,
+				img->compat_major, img->compat_minor);
 	hsize = le_get32(h + HDR_HEADER_SIZE);
 	if (hsize != IMAGE_HDR_SIZE)
 		return img_fail(err, IMG_ECORRUPT, "header: header size %u (expected %u)",
@@ -361,6 +368,33 @@ static int check_overlaps(const struct image *img, uint64_t table_off,
 	return rc;
 }
 
+/* The checksum of entry i, which this reader skips: a damaged optional
+ * section is still a damaged file. Read in pieces, so a long payload needs no
+ * buffer of its size; after the overlap check, so all skipped sections
+ * together cost at most one read of the file. */
+static int check_skipped(const struct image *img, unsigned i, struct image_error *err)
+{
+	const struct image_section *s = &img->sections[i];
+	struct checksum_ctx sum;
+	uint8_t buf[16384];
+	uint64_t done = 0;
+	int rc = 0;
+
+	checksum_init(&sum);
+	while (!rc && done < s->length) {
+		size_t n = s->length - done < sizeof(buf) ? (size_t)(s->length - done) : sizeof(buf);
+
+		rc = read_at(img->fd, buf, n, s->offset + done, "a skipped section", err);
+		checksum_update(&sum, buf, n);
+		done += n;
+	}
+	if (!rc && checksum_final(&sum) != s->checksum)
+		rc = img_fail(err, IMG_ECHECKSUM,
+			      "section table entry %u (type %u version %u, skipped): checksum mismatch",
+			      i, s->type, s->version);
+	return rc;
+}
+
 int image_open(struct image **out, const char *path, int check_chunks,
 	       struct image_error *err)
 {
@@ -399,6 +433,9 @@ int image_open(struct image **out, const char *path, int check_chunks,
 		rc = decode_sections(img, err);
 	if (!rc)
 		rc = check_overlaps(img, table_off, err);
+	for (unsigned i = 0; !rc && i < img->nsections; i++)
+		if (entry_use(&img->sections[i], i, NULL) == 0)
+			rc = check_skipped(img, i, err);
 	for (unsigned r = 0; !rc && check_chunks && r < img->st.config.nmem; r++)
 		rc = mem_verify(img->fd, img->file_size, &img->mem[r].idx, err, r);
 	if (rc)

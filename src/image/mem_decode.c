@@ -27,7 +27,6 @@ static int idx_check(const struct mem_index *idx, uint64_t file_size,
 		     struct image_error *err, unsigned region)
 {
 	uint64_t pages, end = 0;
-	size_t max;
 
 	if (idx->page_size != MEM_PAGE_SIZE || idx->chunk_pages == 0 ||
 	    idx->chunk_pages > MEM_CHUNK_PAGES_MAX || idx->size == 0 ||
@@ -41,7 +40,6 @@ static int idx_check(const struct mem_index *idx, uint64_t file_size,
 	    !idx->chunks)
 		return img_fail(err, IMG_ECORRUPT, "memory region %u: %u chunks for %llu pages",
 				region, idx->nchunks, (unsigned long long)pages);
-	max = rec_max(idx->chunk_pages);
 	for (uint32_t c = 0; c < idx->nchunks; c++) {
 		const struct mem_chunk *ch = &idx->chunks[c];
 		uint64_t want = c + 1 < idx->nchunks ? idx->chunk_pages :
@@ -52,12 +50,17 @@ static int idx_check(const struct mem_index *idx, uint64_t file_size,
 					"memory region %u, chunk %u: %u pages (%u stored), expected %llu",
 					region, c, ch->pages, ch->stored_pages,
 					(unsigned long long)want);
-		if (!ch->stored_pages != !ch->length || ch->length > max ||
+		if (!ch->stored_pages != !ch->length ||
+		    ch->length > rec_max(ch->pages, ch->stored_pages) ||
 		    (ch->length && ch->length <= REC_HEADER + bitmap_words(ch->pages) * 8))
 			return img_fail(err, IMG_ECORRUPT,
-					"memory region %u, chunk %u: record of %llu bytes for %u pages",
+					"memory region %u, chunk %u: record of %llu bytes for %u stored pages",
 					region, c, (unsigned long long)ch->length,
 					ch->stored_pages);
+		if (!ch->length && ch->checksum)
+			return img_fail(err, IMG_ECORRUPT,
+					"memory region %u, chunk %u: no record, yet checksum 0x%llx (must be 0)",
+					region, c, (unsigned long long)ch->checksum);
 		if (!ch->length)
 			continue;
 		if (ch->offset < end || ch->offset > file_size ||
@@ -87,13 +90,14 @@ static int rec_check(const uint8_t *rec, const struct mem_chunk *ch, uint32_t c,
 	if (checksum64(rec, ch->length) != ch->checksum)
 		return img_fail(err, IMG_ECHECKSUM, "memory region %u, chunk %u: checksum mismatch",
 				region, c);
-	if (le_get32(rec) != REC_MAGIC || le_get32(rec + 4) != c ||
-	    le_get32(rec + 8) != ch->pages || le_get32(rec + 12) != ch->stored_pages)
+	if (le_get32(rec + RECH_MAGIC) != REC_MAGIC || le_get32(rec + RECH_CHUNK) != c ||
+	    le_get32(rec + RECH_PAGES) != ch->pages ||
+	    le_get32(rec + RECH_STORED_PAGES) != ch->stored_pages)
 		return img_fail(err, IMG_ECORRUPT,
 				"memory region %u, chunk %u: record header does not match the index",
 				region, c);
 	for (uint32_t i = 0; i < words; i++)
-		bm[i] = le_get64(rec + REC_HEADER + i * 8);
+		bm[i] = le_get64(rec + RECH_BITMAP + i * 8);
 	if (tail && bm[words - 1] >> tail)
 		return img_fail(err, IMG_ECORRUPT,
 				"memory region %u, chunk %u: bitmap marks pages past the chunk's %u",
@@ -144,7 +148,7 @@ int mem_verify(int fd, uint64_t file_size, const struct mem_index *idx,
 
 	if (rc)
 		return rc;
-	buf = malloc(rec_max(idx->chunk_pages));
+	buf = malloc(rec_max(idx->chunk_pages, idx->chunk_pages));
 	if (!buf)
 		return img_fail(err, IMG_ENOMEM, "memory region %u: no memory to verify", region);
 	for (uint32_t c = 0; c < idx->nchunks && rc == 0; c++) {
@@ -234,7 +238,7 @@ static void *dec_thread(void *arg)
 	struct dec *d = arg;
 	struct image_error err = { 0 };
 	ZSTD_DCtx *dctx = ZSTD_createDCtx();
-	uint8_t *rec = malloc(rec_max(d->idx->chunk_pages));
+	uint8_t *rec = malloc(rec_max(d->idx->chunk_pages, d->idx->chunk_pages));
 	uint8_t *scratch = malloc((size_t)d->idx->chunk_pages * MEM_PAGE_SIZE);
 	uint32_t c;
 	int rc = 0;

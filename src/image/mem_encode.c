@@ -148,19 +148,21 @@ static int64_t enc_record(struct enc *e, struct enc_worker *w, uint32_t c,
 		}
 		in = w->gather;
 	}
-	n = ZSTD_compress2(w->cctx, frame, w->rec_cap - (size_t)(frame - rec), in,
-			   (size_t)stored * MEM_PAGE_SIZE);
+	/* No more room than the format allows: a library whose frames could
+	 * be longer fails here instead of writing a record no reader takes. */
+	n = ZSTD_compress2(w->cctx, frame, rec_max(ch->pages, stored) - (size_t)(frame - rec),
+			   in, (size_t)stored * MEM_PAGE_SIZE);
 	if (ZSTD_isError(n))
 		return img_fail(err, IMG_ECOMPRESS, "memory at 0x%llx, chunk %u: zstd: %s",
 				(unsigned long long)e->src->guest_addr, c,
 				ZSTD_getErrorName(n));
 
-	le_put32(rec, REC_MAGIC);
-	le_put32(rec + 4, c);
-	le_put32(rec + 8, ch->pages);
-	le_put32(rec + 12, stored);
+	le_put32(rec + RECH_MAGIC, REC_MAGIC);
+	le_put32(rec + RECH_CHUNK, c);
+	le_put32(rec + RECH_PAGES, ch->pages);
+	le_put32(rec + RECH_STORED_PAGES, stored);
 	for (uint32_t i = 0; i < words; i++)
-		le_put64(rec + REC_HEADER + i * 8, w->bitmap[i]);
+		le_put64(rec + RECH_BITMAP + i * 8, w->bitmap[i]);
 	n += (size_t)(frame - rec);
 	ch->length = n;
 	ch->checksum = checksum64(rec, n);
@@ -251,7 +253,7 @@ static int enc_worker_init(struct enc *e, struct enc_worker *w,
 	bool ok;
 
 	memset(w, 0, sizeof(*w));
-	w->rec_cap = rec_max(e->chunk_pages);
+	w->rec_cap = rec_max(e->chunk_pages, e->chunk_pages);
 	w->cctx = ZSTD_createCCtx();
 	w->pagemap = malloc((e->chunk_pages + 2) * sizeof(uint64_t));
 	w->bitmap = malloc(bitmap_words(e->chunk_pages) * 8);

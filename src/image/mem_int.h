@@ -1,6 +1,7 @@
-/* mem_int.h - what the memory engine's files share: the chunk record layout
- * (formats/torpor-image-memory.md) and the thread pool that encodes and
- * decodes chunks in parallel. Internal to src/image. */
+/* mem_int.h - what the memory engine's files share: bitmap helpers, the
+ * largest record a chunk may need (the record layout is in image_format.h)
+ * and the thread pool that encodes and decodes chunks in parallel. Internal
+ * to src/image. */
 #ifndef TORPOR_MEM_INT_H
 #define TORPOR_MEM_INT_H
 
@@ -13,11 +14,10 @@
 
 #include "image_int.h"
 
-/* Record header: magic, chunk number, pages, stored pages (all u32), then the
- * bitmap in u64 words, then the zstd frame. */
-#define REC_MAGIC       0x434d5054u     /* "TPMC" */
-#define REC_HEADER      16u
 #define POOL_THREADS_MAX 64u
+
+_Static_assert(RECH_STORED_PAGES + 4 == REC_HEADER && RECH_BITMAP == REC_HEADER,
+	       "record header layout");
 
 _Static_assert((uint64_t)MEM_CHUNK_PAGES_MAX * MEM_PAGE_SIZE <= UINT32_MAX,
 	       "a chunk's bytes fit size_t on 32-bit readers");
@@ -32,11 +32,13 @@ static inline bool bitmap_has(const uint64_t *bm, uint32_t page)
 	return bm[page / 64] >> (page % 64) & 1;
 }
 
-/* The largest record a chunk of chunk_pages pages can need. */
-static inline size_t rec_max(uint32_t chunk_pages)
+/* The largest record a chunk of `pages` pages with `stored` of them present
+ * may be (formats/torpor-image-memory.md); rec_max(pages, pages) bounds
+ * every record of a region whose chunks have `pages` pages. */
+static inline size_t rec_max(uint32_t pages, uint32_t stored)
 {
-	return REC_HEADER + bitmap_words(chunk_pages) * 8 +
-	       ZSTD_compressBound((size_t)chunk_pages * MEM_PAGE_SIZE);
+	return REC_HEADER + bitmap_words(pages) * 8 +
+	       (size_t)IMAGE_FRAME_BOUND((uint64_t)stored * MEM_PAGE_SIZE);
 }
 
 /* If the `stored` set bits of bm (pages bits) form one run, stores its first

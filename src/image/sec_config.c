@@ -3,6 +3,11 @@
 
 #include "image_int.h"
 
+_Static_assert(CFG_VCPU_FEATURES + 4 * VCPU_FEATURE_WORDS == CFG_CAPS, "feature words");
+_Static_assert(CFG_CMDLINE_LEN + 4 == SEC_VM_CONFIG_FIXED, "vm config fixed part");
+_Static_assert(RGN_SIZE + 8 == SEC_VM_CONFIG_REGION, "region layout");
+_Static_assert(CDEV_SIZE + 8 == SEC_VM_CONFIG_DEV, "device layout");
+
 void sec_config_put(struct wbuf *b, const struct vm_config *c)
 {
 	size_t cmdlen = strnlen(c->cmdline, VM_CMDLINE_MAX - 1);

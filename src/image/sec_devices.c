@@ -4,6 +4,10 @@
 
 #include "image_int.h"
 
+_Static_assert(DEVS_NDEVS + 4 == SEC_DEVICES_FIXED, "devices fixed part");
+_Static_assert(DST_BLOB_LEN + 4 == SEC_DEVICE_FIXED, "device state fixed part");
+_Static_assert(DFLD_VALUE + 8 == SEC_DEVICE_FIELD, "device field layout");
+
 void sec_devices_put(struct wbuf *b, const struct dev_state *d, uint32_t ndevs)
 {
 	wbuf_put32(b, ndevs);

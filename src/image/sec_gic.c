@@ -5,6 +5,9 @@
 
 #include "image_int.h"
 
+_Static_assert(GICS_NREGS + 4 == SEC_GIC_FIXED, "gic fixed part");
+_Static_assert(GREG_VALUE + 8 == SEC_GIC_REG, "gic register layout");
+
 void sec_gic_put(struct wbuf *b, const struct gic_state *g)
 {
 	wbuf_put32(b, g->version);

@@ -4,6 +4,10 @@
 
 #include "image_int.h"
 
+_Static_assert(HST_MACHINE_LEN + 2 == SEC_HOST_FIXED, "host fixed part");
+_Static_assert(CLK_REALTIME_NS + 8 == SEC_CLOCK_SIZE, "clock layout");
+_Static_assert(RSM_CONTEXT_ID + 8 == SEC_PSCI_RESUME_SIZE, "resume layout");
+
 #define HOST_STR_MAX    (sizeof(((struct host_info *)0)->machine) - 1)
 
 void sec_host_put(struct wbuf *b, const struct host_info *h)

@@ -6,6 +6,9 @@
 
 #include "image_int.h"
 
+_Static_assert(MIX_NCHUNKS + 4 == SEC_MEM_INDEX_FIXED, "memory index fixed part");
+_Static_assert(CHK_STORED_PAGES + 4 == SEC_MEM_INDEX_CHUNK, "chunk entry layout");
+
 void sec_memindex_put(struct wbuf *b, const struct region_index *ri)
 {
 	const struct mem_index *x = &ri->idx;

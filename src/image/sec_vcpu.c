@@ -6,6 +6,8 @@
 
 #include "image_int.h"
 
+_Static_assert(VCPU_EXT_DABT_PENDING + 1 == SEC_VCPU_FIXED, "vcpu fixed part");
+
 void sec_vcpu_put(struct wbuf *b, const struct vcpu_state *v)
 {
 	size_t off = 0;

@@ -11,11 +11,14 @@ T=${1:-build/host/torpor}
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 
-# Valid images from the fuzzers' seed generator (the unit tests' fixture).
+# Images from the fuzzers' seed generator (the unit tests' fixture): valid
+# ones, and refuse-*.img, each breaking one rule of formats/.
 ${HOSTCC:-gcc} -std=gnu11 -O1 -Iinclude -D_GNU_SOURCE -o "$W/seeds" tests/fuzz/seeds.c \
 	build/host/libtorpor.a -lzstd -lfdt -lpthread || exit 1
 mkdir -p "$W/seeds.d" && "$W/seeds" "$W/seeds.d" >/dev/null || exit 1
-good=$(ls "$W"/seeds.d/* | head -n 1)
+good=$W/seeds.d/one-vcpu-data.img
+# $good as an extended regular expression that matches only itself.
+good_re=$(printf '%s' "$good" | sed 's/[][\\.^$*+?(){}|]/\\&/g')
 size=$(wc -c <"$good")
 cp "$good" "$W/flipped"
 printf '\377' | dd of="$W/flipped" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
@@ -67,12 +70,15 @@ check 2 "clock must be continue or freeze" "$T" restore --clock later "$good"
 check 0 '^torpor image: format 1\.0' "$T" inspect "$good"
 check 0 '"vcpus":\[\{' "$T" inspect --json "$good"
 check 0 '"chunks":\[' "$T" inspect --json "$good"
-check 0 '.' "$T" verify "$good"
+check 0 "^$good_re: ok\$" "$T" verify "$good"
 check 5 'checksum' "$T" verify "$W/flipped"
 check 5 'checksum' "$T" inspect "$W/flipped"
 check 5 'file is [0-9]+ bytes, header says' "$T" verify "$W/short"
 check 5 'not a torpor image|too short|magic|truncated' "$T" verify "$W/text"
 check 5 'No such file' "$T" verify "$W/none"
+for bad in "$W"/seeds.d/refuse-*.img; do
+	check 5 'torpor verify: .*: image is corrupt|checksum mismatch' "$T" verify "$bad"
+done
 check 2 'IMAGE is required' "$T" verify
 check 2 'IMAGE is required' "$T" inspect
 check 2 "unknown option '--frob'" "$T" inspect --frob "$good"

@@ -23,13 +23,14 @@ static void fix_chunks(uint8_t *f, size_t size, uint8_t *p, uint64_t len)
 
 	if (len < SEC_MEM_INDEX_FIXED)
 		return;
-	n = le_get32(p + SEC_MEM_INDEX_FIXED - 4);
+	n = le_get32(p + MIX_NCHUNKS);
 	for (uint64_t i = 0; i < n && SEC_MEM_INDEX_FIXED + (i + 1) * SEC_MEM_INDEX_CHUNK <= len; i++) {
 		uint8_t *c = p + SEC_MEM_INDEX_FIXED + i * SEC_MEM_INDEX_CHUNK;
-		uint64_t off = le_get64(c), clen = le_get64(c + 8);
+		uint64_t off = le_get64(c + CHK_OFFSET), clen = le_get64(c + CHK_LENGTH);
 
+		/* A chunk without a record has checksum 0, not XXH3 of nothing. */
 		if (inside(off, clen, size))
-			le_put64(c + 16, checksum64(f + off, clen));
+			le_put64(c + CHK_CHECKSUM, clen ? checksum64(f + off, clen) : 0);
 	}
 }
 

@@ -84,6 +84,7 @@ Test(devices, table_is_complete_and_unique)
 		cr_expect_eq(a->dflt.type, a->type, "%s: default config of another type",
 			     a->name);
 		cr_expect(a->name && a->fdt_name, "entry %u lacks a name", i);
+		cr_expect_leq(a->max_blob, DEV_MAX_BLOB, "%s: blob beyond the format's", a->name);
 		cr_expect(a->create && a->destroy && a->reset && a->mmio && a->fdt_node &&
 			  a->save && a->restore, "%s lacks a required op", a->name);
 		cr_expect_eq(dev_find(a->type), a, "%s: dev_find", a->name);

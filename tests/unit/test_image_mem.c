@@ -14,6 +14,7 @@
 #include <zstd.h>
 
 #include "checksum.h"
+#include "image_format.h"
 #include "image_mem.h"
 #include "le.h"
 #include "tmp_fd.h"
@@ -344,7 +345,10 @@ struct damage {
 	bool verify_sees;                       /* mem_verify catches it too */
 };
 
-enum { F_NONE, F_STORED, F_STORED_DOWN, F_LENGTH_PAST_END, F_OFFSET_OVERLAP, F_NCHUNKS, F_PAGE_SIZE };
+enum {
+	F_NONE, F_STORED, F_STORED_DOWN, F_LENGTH_PAST_END, F_OFFSET_OVERLAP, F_NCHUNKS,
+	F_PAGE_SIZE, F_EMPTY_SUM,
+};
 
 static void damage_index(struct encoded *e, int field)
 {
@@ -368,6 +372,9 @@ static void damage_index(struct encoded *e, int field)
 		break;
 	case F_PAGE_SIZE:
 		e->idx.page_size = 512;
+		break;
+	case F_EMPTY_SUM:       /* chunk 2 has no record */
+		e->idx.chunks[2].checksum = checksum64("", 0);
 		break;
 	}
 }
@@ -397,6 +404,8 @@ static const struct damage damages[] = {
 	  "memory region 3: 3 chunks for 1000 pages", true },
 	{ "page size", NULL, NULL, F_PAGE_SIZE, IMG_ECORRUPT,
 	  "memory region 3: page size 512", true },
+	{ "checksum of no record", NULL, NULL, F_EMPTY_SUM, IMG_ECORRUPT,
+	  "memory region 3, chunk 2: no record, yet checksum 0x2d06800538d394c2", true },
 };
 
 ParameterizedTestParameters(image_mem, damage_is_caught)
@@ -530,4 +539,15 @@ Test(image_mem, bad_arguments)
 	cr_assert_eq(mem_encodechunks(fd, &off, &r, NULL, MEM_CHUNK_PAGES_MAX + 1, &idx,
 				      NULL, &err), -IMG_EINVAL);
 	cr_assert_eq(off, 0);
+}
+
+/* The format's frame bound holds whatever libzstd frames a writer makes:
+ * at every chunk size, the library's own bound is no larger. */
+Test(image_mem, frame_bound_covers_libzstd)
+{
+	for (uint64_t n = 0; n <= (uint64_t)MEM_CHUNK_PAGES_MAX * PAGE; n += PAGE)
+		cr_assert_geq(IMAGE_FRAME_BOUND(n), ZSTD_compressBound((size_t)n), "%llu bytes",
+			      (unsigned long long)n);
+	cr_expect_eq(IMAGE_FRAME_BOUND(PAGE), 4096 + 16 + 62);
+	cr_expect_eq(IMAGE_FRAME_BOUND(256 * PAGE), 1048576 + 4096);
 }

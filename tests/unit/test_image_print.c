@@ -58,13 +58,14 @@ Test(print, human_summary)
 		"device 0: uart-16550 (type 1) at 0x9000000+0x1000, SPI 1",
 		"device 2: gpio-pl061 (type 3) at 0x9030000+0x1000, SPI 7",
 		"cmdline: console=ttyS0 \"quoted\"\tno_console_suspend",
-		"psci resume: vcpu 0, SMC64, entry 0x81234000, context 0xc0ffee",
+		"psci resume: vcpu 0, SMC64, entry 0x80123000, context 0xc0ffee",
 		"vcpu 0: MPIDR 0x80000000, PC 0xffff800008123456, PSTATE 0x3c5, MP state suspended (10), 5 registers",
 		"vcpu 1: MPIDR 0x80000001, PC 0xffff800008123457, PSTATE 0x3c5, MP state stopped (5), 5 registers, SError pending",
-		"gic: v3, 128 irqs, 4 registers",
-		"device state 1: rtc-pl031 at 0x9010000, 5 fields, 5 blob bytes",
+		"gic: v3, 128 irqs, 6 registers",
+		"device state 0: uart-16550 at 0x9000000, 4 fields, 7 blob bytes",
+		"device state 1: rtc-pl031 at 0x9010000, 5 fields, 0 blob bytes",
 		"memory: 3211264 bytes, ",
-		"pages: 304 data, ",
+		"pages: 208 data, ",
 		"region 0: 0x80000000+0x310000, 4 chunks of 256 pages of 4096 bytes",
 	};
 	char *out = print(0);

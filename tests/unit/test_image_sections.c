@@ -127,12 +127,12 @@ Test(sections, gic_round_trip)
 	struct image_error err = { 0 };
 
 	sec_gic_put(&buf, &st.gic);
-	cr_assert_eq(buf.len, SEC_GIC_FIXED + 4 * SEC_GIC_REG);
+	cr_assert_eq(buf.len, SEC_GIC_FIXED + FIX_GIC_REGS * SEC_GIC_REG);
 	cr_assert_eq(sec_gic_get(buf.p, buf.len, &g, &err), 0, "%s", err.msg);
 	cr_expect_eq(g.version, 3);
 	cr_expect_eq(g.nr_irqs, GIC_NR_IRQS);
-	cr_assert_eq(g.nregs, 4);
-	for (unsigned i = 0; i < 4; i++) {
+	cr_assert_eq(g.nregs, FIX_GIC_REGS);
+	for (unsigned i = 0; i < FIX_GIC_REGS; i++) {
 		cr_expect_eq(g.regs[i].group, st.gic.regs[i].group);
 		cr_expect_eq(g.regs[i].attr, st.gic.regs[i].attr);
 		cr_expect_eq(g.regs[i].value, st.gic.regs[i].value);

@@ -57,7 +57,7 @@ Test(vm_state, copy_is_deep)
 	cr_expect_neq(b.vcpus[0].reg_ids, a.vcpus[0].reg_ids);
 	cr_expect_neq(b.gic.regs, a.gic.regs);
 	cr_expect_arr_eq(b.vcpus[1].reg_data, a.vcpus[1].reg_data, a.vcpus[1].reg_data_len);
-	cr_expect_arr_eq(b.gic.regs, a.gic.regs, 4 * sizeof(*a.gic.regs));
+	cr_expect_arr_eq(b.gic.regs, a.gic.regs, FIX_GIC_REGS * sizeof(*a.gic.regs));
 	a.vcpus[1].reg_data[0] ^= 0xff;
 	cr_expect_neq(b.vcpus[1].reg_data[0], a.vcpus[1].reg_data[0]);
 	vm_state_free(&a);
