@@ -1,6 +1,4 @@
-/* image_strerror.c - names of the IMG_E* codes and of section types, and the
- * error recorder. */
-#include <stdarg.h>
+/* image_strerror.c - names of the IMG_E* codes and of section types. */
 #include <stdio.h>
 
 #include "image_int.h"
@@ -29,19 +27,6 @@ const char *image_strerror(int code)
 	if (u >= sizeof(names) / sizeof(names[0]) || !names[u])
 		return "unknown image error";
 	return names[u];
-}
-
-int img_fail(struct image_error *err, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err) {
-		err->code = code;
-		va_start(ap, fmt);
-		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-		va_end(ap);
-	}
-	return -code;
 }
 
 const char *section_name(unsigned type)

@@ -1,12 +1,9 @@
-/* sec_host.c - codecs of the host fingerprint (type 2), clock reference
- * (type 3) and PSCI resume request (type 4) sections: the small fixed ones. */
+/* sec_host.c - codec of the host fingerprint section (type 2). */
 #include <string.h>
 
 #include "image_int.h"
 
 _Static_assert(HST_MACHINE_LEN + 2 == SEC_HOST_FIXED, "host fixed part");
-_Static_assert(CLK_REALTIME_NS + 8 == SEC_CLOCK_SIZE, "clock layout");
-_Static_assert(RSM_CONTEXT_ID + 8 == SEC_PSCI_RESUME_SIZE, "resume layout");
 
 #define HOST_STR_MAX    (sizeof(((struct host_info *)0)->machine) - 1)
 
@@ -53,42 +50,4 @@ int sec_host_get(const uint8_t *p, size_t len, struct host_info *h,
 	if (!rc)
 		rc = host_string(&r, mach, h->machine, "machine", err);
 	return rc ? rc : rbuf_end(&r, "host section", err);
-}
-
-void sec_clock_put(struct wbuf *b, const struct clock_ref *c)
-{
-	wbuf_put64(b, c->counter);
-	wbuf_put64(b, c->counter_freq);
-	wbuf_put64(b, (uint64_t)c->realtime_ns);
-}
-
-int sec_clock_get(const uint8_t *p, size_t len, struct clock_ref *c,
-		  struct image_error *err)
-{
-	struct rbuf r = { .p = p, .len = len };
-
-	c->counter = rbuf_get64(&r);
-	c->counter_freq = rbuf_get64(&r);
-	c->realtime_ns = (int64_t)rbuf_get64(&r);
-	return rbuf_end(&r, "clock section", err);
-}
-
-void sec_resume_put(struct wbuf *b, const struct psci_resume *rs)
-{
-	wbuf_put32(b, rs->vcpu);
-	wbuf_put32(b, rs->smc64);
-	wbuf_put64(b, rs->entry);
-	wbuf_put64(b, rs->context_id);
-}
-
-int sec_resume_get(const uint8_t *p, size_t len, struct psci_resume *rs,
-		   struct image_error *err)
-{
-	struct rbuf r = { .p = p, .len = len };
-
-	rs->vcpu = rbuf_get32(&r);
-	rs->smc64 = rbuf_get32(&r);
-	rs->entry = rbuf_get64(&r);
-	rs->context_id = rbuf_get64(&r);
-	return rbuf_end(&r, "psci resume section", err);
 }
