@@ -1,6 +1,4 @@
 /* image_strerror.c - names of the IMG_E* codes and of section types. */
-#include <stdio.h>
-
 #include "image_int.h"
 
 static const char *const names[] = {
