@@ -23,12 +23,23 @@
 #define PSCI_SYSTEM_OFF         0x84000008
 #define PSCI_SYSTEM_SUSPEND     0xC400000E      /* SMC64 */
 #define PSCI_SYSTEM_SUSPEND32   0x8400000E      /* SMC32 */
+#define PSCI_VERSION            0x84000000
+#define PSCI_MIGRATE_INFO_TYPE  0x84000006
+#define PSCI_FEATURES           0x8400000A
+#define PSCI_SYSTEM_RESET2      0x84000012      /* SMC32; SMC64 is 0xC4000012 */
 #define PSCI_SUCCESS            0
+#define PSCI_NOT_SUPPORTED      (-1)
 #define PSCI_INVALID_PARAMS     (-2)
 #define PSCI_DENIED             (-3)
 #define PSCI_INVALID_ADDRESS    (-9)
+#define PSCI_ALREADY_ON         (-4)
 #define AFF_ON                  0
 #define AFF_OFF                 1
+
+/* SMCCC (DEN0028) calls outside PSCI, and the answer to an unknown id. */
+#define SMCCC_VERSION           0x80000000
+#define SMCCC_ARCH_FEATURES     0x80000001
+#define SMCCC_NOT_SUPPORTED     (-1)
 
 #define BM_CONTEXT_ID           0x70726f74      /* "prot" */
 
