@@ -32,9 +32,10 @@ struct mmio_bus {
 int mmio_register(struct mmio_bus *bus, uint64_t base, uint64_t size,
 		  mmio_fn fn, void *opaque, const char *name);
 
-/* Dispatches an access. Returns 0 if a device took it, -ENOENT for an
- * address no device claims (reads then return zero), -EINVAL for a bad
- * length or an access crossing the end of a device. */
+/* Dispatches an access; data holds at least 8 bytes. Returns 0 if a device
+ * took it, -ENOENT for an address no device claims, -EINVAL for a bad length
+ * or an access crossing the end of a device; a read that no device takes
+ * returns zeros. */
 int mmio_dispatch(struct mmio_bus *bus, uint64_t addr, uint8_t *data,
 		  uint32_t len, int is_write);
 

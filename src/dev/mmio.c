@@ -21,18 +21,27 @@ int mmio_register(struct mmio_bus *bus, uint64_t base, uint64_t size,
 	return 0;
 }
 
+/* A refused read returns zeros, never what the buffer held before (the last
+ * access's data, in a vCPU's kvm_run). */
+static int refuse(uint8_t *data, uint32_t len, int is_write)
+{
+	if (!is_write)
+		memset(data, 0, len < 8 ? len : 8);
+	return -EINVAL;
+}
+
 int mmio_dispatch(struct mmio_bus *bus, uint64_t addr, uint8_t *data,
 		  uint32_t len, int is_write)
 {
 	if (len != 1 && len != 2 && len != 4 && len != 8)
-		return -EINVAL;
+		return refuse(data, len, is_write);
 	for (unsigned i = 0; i < bus->n; i++) {
 		const struct mmio_region *r = &bus->r[i];
 
 		if (addr < r->base || addr - r->base >= r->size)
 			continue;
 		if (addr - r->base + len > r->size)
-			return -EINVAL;
+			return refuse(data, len, is_write);
 		r->fn(r->opaque, addr - r->base, data, len, is_write);
 		return 0;
 	}

@@ -46,16 +46,22 @@ int vcpu_init(struct vcpu *v)
 void vm_mmio_exit(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
+	uint64_t bad = 0;
 	int ret;
 
 	pthread_mutex_lock(&v->vm->dev_lock);
 	ret = mmio_dispatch(&v->vm->bus, run->mmio.phys_addr, run->mmio.data,
 			    run->mmio.len, run->mmio.is_write);
-	pthread_mutex_unlock(&v->vm->dev_lock);
 	if (ret == -EINVAL)
-		log_info("vCPU %u: bad %u-byte MMIO %s at 0x%llx ignored", v->index,
+		bad = ++v->vm->bad_mmio;
+	pthread_mutex_unlock(&v->vm->dev_lock);
+	/* The guest decides how often this happens: a few lines, then silence
+	 * (vm_loop reports the total). */
+	if (bad && bad <= BAD_MMIO_LOGGED)
+		log_info("vCPU %u: bad %u-byte MMIO %s at 0x%llx ignored%s", v->index,
 			 run->mmio.len, run->mmio.is_write ? "write" : "read",
-			 (unsigned long long)run->mmio.phys_addr);
+			 (unsigned long long)run->mmio.phys_addr,
+			 bad == BAD_MMIO_LOGGED ? " (further ones are not logged)" : "");
 }
 
 /* Parks the calling vCPU thread while the main thread holds the VM paused

@@ -51,6 +51,9 @@ struct vcpu {
 #define VM_RUNNING      (-2)
 #define VM_FAILED       (-1)    /* the failure is recorded with fail() */
 
+/* Bad MMIO accesses logged one by one; the rest are counted. */
+#define BAD_MMIO_LOGGED 3
+
 /* A device of this VM: its table entry, its live object, its window. */
 struct vm_dev {
 	const struct dev_ops *ops;
@@ -71,6 +74,7 @@ struct vm {
 	struct mmio_bus bus;
 	unsigned ndevs;
 	struct vm_dev devs[VM_MAX_DEVICES];     /* in cfg.devs order */
+	uint64_t bad_mmio;              /* refused guest accesses (BAD_MMIO_LOGGED) */
 	uint32_t spi_level[GIC_NR_IRQS / 32];
 	struct console *console;
 

@@ -206,6 +206,9 @@ int vm_loop(struct vm *vm)
 	vm_pause(vm);
 	stop_threads(vm);
 	close(sfd);
+	if (vm->bad_mmio > BAD_MMIO_LOGGED)
+		log_info("the guest made %llu bad MMIO accesses in all (ignored)",
+			 (unsigned long long)vm->bad_mmio);
 	pthread_mutex_lock(&vm->ctl_lock);
 	code = vm->exit_code;
 	pthread_mutex_unlock(&vm->ctl_lock);

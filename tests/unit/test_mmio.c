@@ -156,6 +156,13 @@ Test(mmio, access_crossing_the_end_refused)
 {
 	uint8_t d[8] = { 0 };
 
+	memset(d, 0xee, sizeof(d));
+	cr_expect_eq(mmio_dispatch(&bus, B_BASE + B_SIZE - 4, d, 8, 0), -EINVAL);
+	for (unsigned i = 0; i < 8; i++)
+		cr_expect_eq(d[i], 0, "a refused read returned byte %u = 0x%x, not 0", i, d[i]);
+	memset(d, 0xee, sizeof(d));
+	cr_expect_eq(mmio_dispatch(&bus, A_BASE, d, 3, 0), -EINVAL);
+	cr_expect_eq(d[0] | d[1] | d[2], 0, "a read of a bad length returns zeros");
 	cr_expect_eq(mmio_dispatch(&bus, A_BASE + A_SIZE - 2, d, 4, 0), -EINVAL);
 	cr_expect_eq(mmio_dispatch(&bus, A_BASE + A_SIZE - 1, d, 2, 1), -EINVAL);
 	cr_expect_eq(mmio_dispatch(&bus, B_BASE + B_SIZE - 4, d, 8, 0), -EINVAL);
