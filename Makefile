@@ -5,6 +5,7 @@
 #   make check      unit tests (plain and ASan/UBSan), fuzz smoke run, rig scenarios
 #   make demo       boot the default guest, hibernate it, restore it
 #   make bench      image engine benchmark
+#   make soak       100 hibernate/restore cycles in the rig (SOAK_CYCLES=N)
 #   make install    prefix=/usr/local DESTDIR=
 #   V=1             show commands
 
@@ -91,7 +92,7 @@ A_UNIT_BINS := $(patsubst tests/unit/%.c,$(A)/tests/%,$(UNIT_SRCS))
 
 GUEST_BINS := $(patsubst tests/guests/%.S,$(B)/guests/%.bin,$(GUEST_SRCS))
 
-.PHONY: all deps check unit unit-asan fuzz demo bench rig install clean
+.PHONY: all deps check unit unit-asan fuzz demo bench rig soak install clean
 all: $(TORPOR) $(H_TORPOR) $(UNIT_BINS) $(GUEST_BINS) $(T_TOOLS)
 
 deps:
@@ -178,6 +179,9 @@ check: all unit-asan fuzz
 
 rig: all
 	$(Q)scripts/rig.sh $(SCENARIOS)
+
+soak: all
+	$(Q)scripts/soak.sh
 
 demo: all
 	$(Q)RIG_DEMO=1 scripts/rig.sh

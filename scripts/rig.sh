@@ -4,6 +4,9 @@
 # Usage: [RIG_HOST=K] [RIG_GUEST=K] scripts/rig.sh [SCENARIO...]
 #        (no names: all of tests/rig/*.sh)
 #
+# A named scenario is tests/rig/NAME.sh or else tests/soak/NAME.sh: the soak
+# (scripts/soak.sh, `make soak`) runs only when named.
+#
 # Builds, under build/rig/, the rig tree: a lean busybox root holding torpor,
 # the bare-metal test guests, the nested guests' kernels, each with a busybox
 # initramfs holding its own modules, the scenarios and the runner
@@ -31,8 +34,9 @@
 # RIG_DEMO=1 (what `make demo` sets) runs scripts/rig/demo.sh in place of the
 # scenarios and shows its narration: the default guest hibernated and restored.
 # Environment: RIG_TIMEOUT (seconds for the whole QEMU run; default: the sum of
-# the scenarios' timeouts plus 180), RIG_KEEP_LOG=1 prints the console log
-# path even on success.
+# the scenarios' timeouts plus 180), RIG_SCENARIO_TIMEOUT (seconds, replaces
+# every scenario's own "# rig-timeout:"), SOAK_CYCLES (for the soak),
+# RIG_KEEP_LOG=1 prints the console log path even on success.
 #
 # The host initramfs is left uncompressed: measured under TCG, gzip, lz4 and
 # zstd images (14-20 MB instead of 36 MB) booted no faster (2.8-3.0 s to the
@@ -112,6 +116,17 @@ if [ $# -eq 0 ]; then
 	set -- $(for f in tests/rig/*.sh; do basename "$f" .sh; done)
 fi
 scenarios=("$@")
+# scenario_file NAME: the scenario's script (which may not exist).
+scenario_file() {
+	if [ ! -e "tests/rig/$1.sh" ] && [ -e "tests/soak/$1.sh" ]; then
+		echo "tests/soak/$1.sh"
+	else
+		echo "tests/rig/$1.sh"
+	fi
+}
+for v in RIG_SCENARIO_TIMEOUT SOAK_CYCLES; do
+	case ${!v:-0} in *[!0-9]*) die "$v='${!v}' is not a number" ;; esac
+done
 entry=runner.sh
 if [ -n "${RIG_DEMO:-}" ]; then
 	scenarios=(demo)
@@ -152,7 +167,15 @@ install -m 0755 scripts/rig/runner.sh $ROOT/rig/runner.sh
 install -m 0755 scripts/rig/demo.sh $ROOT/rig/demo.sh
 cp scripts/rig/lib.sh $ROOT/rig/lib.sh
 cp tests/rig/*.sh $ROOT/rig/tests/
+<<<<<<< HEAD
 # The outer host's own modules, from its kernel's tree (not needed native).
+=======
+for s in "${scenarios[@]}"; do
+	f=$(scenario_file "$s")
+	[ "${f#tests/soak/}" = "$f" ] || cp "$f" $ROOT/rig/tests/
+done
+cp $kernel $ROOT/rig/Image
+>>>>>>> h-soak
 mkdir -p $ROOT/lib/rig-modules
 if [ -z "$native" ]; then
 	for m in virtio/virtio_mmio block/virtio_blk; do
@@ -167,8 +190,8 @@ for g in build/guests/*.bin; do [ -e "$g" ] && cp "$g" $ROOT/rig/guests/; done
 
 timeout_of() {
 	local t
-	t=$(sed -n 's/^# rig-timeout: *\([0-9][0-9]*\).*/\1/p' "tests/rig/$1.sh" 2>/dev/null | head -n 1)
-	echo "${t:-60}"
+	t=$(sed -n 's/^# rig-timeout: *\([0-9][0-9]*\).*/\1/p' "$(scenario_file "$1")" 2>/dev/null | head -n 1)
+	echo "${RIG_SCENARIO_TIMEOUT:-${t:-60}}"
 }
 total=180
 for s in "${scenarios[@]}"; do total=$((total + $(timeout_of "$s"))); done
@@ -212,7 +235,7 @@ parse() {
 # virtio disk both boots share ($RIG_DISK inside; a plain file when native).
 phase1=() phase2=()
 for s in "${scenarios[@]}"; do
-	if grep -q '^# rig-after-reboot: *yes' "tests/rig/$s.sh" 2>/dev/null; then
+	if grep -q '^# rig-after-reboot: *yes' "$(scenario_file "$s")" 2>/dev/null; then
 		phase2+=("$s")
 	else
 		phase1+=("$s")
@@ -241,7 +264,8 @@ run_boot() {
 		-smp 2 -m 2048 -nographic -no-reboot -nic none \
 		-kernel "$kernel" -initrd $img \
 		-drive file=$disk,format=raw,if=none,id=rigdisk -device virtio-blk-device,drive=rigdisk \
-		-append "console=ttyAMA0 quiet panic=-1 RIG_SCENARIOS=$list RIG_DEMO=${RIG_DEMO:-}" </dev/null 2>&1)
+		-append "console=ttyAMA0 quiet panic=-1 RIG_SCENARIOS=$list RIG_DEMO=${RIG_DEMO:-} \
+RIG_SCENARIO_TIMEOUT=${RIG_SCENARIO_TIMEOUT:-} SOAK_CYCLES=${SOAK_CYCLES:-}" </dev/null 2>&1)
 	wait $!
 }
 

@@ -10,6 +10,16 @@ fail() {
 	exit 1
 }
 
+# progress LINE: prints LINE, and shows it at once in the rig's output (on
+# the runner's RIG_PROGRESS_FD, as one of this scenario's RIG-INFO lines)
+# rather than when the scenario ends: for scenarios that run for long.
+progress() {
+	echo "$*"
+	if [ -n "${RIG_PROGRESS_FD:-}" ]; then
+		echo "RIG-INFO ${RIG_SCENARIO:-?}| $*" >&"$RIG_PROGRESS_FD"
+	fi
+}
+
 # show FILE [N]: the last N (20) lines of FILE, indented, without CRs.
 show() {
 	tr -d '\r' <"$1" | tail -n "${2:-20}" | sed 's/^/    /' >&2

@@ -10,8 +10,11 @@
 # Each scenario runs in its own session with the environment TORPOR,
 # GUEST_KERNEL, GUEST_INITRD, GUEST_KERNELS (the kernels/ directory), GUESTS,
 # WORK (fresh scratch dir under $WORK_ROOT) and RIG_LIB (helpers), under the
-# timeout given by its "# rig-timeout: SECONDS" line (default 60). It passes
-# iff it exits 0.
+# timeout given by its "# rig-timeout: SECONDS" line (default 60;
+# RIG_SCENARIO_TIMEOUT replaces it). It passes iff it exits 0. A scenario
+# also gets RIG_SCENARIO (its name) and RIG_PROGRESS_FD, a descriptor on the
+# runner's output: what it writes there is shown at once, not when it ends
+# (for the long soak).
 # RIG_OWN_HOST=1 (set by the rig's /init) allows dropping page caches and
 # kernel messages between scenarios and shows the latter on failure.
 #
@@ -51,7 +54,7 @@ run_one() {
 		elapsed=0
 	else
 		limit=$(sed -n 's/^# rig-timeout: *\([0-9][0-9]*\).*/\1/p' "$script" | head -n 1)
-		limit=${limit:-60}
+		limit=${RIG_SCENARIO_TIMEOUT:-${limit:-60}}
 		# In the rig's own host, forget the previous scenario's page
 		# cache (see notes/rig.md) and kernel messages; never on a real,
 		# shared machine.
@@ -63,7 +66,8 @@ run_one() {
 		start=$(uptime_cs)
 		# setsid: the scenario and everything it starts share one process
 		# group, so the watchdog can end all of it.
-		WORK="$work" setsid sh "$script" </dev/null >"$out" 2>&1 &
+		WORK="$work" RIG_SCENARIO="$name" RIG_PROGRESS_FD=8 \
+			setsid sh "$script" 8>&1 </dev/null >"$out" 2>&1 &
 		pid=$!
 		setsid sh -c "sleep $limit; touch '$work.timeout'; kill -TERM -$pid;
 			sleep 2; kill -KILL -$pid" >/dev/null 2>&1 &
