@@ -167,15 +167,11 @@ install -m 0755 scripts/rig/runner.sh $ROOT/rig/runner.sh
 install -m 0755 scripts/rig/demo.sh $ROOT/rig/demo.sh
 cp scripts/rig/lib.sh $ROOT/rig/lib.sh
 cp tests/rig/*.sh $ROOT/rig/tests/
-<<<<<<< HEAD
-# The outer host's own modules, from its kernel's tree (not needed native).
-=======
 for s in "${scenarios[@]}"; do
 	f=$(scenario_file "$s")
 	[ "${f#tests/soak/}" = "$f" ] || cp "$f" $ROOT/rig/tests/
 done
-cp $kernel $ROOT/rig/Image
->>>>>>> h-soak
+# The outer host's own modules, from its kernel's tree (not needed native).
 mkdir -p $ROOT/lib/rig-modules
 if [ -z "$native" ]; then
 	for m in virtio/virtio_mmio block/virtio_blk; do
