@@ -11,6 +11,10 @@
 export PATH=/sbin:/bin:/usr/sbin:/usr/bin
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
+# Pseudo-terminals, for scenarios that give torpor a terminal (ptyrun).
+mkdir -p /dev/pts
+mount -t devpts -o ptmxmode=0666 devpts /dev/pts
+[ -e /dev/ptmx ] || ln -s pts/ptmx /dev/ptmx
 mount -t tmpfs -o size=1536m,mode=1777 tmp /tmp
 # The rig disk (virtio-mmio block device), which carries files across a
 # reboot of this host: Debian builds its drivers as modules.
