@@ -113,8 +113,9 @@ guest_times() {
 
 # hibernate_guest TEST CPUS IMAGE [EXTRA_CMDLINE [TORPOR_OPTS]]: boots the
 # Debian guest in suspend mode TEST with --image IMAGE; its console goes to
-# $WORK/console, stderr to $WORK/stderr, the exit status to $rc (124 if it
-# ran for more than 120 s). stdin is empty: nothing is typed into the guest.
+# $WORK/console, stderr to $WORK/stderr, the exit status to $rc (143 if it
+# ran for more than 120 s: busybox timeout signals torpor itself, which stops
+# with 128+SIGTERM). stdin is empty: nothing is typed into the guest.
 hibernate_guest() {
 	timeout 120 "$TORPOR" run --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" \
 		--cpus "$2" --memory 256M --image "$3" ${5:-} \
