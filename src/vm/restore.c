@@ -113,7 +113,7 @@ static int restore_devices(struct vm *vm, const struct vm_state *st)
  * written and read back: the write is where KVM refuses a value this host
  * cannot give (an ID register field, an unknown register), and the read-back
  * proves that a restored VM holds the image exactly before it runs. */
-static int load_state(struct vm *vm, const struct vm_state *st, enum clock_mode clock)
+static int load_state(struct vm *vm, struct vm_state *st, enum clock_mode clock)
 {
 	int ret, checked = 0;
 
