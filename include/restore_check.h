@@ -15,6 +15,7 @@ struct host_limits {
 	uint64_t midr;                  /* MIDR_EL1 of CPU 0, 0 if unknown */
 	uint64_t memory_bytes;          /* RAM plus swap: the most it can populate */
 	unsigned vm_ipa_bits;           /* guest address bits of the VMs torpor makes */
+	const char *kernel_release;     /* uname -r; NULL if unknown */
 };
 
 /* 0 if a host with limits h can restore st, whose memory stores

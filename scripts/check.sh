@@ -4,8 +4,10 @@
 # reader, the command-line cases (tests/cli), and the rig scenarios on real
 # arm64 KVM (nested in QEMU on other hosts). On x86 the rig runs every
 # scenario once per outer host kernel in RIG_HOSTS (default "bookworm
-# trixie": Debian 12's and Debian 13's arm64 kernels, see scripts/rig.sh); on
-# an arm64 host with /dev/kvm once, on that host's kernel. Ends with one line
+# trixie": Debian 12's and Debian 13's arm64 kernels, see scripts/rig.sh), and
+# those marked "# rig-next-host: other" on the other one, so that an image
+# goes 6.1 -> 6.12 in the first pass and 6.12 -> 6.1 in the second; on an
+# arm64 host with /dev/kvm once, on that host's kernel. Ends with one line
 # "N passed, N failed" over all of them; exits non-zero if anything failed.
 set -uo pipefail
 

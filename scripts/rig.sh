@@ -26,7 +26,11 @@
 # rig/guest.cpio in the tree). The tree holds only the kernels used: the
 # default guest's and those the chosen scenarios name on a
 # "# rig-guest-kernels: K..." line, under rig/kernels/K/{Image,guest.cpio}
-# (see use_guest_kernel in scripts/rig/lib.sh).
+# (see use_guest_kernel in scripts/rig/lib.sh). A scenario with a
+# "# rig-next-host: K" line runs in a later boot of the host on kernel K, or
+# with "other" on the other of bookworm and trixie (an image crosses from one
+# host kernel to the next on the rig disk); a native run, which has one
+# kernel, skips it (SKIP, counted neither passed nor failed).
 #
 # Prints one line per scenario with its result, the host kernel's release
 # (uname -r in the host) and its time, the outer host's boot time, and ends
@@ -133,6 +137,21 @@ if [ -n "${RIG_DEMO:-}" ]; then
 	entry=demo.sh
 fi
 
+# The host kernel each scenario marked "# rig-next-host: K" runs on; the
+# kernels of those later boots, once each.
+declare -A next_host
+next_hosts=()
+for s in "${scenarios[@]}"; do
+	k=$(sed -n 's/^# rig-next-host: *\([a-z-]*\).*/\1/p' "$(scenario_file "$s")" 2>/dev/null | head -n 1)
+	[ -n "$k" ] || continue
+	if [ "$k" = other ]; then
+		[ "$host" = trixie ] && k=bookworm || k=trixie
+	fi
+	kernel_tree "$k" >/dev/null || exit 1
+	next_host[$s]=$k
+	[[ " ${next_hosts[*]} " == *" $k "* ]] || next_hosts+=("$k")
+done
+
 # --- the nested guests' kernels and initramfs --------------------------------
 # The default guest kernel, then those the scenarios ask for, once each.
 guest_kernels=("$guest")
@@ -171,12 +190,19 @@ for s in "${scenarios[@]}"; do
 	f=$(scenario_file "$s")
 	[ "${f#tests/soak/}" = "$f" ] || cp "$f" $ROOT/rig/tests/
 done
-# The outer host's own modules, from its kernel's tree (not needed native).
+# The outer host's own modules, from its kernel's tree, for each kernel the
+# host boots (not needed native), under lib/rig-modules/RELEASE.
 mkdir -p $ROOT/lib/rig-modules
 if [ -z "$native" ]; then
-	for m in virtio/virtio_mmio block/virtio_blk; do
-		kernel_module "$host_tree" drivers/$m $ROOT/lib/rig-modules/${m#*/}.ko ||
-			die "no $m module in $host_tree"
+	for k in "$host" "${next_hosts[@]}"; do
+		tree=$(kernel_tree "$k")
+		release=$(basename "$(kernel_image "$tree")")
+		release=${release#vmlinuz-}
+		mkdir -p $ROOT/lib/rig-modules/$release
+		for m in virtio/virtio_mmio block/virtio_blk; do
+			kernel_module "$tree" drivers/$m $ROOT/lib/rig-modules/$release/${m#*/}.ko ||
+				die "no $m module in $tree"
+		done
 	done
 fi
 [ -x $torpor ] && cp $torpor $ROOT/rig/torpor
@@ -231,7 +257,9 @@ parse() {
 # virtio disk both boots share ($RIG_DISK inside; a plain file when native).
 phase1=() phase2=()
 for s in "${scenarios[@]}"; do
-	if grep -q '^# rig-after-reboot: *yes' "$(scenario_file "$s")" 2>/dev/null; then
+	if [ -n "${next_host[$s]:-}" ]; then
+		continue
+	elif grep -q '^# rig-after-reboot: *yes' "$(scenario_file "$s")" 2>/dev/null; then
 		phase2+=("$s")
 	else
 		phase1+=("$s")
@@ -242,7 +270,9 @@ rm -f $disk
 truncate -s 512M $disk
 boots=0
 
-# run_boot SCENARIO...: one boot of the host (or one runner pass when native).
+# run_boot SCENARIO...: one boot of the host (or one runner pass when native)
+# on kernel $boot_host, Image $boot_kernel.
+boot_host=$host boot_kernel=$kernel
 run_boot() {
 	local list rc
 	boots=$((boots + 1))
@@ -253,12 +283,12 @@ run_boot() {
 		return
 	fi
 	list=$(IFS=,; echo "$*")
-	echo "rig: booting the outer host: $host, $(basename "$kernel") ($(du -m $img | cut -f1) MB initramfs, timeout $total s)"
+	echo "rig: booting the outer host: $boot_host, $(basename "$boot_kernel") ($(du -m $img | cut -f1) MB initramfs, timeout $total s)"
 	t0=$EPOCHREALTIME
 	parse < <(timeout -k 5 "$total" qemu-system-aarch64 \
 		-M virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on \
 		-smp 2 -m 2048 -nographic -no-reboot -nic none \
-		-kernel "$kernel" -initrd $img \
+		-kernel "$boot_kernel" -initrd $img \
 		-drive file=$disk,format=raw,if=none,id=rigdisk -device virtio-blk-device,drive=rigdisk \
 		-append "console=ttyAMA0 quiet panic=-1 RIG_SCENARIOS=$list RIG_DEMO=${RIG_DEMO:-} \
 RIG_SCENARIO_TIMEOUT=${RIG_SCENARIO_TIMEOUT:-} SOAK_CYCLES=${SOAK_CYCLES:-}" </dev/null 2>&1)
@@ -288,14 +318,33 @@ if [ ${#phase2[@]} -gt 0 ]; then
 	rc=$?
 	[ $qrc -ne 0 ] || qrc=$rc
 fi
+for k in "${next_hosts[@]}"; do
+	list=()
+	for s in "${scenarios[@]}"; do
+		[ "${next_host[$s]:-}" = "$k" ] && list+=("$s")
+	done
+	if [ -n "$native" ]; then
+		for s in "${list[@]}"; do
+			result[$s]=SKIP
+			printf 'rig: %-8s %-24s (needs host kernel %s; a native run has one)\n' SKIP "$s" "$k"
+		done
+		continue
+	fi
+	echo "rig: rebooting the host on $k for: ${list[*]}"
+	boot_host=$k boot_kernel=$(kernel_image "$(kernel_tree "$k")")
+	run_boot "${list[@]}"
+	rc=$?
+	[ $qrc -ne 0 ] || qrc=$rc
+done
 set -e
 t0=$t_all
 wall=$(printf '%.1f' "$(echo "$EPOCHREALTIME - $t0" | bc)")
 
-passed=0 failed=0
+passed=0 failed=0 skipped=0
 for s in "${scenarios[@]}"; do
 	case ${result[$s]:-} in
 	PASS) passed=$((passed + 1)) ;;
+	SKIP) skipped=$((skipped + 1)) ;;
 	'') failed=$((failed + 1)); printf 'rig: %-8s %s (no result)\n' MISSING "$s" ;;
 	*) failed=$((failed + 1)) ;;
 	esac
@@ -314,6 +363,7 @@ if [ -n "$native" ]; then
 else
 	echo "rig: outer host ($host) boot ${boot:-?} s, total ${wall} s"
 fi
+[ $skipped -eq 0 ] || echo "rig: $skipped skipped"
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ] && [ $qrc -eq 0 ]
 exit

@@ -133,6 +133,9 @@ suspend_once() {
 	if sha256sum -c -s /tmp/blob.sha256; then ok "sha256 $1"; else bad "sha256 $1: blob changed"; fi
 	# The kernel's own account of the resume (quiet keeps it off the console).
 	if dmesg | grep -q 'PM: suspend exit'; then ok "pm-exit $1"; else bad "pm-exit $1: no 'PM: suspend exit' in dmesg"; fi
+	# A CPU brought back differing from the boot CPU in an ID register (as
+	# after a restore on another host kernel) makes Linux warn.
+	dmesg | grep 'SANITY CHECK' | head -n 2 | sed 's/^.*SANITY CHECK/GUEST-NOTE SANITY CHECK/'
 	check_cpus "resume $1 "
 	# Wall clock against the RTC (the monitor's, so the host's current time).
 	rtc=$(cat /sys/class/rtc/rtc0/since_epoch)

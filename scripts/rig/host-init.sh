@@ -17,8 +17,9 @@ mount -t devpts -o ptmxmode=0666 devpts /dev/pts
 [ -e /dev/ptmx ] || ln -s pts/ptmx /dev/ptmx
 mount -t tmpfs -o size=1536m,mode=1777 tmp /tmp
 # The rig disk (virtio-mmio block device), which carries files across a
-# reboot of this host: Debian builds its drivers as modules.
-for m in /lib/rig-modules/virtio_mmio.ko /lib/rig-modules/virtio_blk.ko; do
+# reboot of this host: Debian builds its drivers as modules, shipped for
+# each kernel the host boots.
+for m in /lib/rig-modules/$(uname -r)/virtio_mmio.ko /lib/rig-modules/$(uname -r)/virtio_blk.ko; do
 	[ -e $m ] && insmod $m
 done
 n=0

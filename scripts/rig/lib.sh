@@ -82,6 +82,49 @@ boot_guest() {
 	tr -d '\r' <"$WORK/console.raw" >"$WORK/console"
 }
 
+# release_lt A B: kernel release A ("6.1.0-57-arm64") is older than B
+# ("6.12.118+deb13-arm64"), by their first three numbers.
+release_lt() {
+	# shellcheck disable=SC2046
+	set -- $(echo "$1" | sed 's/^\([0-9]*\)\.\([0-9]*\)\.*\([0-9]*\).*/0\1 0\2 0\3/') \
+		$(echo "$2" | sed 's/^\([0-9]*\)\.\([0-9]*\)\.*\([0-9]*\).*/0\1 0\2 0\3/')
+	[ "$1" -lt "$4" ] || { [ "$1" -eq "$4" ] && { [ "$2" -lt "$5" ] ||
+		{ [ "$2" -eq "$5" ] && [ "$3" -lt "$6" ]; }; }; }
+}
+
+# disk_put FILE SLOT: writes FILE into slot SLOT (0 or 1) of the rig disk,
+# $RIG_DISK, which the next boot of the host sees too: a one-line header in
+# its first 4 KiB ("torpor-rig-image SIZE SHA256 BOOT_ID KERNEL_RELEASE" of
+# this boot), FILE after it. Slot 0 starts at 0, slot 1 at 256 MiB.
+disk_put() {
+	[ -n "${RIG_DISK:-}" ] || fail "no rig disk"
+	dp_size=$(wc -c <"$1")
+	[ "$dp_size" -le $((256 * 1048576 - 4096)) ] || fail "$1 ($dp_size bytes) is larger than a slot of the rig disk"
+	dp_at=$(($2 * 65536))
+	printf 'torpor-rig-image %s %s %s %s\n' "$dp_size" "$(sha256sum "$1" | cut -d' ' -f1)" \
+		"$(cat /proc/sys/kernel/random/boot_id)" "$(uname -r)" |
+		dd of="$RIG_DISK" bs=4096 seek=$dp_at count=1 conv=sync,notrunc 2>/dev/null ||
+		fail "writing the header of slot $2"
+	dd if="$1" of="$RIG_DISK" bs=4096 seek=$((dp_at + 1)) conv=notrunc 2>/dev/null ||
+		fail "writing $1 into slot $2"
+	sync
+}
+
+# disk_get FILE SLOT: reads what disk_put left in slot SLOT into FILE and
+# checks its sha256; disk_boot and disk_kernel are the boot id and kernel
+# release of the host that wrote it.
+disk_get() {
+	[ -n "${RIG_DISK:-}" ] || fail "no rig disk"
+	dp_at=$(($2 * 65536))
+	# shellcheck disable=SC2046
+	set -- "$1" "$2" $(dd if="$RIG_DISK" bs=4096 skip=$dp_at count=1 2>/dev/null | head -n 1)
+	[ "$3" = torpor-rig-image ] || fail "no image in slot $2 of the rig disk"
+	disk_boot=$6 disk_kernel=$7
+	dd if="$RIG_DISK" bs=4096 skip=$((dp_at + 1)) count=$((($4 + 4095) / 4096)) 2>/dev/null |
+		head -c "$4" >"$1"
+	[ "$(sha256sum "$1" | cut -d' ' -f1)" = "$5" ] || fail "slot $2 of the rig disk changed"
+}
+
 # expect_guest_ok WHAT...: every "GUEST-OK WHAT" line is in $WORK/console,
 # and no GUEST-FAIL line is.
 expect_guest_ok() {

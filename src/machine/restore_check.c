@@ -4,6 +4,11 @@
 #include "image_mem.h"
 #include "memmap.h"
 #include "restore_check.h"
+#include "stage1.h"
+
+/* TCR_EL1's ONE_REG id (KVM_REG_ARM64 | SIZE_U64 | SYSREG, op0 3, op1 0,
+ * CRn 2, CRm 0, op2 2), spelled out: this file needs no kernel header. */
+#define REG_TCR_EL1     0x603000000013c102ULL
 
 int restore_check_host(const struct vm_state *st, uint64_t data_pages,
 		       const struct host_limits *h, char *msg, size_t len)
@@ -31,6 +36,23 @@ int restore_check_host(const struct vm_state *st, uint64_t data_pages,
 		snprintf(msg, len, "image was taken on CPU MIDR 0x%llx, this host is 0x%llx",
 			 (unsigned long long)st->host.midr, (unsigned long long)h->midr);
 		return -1;
+	}
+	/* A walk from level -1 faults there at stage 2 once restored (a new
+	 * VM maps nothing yet), which older KVMs reject (stage1.h). */
+	for (uint32_t i = 0; i < c->ncpus && h->kernel_release; i++) {
+		uint64_t tcr;
+		int lvl;
+
+		if (vcpu_reg(&st->vcpus[i], REG_TCR_EL1, &tcr))
+			continue;
+		lvl = stage1_start_level(tcr);
+		if (lvl < stage1_host_min_level(h->kernel_release)) {
+			snprintf(msg, len, "vCPU %u of the image walks its page tables from "
+				 "level %d (FEAT_LPA2, 52-bit addresses): this host's KVM "
+				 "(Linux %s) takes no translation fault below level 0 (Linux "
+				 "6.9 does)", i, lvl, h->kernel_release);
+			return -1;
+		}
 	}
 	/* A region that wraps or ends past the VM's address space would fail
 	 * only at KVM_SET_USER_MEMORY_REGION, after seconds of decoding. */

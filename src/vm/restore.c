@@ -26,13 +26,14 @@
 /* What this host must match before anything is created or decoded. */
 static int check_host(const struct vm_state *st, const struct image *img)
 {
-	struct host_limits lim = { host_counter_freq(), 0, 0, IPA_BITS };
+	struct host_limits lim = { host_counter_freq(), 0, 0, IPA_BITS, NULL };
 	struct host_info h;
 	struct sysinfo si;
 	char msg[256];
 
 	host_info_read(&h);
 	lim.midr = h.midr;
+	lim.kernel_release = h.kernel_release;
 	if (sysinfo(&si) == 0)
 		lim.memory_bytes = ((uint64_t)si.totalram + si.totalswap) * si.mem_unit;
 	if (restore_check_host(st, image_data_pages(img, 0), &lim, msg, sizeof(msg)))
@@ -113,7 +114,7 @@ static int restore_devices(struct vm *vm, const struct vm_state *st)
  * written and read back: the write is where KVM refuses a value this host
  * cannot give (an ID register field, an unknown register), and the read-back
  * proves that a restored VM holds the image exactly before it runs. */
-static int load_state(struct vm *vm, const struct vm_state *st, enum clock_mode clock)
+static int load_state(struct vm *vm, struct vm_state *st, enum clock_mode clock)
 {
 	int ret, checked = 0;
 

@@ -7,7 +7,9 @@
 
 #include "arm64_regs.h"
 #include "exitcodes.h"
+#include "id_regs.h"
 #include "image_format.h"
+#include "le.h"
 #include "log.h"
 #include "vcpu_regs.h"
 
@@ -121,7 +123,56 @@ int vcpu_check_regs(struct vcpu *v, const struct vcpu_state *st)
 	return 0;
 }
 
-int vcpu_restore(struct vcpu *v, const struct vcpu_state *st)
+/* KVM refused the image's value of feature ID register id (at p): what
+ * this host offers is read back and judged field by field (id_regs.h). If
+ * the image asks for more than this host gives, restore is refused, naming
+ * the field. Otherwise every field KVM lets the image lower is lowered, the
+ * others keep this host's value (one the guest loses nothing by), and p is
+ * updated to what the vCPU now holds. */
+static int restore_id_reg(struct vcpu *v, uint64_t id, uint8_t *p)
+{
+	struct id_field_diff d[ID_REGS_MAX_FIELDS];
+	const char *name = id_regs_name(id);
+	char reg[24], kept[160] = "";
+	uint64_t saved = le_get64(p), host, val;
+	size_t len = 0;
+	int n, ret;
+
+	if (!name)
+		snprintf(reg, sizeof(reg), "0x%llx", (unsigned long long)id);
+	if ((ret = vcpu_get_reg(v, id, &host)))
+		return fail(EXIT_FAILURE_RT, "vCPU %u: reading register %s: %s", v->index,
+			    name ? name : reg, strerror(-ret));
+	if (id_regs_decide(id, saved, host, d) == ID_REFUSE)
+		return fail(EXIT_IMAGE, "vCPU %u: %s.%s is 0x%llx in the image, this host "
+			    "offers 0x%llx: it cannot give the guest what it was told at boot",
+			    v->index, name ? name : reg, d[0].field,
+			    (unsigned long long)d[0].saved, (unsigned long long)d[0].host);
+	n = id_regs_diff(id, saved, host, d, ID_REGS_MAX_FIELDS);
+	val = host;
+	for (int i = 0; i < n; i++) {
+		if (!vcpu_set_reg(v, id, id_regs_field_from(host, &d[i], saved))) {
+			val = id_regs_field_from(val, &d[i], saved);
+			continue;
+		}
+		/* Field by field, as many as the line holds. */
+		ret = snprintf(kept + len, sizeof(kept) - len, "%s%s 0x%llx (image 0x%llx)",
+			       len ? ", " : "", d[i].field, (unsigned long long)d[i].host,
+			       (unsigned long long)d[i].saved);
+		if (ret > 0 && (size_t)ret < sizeof(kept) - len)
+			len += (size_t)ret;
+	}
+	if ((ret = vcpu_set_reg(v, id, val)))
+		return fail(EXIT_IMAGE, "vCPU %u: writing register %s: %s", v->index,
+			    name ? name : reg, strerror(-ret));
+	if (len)
+		log_info("vCPU %u: %s keeps this host's %s, which its KVM cannot set lower; "
+			 "the guest loses nothing", v->index, name ? name : reg, kept);
+	le_put64(p, val);
+	return 0;
+}
+
+int vcpu_restore(struct vcpu *v, struct vcpu_state *st)
 {
 	struct kvm_vcpu_events ev;
 	size_t off = 0;
@@ -136,6 +187,11 @@ int vcpu_restore(struct vcpu *v, const struct vcpu_state *st)
 				    "inconsistent", v->index);
 		if (id != KVM_REG_ARM_TIMER_CNT && id != KVM_REG_ARM_PTIMER_CNT) {
 			ret = vcpu_one_reg(v, KVM_SET_ONE_REG, id, st->reg_data + off);
+			if (ret == -EINVAL && sz == 8 && id_regs_is_feature(id)) {
+				if (restore_id_reg(v, id, st->reg_data + off))
+					return -1;
+				ret = 0;
+			}
 			if (ret)
 				return fail(EXIT_IMAGE, "vCPU %u: writing register "
 					    "0x%llx: %s", v->index,

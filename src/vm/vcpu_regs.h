@@ -15,8 +15,11 @@ int vcpu_check_regs(struct vcpu *v, const struct vcpu_state *st);
 
 /* Writes st back into a freshly initialised v, except the counters (virtual
  * and physical: VM-wide, set once by restore's clock_restore) and the MP
- * state. */
-int vcpu_restore(struct vcpu *v, const struct vcpu_state *st);
+ * state. A feature ID register value KVM refuses is judged against what
+ * this host offers (id_regs.h): refused, naming the field, if the image
+ * asks for more; else this host's value stays in the fields KVM cannot
+ * lower, and st is updated to what v holds, for vcpu_verify. */
+int vcpu_restore(struct vcpu *v, struct vcpu_state *st);
 
 /* Reads every register back from KVM and compares it with st (counters,
  * which move, and timer ISTATUS bits excepted). Returns the number of

@@ -5,7 +5,8 @@
  *
  * usage: image-set IN OUT FIELD VALUE
  *   FIELD: counter_freq | midr | vcpu_target | add_reg (appends register id
- *   VALUE, zero-valued, to vCPU 0) */
+ *   VALUE, zero-valued, to vCPU 0) | or_reg (VALUE is ID:MASK: sets the
+ *   bits of MASK in the 64-bit register ID of every vCPU) */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <sys/mman.h>
 
 #include "image.h"
+#include "le.h"
 
 static int add_reg(struct vcpu_state *v, uint64_t id)
 {
@@ -33,8 +35,34 @@ static int add_reg(struct vcpu_state *v, uint64_t id)
 	return 0;
 }
 
-static int set_field(struct vm_state *st, const char *field, uint64_t value)
+static int or_reg(struct vm_state *st, const char *arg)
 {
+	char *end;
+	uint64_t id = strtoull(arg, &end, 0), mask;
+	int found = 0;
+
+	if (*end != ':')
+		return -EINVAL;
+	mask = strtoull(end + 1, NULL, 0);
+	for (uint32_t c = 0; c < st->config.ncpus; c++) {
+		struct vcpu_state *v = &st->vcpus[c];
+		size_t off = 0;
+
+		for (uint32_t i = 0; i < v->nregs; i++) {
+			if (v->reg_ids[i] == id && reg_size(id) == 8) {
+				le_put64(v->reg_data + off, le_get64(v->reg_data + off) | mask);
+				found = 1;
+			}
+			off += reg_size(v->reg_ids[i]);
+		}
+	}
+	return found ? 0 : -ENOENT;
+}
+
+static int set_field(struct vm_state *st, const char *field, const char *arg)
+{
+	uint64_t value = strtoull(arg, NULL, 0);
+
 	if (!strcmp(field, "counter_freq"))
 		st->clock.counter_freq = value;
 	else if (!strcmp(field, "midr"))
@@ -43,6 +71,8 @@ static int set_field(struct vm_state *st, const char *field, uint64_t value)
 		st->config.vcpu_target = (uint32_t)value;
 	else if (!strcmp(field, "add_reg"))
 		return add_reg(&st->vcpus[0], value);
+	else if (!strcmp(field, "or_reg"))
+		return or_reg(st, arg);
 	else
 		return -EINVAL;
 	return 0;
@@ -74,7 +104,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	image_close(img);
-	if (set_field(&st, argv[3], strtoull(argv[4], NULL, 0))) {
+	if (set_field(&st, argv[3], argv[4])) {
 		fprintf(stderr, "image-set: cannot set %s\n", argv[3]);
 		return 2;
 	}

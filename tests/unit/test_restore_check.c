@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "image_mem.h"
+#include "le.h"
 #include "memmap.h"
 #include "restore_check.h"
 
@@ -23,7 +24,7 @@ static void setup(void)
 	st.clock.counter_freq = 62500000;
 	st.host.midr = 0x410fd490;
 	st.resume.vcpu = 1;
-	host = (struct host_limits){ 62500000, 0x410fd490, 4 * GIB, IPA_BITS };
+	host = (struct host_limits){ 62500000, 0x410fd490, 4 * GIB, IPA_BITS, NULL };
 	msg[0] = 0;
 }
 
@@ -99,4 +100,29 @@ Test(restore_check, ram_beyond_the_address_space)
 	st.config.mem[0].guest_addr = ~0ULL - 4095;
 	st.config.mem[0].size = 1ULL << 20;
 	refused(0, "address space", "");
+}
+
+/* A guest whose stage-1 walks start at level -1: this TCR_EL1 is what
+ * Debian 13's kernel (52-bit VA with LPA2) saved in the rig; on a host
+ * before 6.9 the restored guest would die at its first walk. */
+Test(restore_check, lpa2_walks_on_an_old_host)
+{
+	static uint64_t ids[1] = { 0x603000000013c102ULL };     /* TCR_EL1 */
+	static uint8_t data[8];
+
+	le_put64(data, 0x095001f6b54c350cULL);
+	st.vcpus[1].nregs = 1;
+	st.vcpus[1].reg_ids = ids;
+	st.vcpus[1].reg_data = data;
+	st.vcpus[1].reg_data_len = sizeof(data);
+	host.kernel_release = "6.12.118+deb13-arm64";
+	cr_expect_eq(check(0), 0, "%s", msg);
+	host.kernel_release = NULL;     /* unknown: not judged */
+	cr_expect_eq(check(0), 0, "%s", msg);
+	host.kernel_release = "6.1.0-57-arm64";
+	refused(0, "vCPU 1 ", "from level -1");
+	cr_expect_not_null(strstr(msg, "Linux 6.1.0-57-arm64"), "%s", msg);
+	/* Debian 12's kernel (48-bit VA) walks from level 0. */
+	le_put64(data, 0x015001f5b5503510ULL);
+	cr_expect_eq(check(0), 0, "%s", msg);
 }
