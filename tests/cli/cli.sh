@@ -26,6 +26,18 @@ head -c $((size / 2)) "$good" >"$W/short"
 : >"$W/empty"
 printf 'not an image at all, not even close to one; just text' >"$W/text"
 printf 'x' >"$W/raw.bin"
+# An arm64 Image header (text_offset 0x80000, image_size 1 MiB) flagged
+# big-endian (flags bit 0), and the same flagged little-endian.
+be_image() {
+	head -c 64 /dev/zero >"$2"
+	printf 'MZ' | dd of="$2" conv=notrunc 2>/dev/null
+	printf '\000\000\010\000' | dd of="$2" bs=1 seek=8 conv=notrunc 2>/dev/null
+	printf '\000\000\020\000' | dd of="$2" bs=1 seek=16 conv=notrunc 2>/dev/null
+	printf "\\$1" | dd of="$2" bs=1 seek=24 conv=notrunc 2>/dev/null
+	printf 'ARM\144' | dd of="$2" bs=1 seek=56 conv=notrunc 2>/dev/null
+}
+be_image 001 "$W/Image-be"
+be_image 000 "$W/Image-le"
 
 kvm=4   # run/restore without KVM support in this build
 [ "$(uname -m)" = aarch64 ] && [ -c /dev/kvm ] && kvm=
@@ -64,6 +76,11 @@ check 2 "cannot write into directory '/nonexistent'" "$T" run --kernel "$W/raw.b
 check 3 "cannot open kernel" "$T" run --kernel "$W/none"
 check 3 "is empty" "$T" run --kernel "$W/empty"
 check 3 "not an arm64 Linux Image" "$T" run --kernel "$W/text"
+check 3 "is a big-endian arm64 Image" "$T" run --kernel "$W/Image-be"
+check 2 "memory must be a multiple of 64K: '1025K'" "$T" run --kernel "$W/raw.bin" --memory 1025K
+check 2 "image must name a file, not a directory: 'out/'" "$T" run --kernel "$W/raw.bin" --image out/
+check 2 "'$W' is a directory, not a file" "$T" run --kernel "$W/raw.bin" --image "$W"
+check 2 "exclude each other" "$T" restore --no-wake --force-wake "$good"
 check 2 "IMAGE is required" "$T" restore
 check 2 "clock must be continue or freeze" "$T" restore --clock later "$good"
 
@@ -85,6 +102,7 @@ check 2 "unknown option '--frob'" "$T" inspect --frob "$good"
 check 0 '^usage: torpor inspect' "$T" inspect --help
 if [ -n "$kvm" ]; then
 	check $kvm 'without KVM support' "$T" run --kernel "$W/raw.bin"
+	check $kvm 'without KVM support' "$T" run --kernel "$W/Image-le"
 	check $kvm 'without KVM support' "$T" restore "$good"
 fi
 
