@@ -10,7 +10,7 @@
 int gic_create(struct vm *vm);
 
 /* KVM_GET_DEVICE_ATTR or KVM_SET_DEVICE_ATTR (req) of (group, attr) on the
- * vGIC device fd, value at val. 0 or a negative errno. */
+ * vGIC device fd, value at val. 0 or a negative errno (not recorded). */
 int gic_attr(int fd, unsigned long req, uint32_t group, uint64_t attr, void *val);
 
 /* Reads the whole vGIC state (distributor, every redistributor addressed by

@@ -112,7 +112,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg,
 void vm_destroy(struct vm *vm);
 
 /* KVM_GET_ONE_REG or KVM_SET_ONE_REG (req) of register id, its value at val
- * (as many bytes as the id's size field says). 0 or a negative errno. */
+ * (as many bytes as the id's size field says). 0 or a negative errno (not
+ * recorded). */
 int vcpu_one_reg(struct vcpu *v, unsigned long req, uint64_t id, void *val);
 
 /* vcpu_one_reg for a 64-bit register (PC, X0, system registers...). */
