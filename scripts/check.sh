@@ -7,8 +7,9 @@
 # trixie": Debian 12's and Debian 13's arm64 kernels, see scripts/rig.sh), and
 # those marked "# rig-next-host: other" on the other one, so that an image
 # goes 6.1 -> 6.12 in the first pass and 6.12 -> 6.1 in the second; on an
-# arm64 host with /dev/kvm once, on that host's kernel. Ends with one line
-# "N passed, N failed" over all of them; exits non-zero if anything failed.
+# arm64 host with /dev/kvm once, on that host's kernel; then the demo. Ends
+# with one line "N passed, N failed" over all of them; exits non-zero if
+# anything failed.
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -82,6 +83,9 @@ else
 		tally env RIG_HOST="$host" scripts/rig.sh
 	done
 fi
+# `make demo` is one of the README's two commands: it must keep working.
+echo "check: make demo"
+tally env RIG_DEMO=1 scripts/rig.sh
 
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

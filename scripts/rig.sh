@@ -142,7 +142,9 @@ fi
 declare -A next_host
 next_hosts=()
 for s in "${scenarios[@]}"; do
-	k=$(sed -n 's/^# rig-next-host: *\([a-z-]*\).*/\1/p' "$(scenario_file "$s")" 2>/dev/null | head -n 1)
+	# The demo is no scenario file: no header to read (pipefail).
+	k=$(sed -n 's/^# rig-next-host: *\([a-z-]*\).*/\1/p' "$(scenario_file "$s")" 2>/dev/null |
+		head -n 1) || true
 	[ -n "$k" ] || continue
 	if [ "$k" = other ]; then
 		[ "$host" = trixie ] && k=bookworm || k=trixie
