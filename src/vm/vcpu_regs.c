@@ -123,6 +123,13 @@ int vcpu_check_regs(struct vcpu *v, const struct vcpu_state *st)
 	return 0;
 }
 
+/* The virtual and physical counters: VM-wide, written once by restore's
+ * clock_restore, and always moving, so never written or compared per vCPU. */
+static int is_counter(uint64_t id)
+{
+	return id == KVM_REG_ARM_TIMER_CNT || id == KVM_REG_ARM_PTIMER_CNT;
+}
+
 /* KVM refused the image's value of feature ID register id (at p): what
  * this host offers is read back and judged field by field (id_regs.h). If
  * the image asks for more than this host gives, restore is refused, naming
@@ -185,7 +192,7 @@ int vcpu_restore(struct vcpu *v, struct vcpu_state *st)
 		if (!sz || off + sz > st->reg_data_len)
 			return fail(EXIT_IMAGE, "vCPU %u: register list is "
 				    "inconsistent", v->index);
-		if (id != KVM_REG_ARM_TIMER_CNT && id != KVM_REG_ARM_PTIMER_CNT) {
+		if (!is_counter(id)) {
 			ret = vcpu_one_reg(v, KVM_SET_ONE_REG, id, st->reg_data + off);
 			if (ret == -EINVAL && sz == 8 && id_regs_is_feature(id)) {
 				if (restore_id_reg(v, id, st->reg_data + off))
@@ -214,7 +221,7 @@ int vcpu_restore(struct vcpu *v, struct vcpu_state *st)
 static int moving(uint64_t id, uint64_t *mask)
 {
 	*mask = ~0ULL;
-	if (id == KVM_REG_ARM_TIMER_CNT || id == KVM_REG_ARM_PTIMER_CNT)
+	if (is_counter(id))
 		return 1;
 	if (id == KVM_REG_ARM_TIMER_CTL || id == KVM_REG_ARM_PTIMER_CTL)
 		*mask = ~(1ULL << 2);
