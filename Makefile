@@ -49,10 +49,10 @@ CFLAGS ?=
 HOST_CFLAGS ?=
 
 # Host-independent code: the image library, device models, the machine
-# description (device tree, boot layout), host utilities and the command-line
-# parser. Built natively for the unit tests and for the arm64 binary alike.
+# description (device tree, boot layout), the virtio transport, host
+# utilities and the command-line parser. Built natively for the unit tests and for the arm64 binary alike.
 LIB_SRCS := $(wildcard src/image/*.c src/dev/*.c src/machine/*.c src/host/*.c \
-	src/util/*.c) src/cli/run_options.c
+	src/util/*.c src/virtio/*.c) src/cli/run_options.c
 # KVM-only code (arm64): the live VM.
 KVM_SRCS := $(wildcard src/vm/*.c)
 CLI_SRCS := $(filter-out src/cli/run_options.c,$(wildcard src/cli/*.c))

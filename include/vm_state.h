@@ -14,7 +14,10 @@
 #include "memmap.h"
 
 #define VM_MAX_MEM_REGIONS      4
-#define VM_MAX_DEVICES          8
+#define VM_MAX_DEVICES          16
+#define VM_MAX_DISKS            8
+#define DISK_PATH_MAX           4095    /* bytes of a disk's path */
+#define DISK_SERIAL_MAX         20      /* VIRTIO_BLK_ID_BYTES */
 #define VM_CMDLINE_MAX          2048
 #define VCPU_FEATURE_WORDS      7       /* kvm_vcpu_init.features[] */
 #define VCPU_FEATURE_PSCI_0_2   2       /* KVM_ARM_VCPU_PSCI_0_2 */
@@ -28,6 +31,7 @@ enum dev_type {
 	DEV_UART_16550 = 1,
 	DEV_RTC_PL031 = 2,
 	DEV_GPIO_PL061 = 3,
+	DEV_VIRTIO_BLK = 4,
 };
 
 /* VM-wide capabilities enabled at creation (bit numbers). */
@@ -140,6 +144,20 @@ struct dev_state {
 	uint8_t blob[DEV_MAX_BLOB];
 };
 
+/* What a checkpoint knows of a disk (virtio-blk device dev) so that restore
+ * can find it again and tell whether it changed since (disk.h). */
+struct disk_record {
+	uint32_t dev;                   /* index into vm_config.devs */
+	uint32_t flags;                 /* DISK_REC_* */
+	uint64_t size;                  /* bytes */
+	int64_t mtime_sec;              /* the identity: modification time */
+	uint32_t mtime_nsec;            /* set by the checkpoint (disk_stamp) */
+	char serial[DISK_SERIAL_MAX + 1];       /* NUL-terminated, may be empty */
+	char path[DISK_PATH_MAX + 1];           /* NUL-terminated, absolute */
+};
+#define DISK_REC_READONLY       (1u << 0)
+#define DISK_REC_BLOCKDEV       (1u << 1)       /* a block device: size only */
+
 struct vm_state {
 	struct vm_config config;
 	struct host_info host;
@@ -149,6 +167,8 @@ struct vm_state {
 	struct gic_state gic;
 	uint32_t ndevs;
 	struct dev_state devs[VM_MAX_DEVICES];
+	uint32_t ndisks;
+	struct disk_record disks[VM_MAX_DISKS];
 };
 
 /* Size in bytes of a KVM register from its id (KVM_REG_SIZE_MASK bits);
