@@ -14,18 +14,21 @@
 
 #include "disk.h"
 
-static char dir[64];
+static char dir[256];
 static char err[512];
 
+/* In $TMPDIR when set, to try another file system (TMPDIR=/dev/shm: tmpfs). */
 static void scratch_dir(void)
 {
-	strcpy(dir, "/tmp/torpor_disk.XXXXXX");
+	const char *t = getenv("TMPDIR");
+
+	snprintf(dir, sizeof(dir), "%s/torpor_disk.XXXXXX", t && *t ? t : "/tmp");
 	cr_assert_not_null(mkdtemp(dir));
 }
 
 static void scratch_rm(void)
 {
-	char cmd[128];
+	char cmd[320];
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	cr_assert_eq(system(cmd), 0);
@@ -37,7 +40,7 @@ TestSuite(disk, .init = scratch_dir, .fini = scratch_rm);
  * sixteen calls. */
 static const char *at(const char *name)
 {
-	static char paths[16][128];
+	static char paths[16][320];
 	static int i;
 	char *p = paths[i++ % 16];
 
@@ -192,7 +195,7 @@ Test(disk, spec_refusal_leaves_arg_whole)
 Test(disk, open_reports_the_disk)
 {
 	const char *p = make_file("a.img", 1 << 20, 0);
-	char link[128];
+	char link[320];
 	struct disk d;
 
 	snprintf(link, sizeof(link), "%s/l.img", dir);
@@ -353,6 +356,29 @@ Test(disk, range_checks)
 	disk_close(&d);
 }
 
+/* Under an overlay an unchecked wrapping range would do nothing and succeed
+ * rather than reach a system call that refuses it. */
+Test(disk, range_checks_under_an_overlay)
+{
+	const char *p = make_file("a.img", 65536, 0);
+	struct disk_record rec;
+	uint8_t b[512];
+	struct disk d;
+
+	open_ok(&d, p, 0);
+	memset(&rec, 0, sizeof(rec));
+	cr_assert_eq(disk_stamp(&d, &rec, err, sizeof(err)), 0, "%s", err);
+	disk_close(&d);
+	cr_assert_eq(disk_reopen(&d, &rec, NULL, 1, dir, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(wr(&d, 65536 - 512, b, 512), 0);
+	cr_assert_eq(wr(&d, 65536 - 511, b, 512), -EINVAL);
+	cr_assert_eq(wr(&d, UINT64_MAX - 100, b, 512), -EINVAL);
+	cr_assert_eq(rd(&d, UINT64_MAX - 100, b, 512), -EINVAL);
+	cr_assert_eq(disk_write_zeroes(&d, UINT64_MAX - 100, 512, 0), -EINVAL);
+	cr_assert_eq(disk_discard(&d, 512, UINT64_MAX - 100), -EINVAL);
+	disk_close(&d);
+}
+
 /* Discard and both kinds of zeroing on the scratch file system, and that
  * punching frees blocks. */
 Test(disk, discard_and_zeroes_read_back_zeros)
@@ -437,6 +463,27 @@ Test(disk, write_right_after_the_stamp_is_seen)
 	cr_assert_eq(d.fd, -1);
 }
 
+/* Stamp and write back to back, many times, so that some pairs fall within
+ * one tick of the coarse clock. (Kernels with multigrain timestamps give the
+ * write a fine-grained time anyway, once fstat has seen the stamp.) */
+Test(disk, every_write_after_a_stamp_moves_the_mtime)
+{
+	const char *p = make_file("a.img", 65536, 0);
+	struct disk_record rec;
+	struct stat st;
+	struct disk d;
+
+	open_ok(&d, p, 0);
+	for (int i = 0; i < 200; i++) {
+		stamp_ok(&d, &rec);
+		cr_assert_eq(wr(&d, 512 * (i % 128), "y", 1), 0);
+		cr_assert_eq(fstat(d.fd, &st), 0);
+		cr_assert(st.st_mtim.tv_sec != rec.mtime_sec
+			  || st.st_mtim.tv_nsec != (long)rec.mtime_nsec, "round %d", i);
+	}
+	disk_close(&d);
+}
+
 Test(disk, reopen_unchanged)
 {
 	const char *p = make_file("a.img", 65536, 1);
@@ -509,7 +556,7 @@ Test(disk, cp_a_copy_is_the_same_disk)
 {
 	const char *p = make_file("a.img", 1 << 20, 1);
 	struct disk_record rec;
-	char cmd[512];
+	char cmd[1024];
 	struct disk d;
 
 	open_ok(&d, p, 0);
@@ -665,7 +712,7 @@ Test(disk, copy_keeps_content_holes_and_mtime)
 	const uint64_t size = 64ull << 20;
 	const char *p = make_file("big.img", size, 0);
 	const char *dst = at("big.copy");
-	char tmp[128];
+	char tmp[320];
 	uint8_t *a = malloc(1 << 20), *b = malloc(1 << 20);
 	struct disk_record rec;
 	struct stat ss, cs;
@@ -710,7 +757,7 @@ Test(disk, copy_abort_and_stale_tmp)
 {
 	const char *p = make_file("a.img", 65536, 1);
 	const char *dst = at("a.copy");
-	char tmp[128];
+	char tmp[320];
 	struct disk_record rec;
 	struct stat st;
 	struct disk d;
