@@ -21,11 +21,11 @@
 
 #define IOV_BATCH       128             /* iovecs per preadv/pwritev call */
 #define RW_MAX          (1u << 30)      /* bytes per call, well below SSIZE_MAX */
-#define ZERO_CHUNK      (1u << 20)      /* bytes per write when zeroing by hand */
+#define CHUNK           (1u << 20)      /* bytes per plain write, zeroing or copying */
 
 /* Never written: the source of every zero buffer write. In .bss, so it costs
  * neither file size nor memory until read. */
-static uint8_t zeros[ZERO_CHUNK];
+static uint8_t zeros[CHUNK];
 
 struct disk_overlay {
 	int fd;                         /* unlinked, sized like the disk, sparse */
@@ -143,7 +143,7 @@ static void iov_gather(const struct iovec *iov, int iovcnt, uint64_t skip, uint8
 static int zero_fill(int fd, uint64_t off, uint64_t len)
 {
 	while (len) {
-		size_t n = len < ZERO_CHUNK ? (size_t)len : ZERO_CHUNK;
+		size_t n = len < CHUNK ? (size_t)len : CHUNK;
 		int r = pwrite_full(fd, zeros, n, off);
 
 		if (r)
@@ -713,11 +713,11 @@ static int copy_extent(int sfd, int dfd, uint64_t off, uint64_t len)
 	}
 	if (!len)
 		return 0;
-	buf = malloc(ZERO_CHUNK);
+	buf = malloc(CHUNK);
 	if (!buf)
 		return -ENOMEM;
 	while (len && !r) {
-		size_t n = len < ZERO_CHUNK ? (size_t)len : ZERO_CHUNK;
+		size_t n = len < CHUNK ? (size_t)len : CHUNK;
 
 		r = pread_full(sfd, buf, n, off);
 		if (!r)
