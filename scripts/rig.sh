@@ -265,6 +265,22 @@ fi
 # Test tools (tests/tools), next to torpor.
 for t in build/arm64/tools/*; do [ -x "$t" ] && cp "$t" $ROOT/rig/; done
 for g in build/guests/*.bin; do [ -e "$g" ] && cp "$g" $ROOT/rig/guests/; done
+# e2fsck for the guests' disks (fsck_disk in lib.sh): the host root has no C
+# library, so e2fsck comes with the libraries it links (its NEEDED) and the
+# dynamic loader that runs it.
+e2fs=build/deps/arm64-e2fsprogs
+if [ -f $e2fs/.complete ]; then
+	mkdir -p $ROOT/rig/e2fsprogs
+	cp $e2fs/sbin/e2fsck $ROOT/rig/e2fsprogs/
+	for l in ld-linux-aarch64.so.1 libc.so.6 libext2fs.so.2 libe2p.so.2 libcom_err.so.2 \
+		libblkid.so.1 libuuid.so.1; do
+		f=$(find $e2fs/lib $e2fs/usr/lib -name $l | head -n 1)
+		[ -n "$f" ] || die "no $l in $e2fs"
+		cp -L "$f" $ROOT/rig/e2fsprogs/
+	done
+else
+	echo "rig: warning: no $e2fs (run scripts/deps.sh): scenarios that check a disk will fail" >&2
+fi
 
 timeout_of() {
 	local t
