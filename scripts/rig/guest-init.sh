@@ -243,7 +243,7 @@ check_disk() {
 # fails, and the ext4 on it (a copy of the root disk) mounts read-only.
 check_ro() {
 	b=${1#/dev/}
-	ro=$(cat /sys/block/$b/ro 2>&1)
+	ro=$(cat "/sys/block/$b/ro" 2>&1)
 	if [ "$ro" = 1 ]; then ok "ro $b"; else bad "ro $b: /sys/block/$b/ro is '$ro'"; fi
 	if dd if=/dev/zero of="$1" bs=4096 count=1 conv=notrunc,fsync 2>/dev/null; then
 		bad "ro-write $b: a write to $1 succeeded"
