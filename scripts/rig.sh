@@ -10,11 +10,12 @@
 # Builds, under build/rig/, the rig tree: a lean busybox root holding torpor,
 # the bare-metal test guests, the nested guests' kernels, each with a busybox
 # initramfs holding its own modules, the guests' ext4 root disk, e2fsck (to
-# check it), the scenarios and the runner (scripts/rig/runner.sh). On x86 it packs that tree into an initramfs and
-# boots it once in QEMU TCG with EL2 (an arm64 host with a real /dev/kvm) on
-# the host kernel RIG_HOST; the host's /init runs every scenario and powers
-# off. On an arm64 Linux host with /dev/kvm, QEMU is skipped (and RIG_HOST
-# with it) and the runner runs the tree directly.
+# check it), the scenarios and the runner (scripts/rig/runner.sh). On x86 it
+# packs that tree into an initramfs and boots it once in QEMU TCG with EL2
+# (an arm64 host with a real /dev/kvm) on the host kernel RIG_HOST; the
+# host's /init runs every scenario and powers off. On an arm64 Linux host
+# with /dev/kvm, QEMU is skipped (and RIG_HOST with it) and the runner runs
+# the tree directly.
 #
 # Kernels (K), unpacked by scripts/deps.sh under build/deps/:
 #   bookworm        Debian 12's generic arm64 kernel (6.1)   build/deps/arm64
