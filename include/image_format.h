@@ -176,6 +176,8 @@ enum image_section_type {
 #define IMAGE_GIC_SPI_BASE      32u             /* INTID of SPI 0 */
 #define IMAGE_REG_ARCH_MASK     0xff00000000000000ULL   /* KVM_REG_ARCH_MASK */
 #define IMAGE_REG_ARM64         0x6000000000000000ULL   /* KVM_REG_ARM64 */
+#define IMAGE_DEV_TYPE_MAX      3u              /* device types are 1 .. this */
+#define IMAGE_UART_BLOB_MAX     256u            /* the one device type with a blob */
 #define REG_ID_PC       0x6030000000100040ULL   /* KVM_REG_ARM_CORE regs.pc */
 #define REG_ID_PSTATE   0x6030000000100042ULL   /* KVM_REG_ARM_CORE regs.pstate */
 

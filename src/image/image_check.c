@@ -61,7 +61,14 @@ static int check_bits(const struct vm_config *c, int code, struct image_error *e
 	return 0;
 }
 
-/* Device types format 1.0 defines, interrupt lines the GIC has, one device
+int format_dev_max_blob(uint32_t type)
+{
+	if (type < 1 || type > IMAGE_DEV_TYPE_MAX)
+		return -1;
+	return type == DEV_UART_16550 ? (int)IMAGE_UART_BLOB_MAX : 0;
+}
+
+/* Device types the format defines, interrupt lines the GIC has, one device
  * per MMIO base. */
 static int check_config_devices(const struct vm_config *c, int code, struct image_error *err)
 {
@@ -70,9 +77,9 @@ static int check_config_devices(const struct vm_config *c, int code, struct imag
 	for (uint32_t i = 0; i < c->ndevs; i++) {
 		const struct dev_cfg *d = &c->devs[i];
 
-		if (!dev_find(d->type))
-			return img_fail(err, code, "vm config: device %u: type %u unknown (not in the "
-					"device table)", i, d->type);
+		if (format_dev_max_blob(d->type) < 0)
+			return img_fail(err, code, "vm config: device %u: type %u unknown (1..%u)",
+					i, d->type, IMAGE_DEV_TYPE_MAX);
 		if (d->spi >= spis)
 			return img_fail(err, code, "vm config: device %u: SPI %u beyond the GIC's %u SPIs",
 					i, d->spi, spis);
@@ -199,7 +206,8 @@ static int check_devices(const struct vm_state *st, int code, struct image_error
 		owner[k] = -1;
 	for (uint32_t i = 0; i < st->ndevs; i++) {
 		const struct dev_state *d = &st->devs[i];
-		uint32_t k, max_blob;
+		uint32_t k;
+		int max_blob;
 
 		if (d->nfields > DEV_MAX_FIELDS || d->blob_len > DEV_MAX_BLOB)
 			return img_fail(err, code, "device %u: %u fields, %u blob bytes (max %u, %u)",
@@ -216,12 +224,12 @@ static int check_devices(const struct vm_state *st, int code, struct image_error
 					"devices: states %d and %u are both for vm config device %u",
 					owner[k], i, k);
 		owner[k] = (int)i;
-		max_blob = dev_find(d->type)->max_blob;
-		if (d->blob_len > max_blob && !max_blob)
+		max_blob = format_dev_max_blob(d->type);
+		if (d->blob_len > (uint32_t)max_blob && !max_blob)
 			return img_fail(err, code, "device %u: %u blob bytes, a %s has none",
 					i, d->blob_len, dev_type_name(d->type));
-		if (d->blob_len > max_blob)
-			return img_fail(err, code, "device %u: %u blob bytes, a %s holds %u",
+		if (d->blob_len > (uint32_t)max_blob)
+			return img_fail(err, code, "device %u: %u blob bytes, a %s holds %d",
 					i, d->blob_len, dev_type_name(d->type), max_blob);
 	}
 	for (uint32_t k = 0; k < c->ndevs; k++)

@@ -130,6 +130,11 @@ static inline uint32_t mpidr_affinity(uint64_t mpidr)
 {
 	return (uint32_t)((mpidr >> 32 & 0xff) << 24 | (mpidr & 0xffffff));
 }
+/* Blob bytes a state of device type `type` may hold (0: the type's appendix
+ * says "Blob: none"); -1 for a type the format does not define. The format,
+ * not the device table, decides: an image is judged the same whichever
+ * device models this build has (test_devices checks the table agrees). */
+int format_dev_max_blob(uint32_t type);
 /* The index of region `region` against config.mem[region] and itself. */
 int check_memindex(const struct vm_config *c, unsigned region,
 		   const struct region_index *ri, int code,
