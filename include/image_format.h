@@ -179,7 +179,7 @@ enum image_section_type {
 #define IMAGE_FRAME_BOUND(n)    ((uint64_t)(n) + ((uint64_t)(n) >> 8) + \
 				 ((uint64_t)(n) < (128u << 10) ? ((128u << 10) - (uint64_t)(n)) >> 11 : 0))
 
-/* Values format 1.0 defines (formats/torpor-image.md); a reader refuses any
+/* Values format 1.1 defines (formats/torpor-image.md); a reader refuses any
  * other value of these fields. */
 #define IMAGE_CAPS_KNOWN        0x1u            /* bit 0: KVM_CAP_ARM_SYSTEM_SUSPEND */
 #define IMAGE_FEATURES0_KNOWN   (1u << 2)       /* word 0: KVM_ARM_VCPU_PSCI_0_2 */
