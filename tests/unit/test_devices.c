@@ -9,6 +9,7 @@
 
 #include <libfdt.h>
 
+#include "../../src/image/image_int.h"
 #include "devices.h"
 #include "memmap.h"
 
@@ -85,6 +86,9 @@ Test(devices, table_is_complete_and_unique)
 			     a->name);
 		cr_expect(a->name && a->fdt_name, "entry %u lacks a name", i);
 		cr_expect_leq(a->max_blob, DEV_MAX_BLOB, "%s: blob beyond the format's", a->name);
+		/* The image reader judges states by the format's table. */
+		cr_expect_eq((int)a->max_blob, format_dev_max_blob(a->type),
+			     "%s: blob limit differs from the format's", a->name);
 		cr_expect(a->create && a->destroy && a->reset && a->mmio && a->fdt_node &&
 			  a->save && a->restore, "%s lacks a required op", a->name);
 		cr_expect_eq(dev_find(a->type), a, "%s: dev_find", a->name);
