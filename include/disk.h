@@ -76,13 +76,19 @@ int disk_write_zeroes(struct disk *d, uint64_t off, uint64_t len, int unmap);
 
 /* At a checkpoint, with no request in flight: flushes the disk and fixes its
  * identity into rec (path, size, flags, serial, mtime; rec->dev untouched).
- * A writable file's mtime is set to the coarse clock minus 1 ns, a value no
- * later write can leave behind (a write sets the mtime to the coarse clock,
- * which is later), and which cp -a and rsync -a copy; on a file system with
- * coarser timestamps, to 2 s before the clock. A read-only file keeps its
+ * A writable file's mtime is set to 1 ns before the coarse clock's current
+ * second, a value no later write can leave behind (a write stores the coarse
+ * clock, a later second), and which cp -a and rsync -a copy; on a file
+ * system with coarser timestamps, to 2 s before the clock. A read-only file keeps its
  * mtime, which is recorded; a block device is known by its size alone.
  * Under an overlay -EOPNOTSUPP: the guest's view is not on any disk. */
 int disk_stamp(struct disk *d, struct disk_record *rec, char *err, size_t errlen);
+
+/* Whether a file's mtime (sec, nsec) is the recorded one: the same, or the
+ * same truncated to microseconds, milliseconds or seconds, as a copying
+ * tool without nanosecond times leaves it (the stamp's second is one no
+ * write can store). */
+int disk_mtime_matches(int64_t rec_sec, uint32_t rec_nsec, int64_t sec, long nsec);
 
 /* Restore: opens the disk at path (NULL: rec->path), with the record's
  * read-only flag and serial, and refuses it when it is not the disk rec

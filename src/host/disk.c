@@ -564,23 +564,20 @@ static int same_time(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
-/* Sets the mtime of a writable file to a value no later write can produce.
- * A file system that keeps coarser timestamps rounds ours down, possibly to
- * what a write in the same tick would store: then a whole 2 s earlier,
- * below any rounding up to FAT's 2 s. */
+/* Sets the mtime of a writable file to a value no later write can produce:
+ * 1 ns before the coarse clock's current second. A write stores the coarse
+ * clock, whose second is later; and a copying tool that keeps only whole
+ * seconds or microseconds (busybox cp -a, utime(2)) keeps that second, so
+ * disk_mtime_matches can accept its copy. A file system that keeps coarser
+ * timestamps rounds ours: then a whole 2 s earlier, below FAT's 2 s. */
 static int stamp_mtime(int fd)
 {
 	struct timespec t[2] = { { .tv_nsec = UTIME_OMIT } }, now;
 	struct stat st;
 
 	clock_gettime(CLOCK_REALTIME_COARSE, &now);
-	t[1] = now;
-	if (t[1].tv_nsec) {
-		t[1].tv_nsec--;
-	} else {
-		t[1].tv_sec--;
-		t[1].tv_nsec = 999999999;
-	}
+	t[1].tv_sec = now.tv_sec - 1;
+	t[1].tv_nsec = 999999999;
 	if (futimens(fd, t) < 0 || fstat(fd, &st) < 0)
 		return -errno;
 	if (!same_time(&st.st_mtim, &t[1])) {
@@ -589,6 +586,16 @@ static int stamp_mtime(int fd)
 		if (futimens(fd, t) < 0)
 			return -errno;
 	}
+	return 0;
+}
+
+int disk_mtime_matches(int64_t rec_sec, uint32_t rec_nsec, int64_t sec, long nsec)
+{
+	if (sec != rec_sec)
+		return 0;
+	for (uint32_t unit = 1; unit <= 1000000000u; unit *= 1000)
+		if (nsec == (long)(rec_nsec - rec_nsec % unit))
+			return 1;
 	return 0;
 }
 
@@ -656,8 +663,8 @@ int disk_reopen(struct disk *d, const struct disk_record *rec, const char *path,
 			say(err, errlen, "disk %s: %s", d->path, strerror(-r));
 			goto fail;
 		}
-		if (st.st_mtim.tv_sec != rec->mtime_sec
-		    || st.st_mtim.tv_nsec != (long)rec->mtime_nsec) {
+		if (!disk_mtime_matches(rec->mtime_sec, rec->mtime_nsec,
+					st.st_mtim.tv_sec, st.st_mtim.tv_nsec)) {
 			say(err, errlen, "disk %s was written after the checkpoint "
 			    "(mtime %lld.%09ld, the image expects %lld.%09u)", d->path,
 			    (long long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec,

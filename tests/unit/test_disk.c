@@ -478,10 +478,37 @@ Test(disk, every_write_after_a_stamp_moves_the_mtime)
 		stamp_ok(&d, &rec);
 		cr_assert_eq(wr(&d, 512 * (i % 128), "y", 1), 0);
 		cr_assert_eq(fstat(d.fd, &st), 0);
-		cr_assert(st.st_mtim.tv_sec != rec.mtime_sec
-			  || st.st_mtim.tv_nsec != (long)rec.mtime_nsec, "round %d", i);
+		cr_assert(!disk_mtime_matches(rec.mtime_sec, rec.mtime_nsec,
+					      st.st_mtim.tv_sec, st.st_mtim.tv_nsec),
+			  "round %d: the write left a matching mtime", i);
 	}
 	disk_close(&d);
+}
+
+/* The stamp is the last nanosecond of a second; a copy that kept it whole,
+ * or to the microsecond, millisecond or second, matches; nothing else. */
+Test(disk, mtime_matching_rules)
+{
+	const char *p = make_file("a.img", 65536, 0);
+	struct disk_record rec;
+	struct disk d;
+
+	open_ok(&d, p, 0);
+	stamp_ok(&d, &rec);
+	cr_expect_eq(rec.mtime_nsec, 999999999u, "1 ns before a whole second");
+	disk_close(&d);
+	cr_expect(disk_mtime_matches(100, 999999999, 100, 999999999));
+	cr_expect(disk_mtime_matches(100, 999999999, 100, 999999000), "utimes(2)");
+	cr_expect(disk_mtime_matches(100, 999999999, 100, 999000000), "milliseconds");
+	cr_expect(disk_mtime_matches(100, 999999999, 100, 0), "utime(2), busybox cp -a");
+	cr_expect(!disk_mtime_matches(100, 999999999, 101, 0), "the next second: a write");
+	cr_expect(!disk_mtime_matches(100, 999999999, 101, 999999999));
+	cr_expect(!disk_mtime_matches(100, 999999999, 99, 999999999));
+	cr_expect(!disk_mtime_matches(100, 999999999, 100, 999999998));
+	cr_expect(!disk_mtime_matches(100, 999999999, 100, 500000000));
+	cr_expect(!disk_mtime_matches(100, 123456789, 100, 123450000),
+		  "not a truncation of the record");
+	cr_expect(disk_mtime_matches(100, 123456789, 100, 123456000));
 }
 
 Test(disk, reopen_unchanged)
