@@ -340,7 +340,7 @@ for s in "${scenarios[@]}"; do
 done
 disk=$B/disk.img
 rm -f $disk
-truncate -s 512M $disk
+truncate -s 768M $disk
 boots=0
 
 # run_boot SCENARIO...: one boot of the host (or one runner pass when native)

@@ -133,10 +133,10 @@ release_lt() {
 		{ [ "$2" -eq "$5" ] && [ "$3" -lt "$6" ]; }; }; }
 }
 
-# disk_put FILE SLOT: writes FILE into slot SLOT (0 or 1) of the rig disk,
+# disk_put FILE SLOT: writes FILE into slot SLOT (0, 1 or 2) of the rig disk,
 # $RIG_DISK, which the next boot of the host sees too: a one-line header in
 # its first 4 KiB ("torpor-rig-image SIZE SHA256 BOOT_ID KERNEL_RELEASE" of
-# this boot), FILE after it. Slot 0 starts at 0, slot 1 at 256 MiB.
+# this boot), FILE after it. Slot N starts at N * 256 MiB.
 disk_put() {
 	[ -n "${RIG_DISK:-}" ] || fail "no rig disk"
 	dp_size=$(wc -c <"$1")
