@@ -67,6 +67,23 @@
 	println	"vblk hostile \name ok"
 	.endm
 
+/* past_end NAME, TYPE, LEN, BUF, FLAGS: a request of LEN bytes at the
+ * sector in x2 (the caller's: capacity-relative) must get IOERR, used
+ * length 1, the device still running. */
+	.macro	past_end name, type, len, buf, flags
+	mov	x1, #\type
+	ldr	x3, =\buf
+	mov	x4, #\len
+	mov	x5, #\flags
+	bl	do_req
+	mov	x20, x0
+	mov	x21, x1
+	expect	x20, BLK_S_IOERR, "\name: the status byte"
+	expect	x21, 1, "\name: the used length"
+	bl	expect_running
+	println	"vblk hostile \name ok"
+	.endm
+
 	.text
 	.global	_start
 _start:
@@ -103,32 +120,13 @@ _start:
 	bl	vio_init
 	ldr	x9, =V_CAPACITY
 	ldr	x22, [x9]
-	/* good_case takes constants; the capacity is the guest's: patch x2. */
-	mov	x1, #BLK_T_OUT
 	mov	x2, x22
-	ldr	x3, =VQ_WBUF
-	mov	x4, #512
-	mov	x5, #0
-	bl	do_req
-	bl	want_ioerr
-	println	"vblk hostile beyond-end ok"
-	mov	x1, #BLK_T_OUT
+	past_end beyond-end, BLK_T_OUT, 512, VQ_WBUF, 0
 	sub	x2, x22, #1
-	ldr	x3, =VQ_WBUF
-	mov	x4, #1024
-	mov	x5, #0
-	bl	do_req
-	bl	want_ioerr
-	println	"vblk hostile straddle-end ok"
+	past_end straddle-end, BLK_T_OUT, 1024, VQ_WBUF, 0
 	good_case sector-wrap, BLK_T_OUT, (1 << 55), VQ_WBUF, 512, 0, BLK_S_IOERR, 1
-	mov	x1, #BLK_T_IN
 	mov	x2, x22
-	ldr	x3, =VQ_RBUF
-	mov	x4, #512
-	mov	x5, #VQ_F_WRITE
-	bl	do_req
-	bl	want_ioerr
-	println	"vblk hostile read-beyond ok"
+	past_end read-beyond, BLK_T_IN, 512, VQ_RBUF, VQ_F_WRITE
 	good_case unsupp, BLK_T_BOGUS, 0, VQ_WBUF, 0, 0, BLK_S_UNSUPP, 1
 
 	ldr	x0, =(VQ_WBUF + VQ_BUF_SIZE)
@@ -146,17 +144,6 @@ _start:
 	println	"vblk hostile roundtrip ok"
 	println	"vblk hostile done"
 	b	bm_off
-
-/* want_ioerr: after do_req, status x0 must be IOERR and used length x1 1,
- * the device running. Saves x30 in x16. */
-want_ioerr:
-	mov	x16, x30
-	mov	x20, x0
-	mov	x21, x1
-	expect	x20, BLK_S_IOERR, "a request beyond the disk's end: the status byte"
-	expect	x21, 1, "a request beyond the disk's end: the used length"
-	bl	expect_running
-	ret	x16
 
 /* expect_running: Status is 0xf (no DEVICE_NEEDS_RESET) and no
  * configuration change is signalled. Clobbers x0, x9-x15. */
