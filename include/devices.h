@@ -1,16 +1,18 @@
 /* devices.h - the device table: everything torpor knows about a device model
  * in one struct dev_ops, defined next to the model in its own file
- * (src/dev/uart.c, rtc.c, gpio.c) and listed once in src/dev/devices.c.
+ * (src/dev/uart.c, rtc.c, gpio.c, virtio_blk.c) and listed once in src/dev/devices.c.
  * Configuration defaults, the VM's bus, the device tree, checkpoint,
  * restore and inspect all go through this table; nothing outside it looks
  * at a device's type. */
 #ifndef TORPOR_DEVICES_H
 #define TORPOR_DEVICES_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "fdt_build.h"
+#include "guest_mem.h"
 #include "mmio.h"
 #include "vm_state.h"
 
@@ -20,6 +22,11 @@ struct dev_env {
 	void (*console_out)(void *ctx, uint8_t byte);   /* guest console output */
 	void (*notify)(void *ctx);      /* a timed event moved: poll() again */
 	void *ctx;
+	/* For devices with a thread of their own (dev_ops.backend set): */
+	struct guest_mem mem;           /* guest RAM, reached only through it */
+	pthread_mutex_t *lock;          /* the bus lock: held around mmio, save,
+					 * restore, reset and irq changes */
+	void *backend;                  /* the host resource (a struct disk) */
 };
 
 /* How a device can end a guest's sleep on restore (dev_ops.wake). */
@@ -35,6 +42,10 @@ struct dev_ops {
 	const char *fdt_name;   /* its device-tree node is fdt_name@base */
 	struct dev_cfg dflt;    /* default window and SPI (memmap.h) */
 	uint32_t max_blob;      /* bytes of saved blob it may have (0: none) */
+	/* Set for a device made once per host resource (virtio-blk: one per
+	 * --disk) rather than always present: the default machine leaves it
+	 * out and it needs dev_env.backend, mem and lock. */
+	uint32_t per_backend;
 
 	/* A device at power-on state, wired to env; NULL when out of memory.
 	 * destroy() releases it. */
@@ -59,10 +70,15 @@ struct dev_ops {
 	/* Restore's wake-up: press (if allowed and armed) or report; what says
 	 * what happened, for the log. */
 	enum dev_wake (*wake)(void *dev, int press, char *what, size_t len);
+	/* Checkpoint, with the vCPUs paused and the bus lock not held: finish
+	 * every request the guest made available, with its used entry in guest
+	 * memory, before memory is saved; 0 or a negative errno. */
+	int (*quiesce)(void *dev);
 };
 
 /* The device models, in their default order. */
-extern const struct dev_ops uart_dev_ops, rtc_dev_ops, gpio_dev_ops;
+extern const struct dev_ops uart_dev_ops, rtc_dev_ops, gpio_dev_ops,
+	virtio_blk_dev_ops;
 
 /* The table entry for an image's device type; NULL for an unknown one. */
 const struct dev_ops *dev_find(uint32_t type);

@@ -6,7 +6,9 @@
 
 #include <stdint.h>
 
-/* Guest RAM: guest physical [base, base + size) is mapped at host. */
+/* Guest RAM: guest physical [base, base + size) is mapped at host, which is
+ * page-aligned (an mmap), so an aligned guest address is an aligned host
+ * pointer. */
 struct guest_mem {
 	uint8_t *host;
 	uint64_t base;

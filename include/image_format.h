@@ -11,11 +11,17 @@
 #define IMAGE_MAGIC_LEN         8
 #define IMAGE_END_MAGIC         "ROPROT\xb7\x00"
 
-/* This format version, and the oldest reader it is compatible with. */
+/* This format version: what the writer writes and the newest compat the
+ * reader takes. */
 #define IMAGE_VERSION_MAJOR     1
-#define IMAGE_VERSION_MINOR     0
+#define IMAGE_VERSION_MINOR     1
+/* The oldest reader an image is compatible with: 1.0 for one a 1.0 reader
+ * reads correctly (no virtio-blk device, at most IMAGE_1_0_MAX_DEVICES
+ * devices), 1.1 for any other, which a 1.0 reader would call corrupt. */
 #define IMAGE_COMPAT_MAJOR      1
 #define IMAGE_COMPAT_MINOR      0
+#define IMAGE_COMPAT_MINOR_1_1  1
+#define IMAGE_1_0_MAX_DEVICES   8
 
 /* File header, at offset 0. */
 #define IMAGE_HDR_SIZE          48
@@ -57,6 +63,8 @@ enum image_section_type {
 	SEC_GIC = 6,
 	SEC_DEVICES = 7,
 	SEC_MEM_INDEX = 8,
+	SEC_DISKS = 9,
+	SEC_TYPE_LAST = SEC_DISKS,      /* the highest type this reader knows */
 };
 
 /* Fixed part of each section payload (the rest is counted lists). */
@@ -74,6 +82,8 @@ enum image_section_type {
 #define SEC_DEVICE_FIELD        12
 #define SEC_MEM_INDEX_FIXED     44
 #define SEC_MEM_INDEX_CHUNK     32
+#define SEC_DISKS_FIXED         4
+#define SEC_DISK_FIXED          32
 
 /* Field offsets inside each section payload, one group per structure of
  * formats/torpor-image.md (the codecs _Static_assert that each group ends at
@@ -144,6 +154,14 @@ enum image_section_type {
 #define CHK_CHECKSUM            16
 #define CHK_PAGES               24
 #define CHK_STORED_PAGES        28
+#define DSKS_NDISKS             0       /* disks */
+#define DSK_DEV                 0       /* disk record: fixed part, then serial and path */
+#define DSK_FLAGS               4
+#define DSK_SIZE                8
+#define DSK_MTIME_SEC           16
+#define DSK_MTIME_NSEC          24
+#define DSK_SERIAL_LEN          28
+#define DSK_PATH_LEN            30
 
 /* Memory chunk record (formats/torpor-image-memory.md): a 16-byte header,
  * the page bitmap, then one zstd frame. */
@@ -161,7 +179,7 @@ enum image_section_type {
 #define IMAGE_FRAME_BOUND(n)    ((uint64_t)(n) + ((uint64_t)(n) >> 8) + \
 				 ((uint64_t)(n) < (128u << 10) ? ((128u << 10) - (uint64_t)(n)) >> 11 : 0))
 
-/* Values format 1.0 defines (formats/torpor-image.md); a reader refuses any
+/* Values format 1.1 defines (formats/torpor-image.md); a reader refuses any
  * other value of these fields. */
 #define IMAGE_CAPS_KNOWN        0x1u            /* bit 0: KVM_CAP_ARM_SYSTEM_SUSPEND */
 #define IMAGE_FEATURES0_KNOWN   (1u << 2)       /* word 0: KVM_ARM_VCPU_PSCI_0_2 */
@@ -176,6 +194,11 @@ enum image_section_type {
 #define IMAGE_GIC_SPI_BASE      32u             /* INTID of SPI 0 */
 #define IMAGE_REG_ARCH_MASK     0xff00000000000000ULL   /* KVM_REG_ARCH_MASK */
 #define IMAGE_REG_ARM64         0x6000000000000000ULL   /* KVM_REG_ARM64 */
+#define IMAGE_DEV_TYPE_MAX      4u              /* device types are 1 .. this */
+#define IMAGE_DISK_FLAGS_KNOWN  0x3u            /* bit 0 read-only, bit 1 block device */
+#define IMAGE_DISK_SECTOR       512u            /* a disk's size is a multiple of it */
+#define IMAGE_NSEC_PER_SEC      1000000000u     /* mtime_nsec is below it */
+#define IMAGE_UART_BLOB_MAX     256u            /* the one device type with a blob */
 #define REG_ID_PC       0x6030000000100040ULL   /* KVM_REG_ARM_CORE regs.pc */
 #define REG_ID_PSTATE   0x6030000000100042ULL   /* KVM_REG_ARM_CORE regs.pstate */
 

@@ -1,6 +1,7 @@
 /* machine_config.h - the machine `torpor run` builds when nothing else is
- * asked for: the memory map of memmap.h, a vGICv3, and every device of the
- * device table at its default window. */
+ * asked for: the memory map of memmap.h, a vGICv3, every always-present
+ * device of the device table at its default window, and a virtio-blk device
+ * per --disk in the virtio-mmio slots. */
 #ifndef TORPOR_MACHINE_CONFIG_H
 #define TORPOR_MACHINE_CONFIG_H
 

@@ -12,6 +12,8 @@
  *               | PL031 RTC          4K  |  SPI 2
  *   0x0903_0000 +------------------------+
  *               | PL061 GPIO         4K  |  SPI 7 (wake button on line 3)
+ *   0x0A00_0000 +------------------------+
+ *               | virtio-mmio   8 x 512  |  SPI 16.. (one per --disk)
  *   0x8000_0000 +------------------------+
  *               | RAM (--memory)         |  up to 1 TiB - 2 GiB (40-bit IPA)
  *               +------------------------+
@@ -41,6 +43,10 @@
 #define GPIO_SIZE               0x1000
 #define GPIO_SPI                7
 #define GPIO_WAKE_LINE          3
+#define VIRTIO_MMIO_BASE        0x0A000000
+#define VIRTIO_MMIO_STRIDE      0x200
+#define VIRTIO_MMIO_SLOTS       8
+#define VIRTIO_SPI_BASE         16
 
 #define RAM_BASE                0x80000000
 #define RAM_MIN_SIZE            0x00100000      /* 1 MiB */

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "disk.h"
+
 enum suspend_mode {
 	SUSPEND_DENY,           /* SYSTEM_SUSPEND returns PSCI DENIED */
 	SUSPEND_HIBERNATE,      /* checkpoint, then exit */
@@ -34,6 +36,9 @@ struct run_options {
 	enum clock_mode clock;          /* restore only */
 	int wake;                       /* restore: --no-wake clears */
 	int force_wake;                 /* restore: --force-wake */
+	unsigned ndisks;                /* --disk, in order: /dev/vda onwards */
+	struct disk_spec disks[VM_MAX_DISKS];   /* restore: paths only */
+	int disk_overlay;               /* restore: --disk-overlay */
 	int help;
 };
 
@@ -41,13 +46,15 @@ struct run_options {
  * no suffix means MiB, as in QEMU's -m. 0 on success, -EINVAL otherwise. */
 int parse_size(const char *s, uint64_t *out);
 
-/* Parses `run` arguments (argv[0] is "run"). On error returns -EINVAL and
+/* Parses `run` arguments (argv[0] is "run"); --disk arguments are split in
+ * place (disk_spec_parse). On error returns -EINVAL and
  * writes a one-line message to err. */
 int run_options_parse(struct run_options *o, int argc, char **argv,
 		      char *err, size_t errlen);
 
 /* Parses `restore` arguments (argv[0] is "restore"): IMAGE, --image,
- * --on-suspend, --clock, --no-wake. Same error convention. */
+ * --on-suspend, --clock, --no-wake, --force-wake, --disk PATH (where the
+ * image's disks are now, in order), --disk-overlay. Same error convention. */
 int restore_options_parse(struct run_options *o, int argc, char **argv,
 			  char *err, size_t errlen);
 

@@ -22,6 +22,9 @@
 
 #define VIRTIO_MMIO_SIZE        0x200   /* register window */
 #define VIRTIO_MMIO_MAX_QUEUES  4
+/* VendorID: "TRPR" as a little-endian word, torpor's own (not a PCI-SIG
+ * or QEMU id). */
+#define VIRTIO_MMIO_VENDOR_ID   0x52505254
 
 /* Device status bits (VIRTIO 1.2 section 2.1). */
 #define VIRTIO_STATUS_ACKNOWLEDGE       1
@@ -40,7 +43,8 @@
 #define VIRTIO_F_EVENT_IDX      29
 #define VIRTIO_F_VERSION_1      32
 
-/* What a device model gives the transport. */
+/* What a device model gives the transport. config_read and config_write
+ * may be NULL (reads 0, writes ignored); the rest are required. */
 struct virtio_dev_ops {
 	uint32_t device_id;             /* VIRTIO_ID_*, e.g. 2 for block */
 	unsigned nqueues;               /* 1..VIRTIO_MMIO_MAX_QUEUES */
@@ -70,7 +74,8 @@ struct virtio_mmio {
 	uint32_t status;
 	uint64_t driver_features;       /* what the driver accepted */
 	uint32_t dev_features_sel, drv_features_sel;
-	uint32_t queue_sel;
+	uint32_t queue_sel;             /* QueueSel; VIRTIO_MMIO_MAX_QUEUES
+					 * stands for every larger index */
 	uint32_t isr;                   /* InterruptStatus; the line is high while != 0 */
 	uint32_t config_gen;            /* ConfigGeneration */
 	struct vq q[VIRTIO_MMIO_MAX_QUEUES];
@@ -101,7 +106,10 @@ void virtio_mmio_init(struct virtio_mmio *t, const struct virtio_dev_ops *ops,
 
 /* The MMIO handler (mmio_fn; opaque is the struct virtio_mmio): 32-bit
  * registers (other widths read as 0 and are ignored on write), the
- * configuration space from 0x100 at any width. */
+ * configuration space from 0x100 at any width. Status bits only accumulate
+ * in the spec's order (other writes but 0 are ignored); a QueueNum the
+ * device cannot take, or a QueueReady whose rings fail vq_check, sets
+ * NEEDS_RESET; while it is set, notifications are not passed on. */
 void virtio_mmio_access(struct virtio_mmio *t, uint64_t offset, uint8_t *data,
 			uint32_t len, int is_write);
 
@@ -122,13 +130,14 @@ void virtio_mmio_config_changed(struct virtio_mmio *t);
 /* Whether the driver negotiated feature bit (0..63). */
 int virtio_mmio_has(const struct virtio_mmio *t, unsigned bit);
 
-/* Appends the transport's fields to d (the device's type and base are the
- * caller's). -ENOSPC if d is full. */
+/* Appends the transport's fields to d, queues 0..ops->nqueues-1 only (the
+ * device's type and base are the caller's). -ENOSPC if d is full. */
 int virtio_mmio_save(const struct virtio_mmio *t, struct dev_state *d);
 
 /* Loads the transport's fields from d: every field present, status a state
  * the driver could have reached, features offered, queues consistent and
- * inside guest RAM; re-drives the line. -EINVAL (t unchanged) otherwise. */
+ * inside guest RAM, queues beyond ops->nqueues absent or all zero;
+ * re-drives the line. -EINVAL (t unchanged, line untouched) otherwise. */
 int virtio_mmio_restore(struct virtio_mmio *t, const struct dev_state *d);
 
 /* The device-tree node of a virtio-mmio device at window d. */

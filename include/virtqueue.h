@@ -61,15 +61,18 @@ enum vq_fault {
 	VQ_LOOP,                /* a chain longer than its table: it loops */
 	VQ_BAD_ORDER,           /* a readable buffer after a writable one */
 	VQ_BAD_INDIRECT,        /* nested indirect, indirect+next, not negotiated,
-				 * or a table that is not whole descriptors */
-	VQ_TOO_BIG,             /* total length overflows 32 bits */
+				 * or a table that is not whole descriptors or
+				 * has more than VQ_MAX_CHAIN of them */
+	VQ_TOO_BIG,             /* more than VQ_MAX_CHAIN buffers, or a total
+				 * length that overflows 32 bits */
 };
 
 /* Resets q to the state after a device reset: not ready, all zero. */
 void vq_reset(struct vq *q);
 
-/* Checks that a ready queue's size and rings fit in guest RAM (at
- * QueueReady, and on restore); 0 or -EINVAL. */
+/* Checks that a ready queue's size is valid and its rings are aligned
+ * (16, 2, 4) and inside guest RAM (at QueueReady, and on restore); 0 or
+ * -EINVAL. */
 int vq_check(const struct vq *q, const struct guest_mem *m);
 
 /* Chains available and not yet taken; -EINVAL if the driver's index says
@@ -78,7 +81,8 @@ int vq_pending(const struct vq *q, const struct guest_mem *m);
 
 /* Takes the next available chain into c. 1: a chain, 0: none available,
  * -EINVAL: the queue is malformed (*fault says how; the queue is unchanged
- * and the device must not use it until reset). */
+ * and the device must not use it until reset). Each descriptor is read
+ * from guest memory once, so a driver rewriting it cannot pass a check. */
 int vq_pop(struct vq *q, const struct guest_mem *m, struct vq_chain *c,
 	   enum vq_fault *fault);
 
@@ -89,8 +93,9 @@ int vq_push(struct vq *q, const struct guest_mem *m, uint16_t head,
 	    uint32_t written);
 
 /* Whether the driver wants an interrupt for what was pushed since the last
- * time this returned 1: used_event with event idx, else the
- * VIRTQ_AVAIL_F_NO_INTERRUPT flag. Call after vq_push, before signalling. */
+ * call: used_event with event idx (always 1 the first time, with nothing to
+ * compare against), else the VIRTQ_AVAIL_F_NO_INTERRUPT flag. Call after
+ * vq_push, before signalling. */
 int vq_need_interrupt(struct vq *q, const struct guest_mem *m);
 
 /* With event idx: asks to be notified at the next available chain (writes

@@ -11,6 +11,9 @@
 #   arm64-trixie/          Debian 13's generic kernel (linux-image-arm64 of
 #                          the trixie suite)
 #   arm64-bookworm-cloud/  Debian 12's cloud kernel (linux-image-cloud-arm64)
+#   arm64-e2fsprogs/       Debian 12's e2fsprogs and the libraries e2fsck
+#                          links (libc6 included): the rig's host checks the
+#                          guests' disks with it; through the system's sources
 # The last two come through a private apt configuration under $DEPS/apt
 # (its own sources list, state and cache; the mirror is the one the system's
 # sources name): the system's sources and package state are left alone. Each
@@ -25,12 +28,15 @@ ARCH=$(dpkg --print-architecture 2>/dev/null || uname -m)
 
 HOST_PKGS="make gcc pkg-config libzstd-dev libfdt-dev libcriterion-dev \
 zstd libxxhash-dev clang libclang-rt-14-dev cpio xz-utils \
-debian-archive-keyring"
+debian-archive-keyring e2fsprogs"
 if [ "$ARCH" != arm64 ]; then
 	HOST_PKGS="$HOST_PKGS gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
 linux-libc-dev-arm64-cross qemu-system-arm"
 fi
 ARM64_PKGS="linux-image-arm64 busybox-static libzstd-dev libfdt-dev"
+# e2fsck and what it is linked against, for the rig's host (which has no C
+# library of its own): its own tree, so that adding it left arm64/ as it was.
+E2FS_PKGS="e2fsprogs libext2fs2 libcom-err2 libblkid1 libuuid1 libc6"
 
 log() { echo "deps: $*" >&2; }
 
@@ -86,6 +92,22 @@ if [ ! -f "$stamp" ]; then
 	rm -rf "$DEPS/debs"
 	touch "$stamp"
 	log "arm64 packages ready in $DEPS/arm64"
+fi
+
+stamp="$DEPS/arm64-e2fsprogs/.complete"
+if [ ! -f "$stamp" ]; then
+	apt_update
+	rm -rf "$DEPS/arm64-e2fsprogs" "$DEPS/e2fs-debs"
+	mkdir -p "$DEPS/arm64-e2fsprogs" "$DEPS/e2fs-debs"
+	log "downloading $E2FS_PKGS (arm64)"
+	# shellcheck disable=SC2046
+	(cd "$DEPS/e2fs-debs" && apt-get download -q $(for p in $E2FS_PKGS; do echo "$p:arm64"; done) >&2)
+	for deb in "$DEPS"/e2fs-debs/*.deb; do
+		dpkg -x "$deb" "$DEPS/arm64-e2fsprogs"
+	done
+	rm -rf "$DEPS/e2fs-debs"
+	touch "$stamp"
+	log "arm64 e2fsprogs ready in $DEPS/arm64-e2fsprogs"
 fi
 
 # --- more kernels, through a private apt configuration ----------------------

@@ -9,12 +9,13 @@
 #
 # Builds, under build/rig/, the rig tree: a lean busybox root holding torpor,
 # the bare-metal test guests, the nested guests' kernels, each with a busybox
-# initramfs holding its own modules, the scenarios and the runner
-# (scripts/rig/runner.sh). On x86 it packs that tree into an initramfs and
-# boots it once in QEMU TCG with EL2 (an arm64 host with a real /dev/kvm) on
-# the host kernel RIG_HOST; the host's /init runs every scenario and powers
-# off. On an arm64 Linux host with /dev/kvm, QEMU is skipped (and RIG_HOST
-# with it) and the runner runs the tree directly.
+# initramfs holding its own modules, the guests' ext4 root disk, e2fsck (to
+# check it), the scenarios and the runner (scripts/rig/runner.sh). On x86 it
+# packs that tree into an initramfs and boots it once in QEMU TCG with EL2
+# (an arm64 host with a real /dev/kvm) on the host kernel RIG_HOST; the
+# host's /init runs every scenario and powers off. On an arm64 Linux host
+# with /dev/kvm, QEMU is skipped (and RIG_HOST with it) and the runner runs
+# the tree directly.
 #
 # Kernels (K), unpacked by scripts/deps.sh under build/deps/:
 #   bookworm        Debian 12's generic arm64 kernel (6.1)   build/deps/arm64
@@ -101,6 +102,40 @@ kernel_module() {
 	return 1
 }
 
+# module_dir TREE: the lib/modules/RELEASE directory of TREE's kernel.
+module_dir() {
+	local d
+	for d in "$1"/lib/modules/* "$1"/usr/lib/modules/*; do
+		[ -d "$d" ] && { echo "$d"; return 0; }
+	done
+	die "no lib/modules in $1"
+}
+
+# add_module TREE NAME OUT: module NAME of TREE's kernel, after the modules it
+# depends on, uncompressed into OUT as NN-NAME.ko (NN: the load order), once
+# each; nothing for one built into the kernel. Debian's packages have no
+# modules.dep (depmod runs when they are installed): a module's dependencies
+# are the "depends=" of its .modinfo, its path comes from modules.order.
+add_module() {
+	local dir rel dep f n
+	ls "$3"/*-"$2".ko >/dev/null 2>&1 && return 0
+	dir=$(module_dir "$1")
+	# modules.order names files; a module name's "_" may be "-" there.
+	rel=$(grep -m1 -E "/${2//_/[-_]}\.ko$" "$dir/modules.order") || true
+	if [ -z "$rel" ]; then
+		grep -qE "/${2//_/[-_]}\.ko$" "$dir/modules.builtin" && return 0
+		die "no module $2 in $1"
+	fi
+	rel=${rel#kernel/}
+	f=$3/$2.tmp
+	kernel_module "$1" "${rel%.ko}" "$f" || die "no $rel in $1"
+	for dep in $(tr '\0' '\n' <"$f" | sed -n 's/^depends=//p' | head -n 1 | tr , ' '); do
+		add_module "$1" "$dep" "$3"
+	done
+	n=$(find "$3" -name '*.ko' | wc -l)
+	mv "$f" "$3/$(printf %02d $((n + 1)))-$2.ko"
+}
+
 busybox=$DEPS/bin/busybox
 [ -x $busybox ] || die "no $busybox: run scripts/deps.sh"
 torpor=build/arm64/torpor
@@ -162,7 +197,7 @@ for s in "${scenarios[@]}"; do
 		[[ " ${guest_kernels[*]} " == *" $k "* ]] || guest_kernels+=("$k")
 	done
 done
-rm -rf $B/guest-root $ROOT
+rm -rf $B/guest-root $B/rootfs $ROOT
 mkdir -p $B/guest-root/{bin,dev,lib,proc,sys,tmp} $ROOT/{bin,dev,proc,sys,tmp,rig/guests,rig/tests}
 cp $busybox $B/guest-root/bin/busybox
 install -m 0755 scripts/rig/guest-init.sh $B/guest-root/init
@@ -173,13 +208,33 @@ for k in "${guest_kernels[@]}"; do
 	# gpio-keys is a module in Debian's generic kernels: the guest loads it
 	# so that it arms torpor's wake button (the gpio-keys node in torpor's
 	# device tree). Each kernel gets its own; the cloud kernel has none.
-	rm -f $B/guest-root/lib/gpio_keys.ko
+	rm -rf $B/guest-root/lib/gpio_keys.ko $B/guest-root/lib/disk
 	kernel_module "$tree" drivers/input/keyboard/gpio_keys $B/guest-root/lib/gpio_keys.ko || true
+	# What a root file system on the ext4 of a virtio disk needs
+	# (torpor.root=, see guest-init.sh), in load order. crc32c_generic:
+	# ext4 and jbd2 ask the crypto API for "crc32c" as they mount (their
+	# softdep is the alias crypto-crc32c; the guest has no modprobe).
+	mkdir -p $B/guest-root/lib/disk
+	for m in virtio_mmio virtio_blk crc32c_generic ext4; do
+		add_module "$tree" $m $B/guest-root/lib/disk
+	done
 	(cd $B/guest-root && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) \
 		>$ROOT/rig/kernels/$k/guest.cpio
 done
 ln -s kernels/$guest/Image $ROOT/rig/Image
 ln -s kernels/$guest/guest.cpio $ROOT/rig/guest.cpio
+
+# The guests' root disk (torpor.root=/dev/vda), one for every kernel (the
+# modules to mount it are in each kernel's initramfs): busybox, guest-init.sh
+# as /init, the directories it mounts on or writes to (/data: the disk
+# checks), made with mke2fs -d as an ordinary user can. 16 MiB: the host's
+# initramfs holds it whole (cpio keeps no holes); its checks write little.
+mke2fs=$(PATH=$PATH:/usr/sbin:/sbin command -v mke2fs) || die "no mke2fs: run scripts/deps.sh"
+mkdir -p $B/rootfs/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,mnt,data}
+cp $busybox $B/rootfs/bin/busybox
+install -m 0755 scripts/rig/guest-init.sh $B/rootfs/init
+truncate -s 16M $ROOT/rig/rootfs.ext4
+"$mke2fs" -q -F -t ext4 -L torpor-root -E root_owner=0:0 -d $B/rootfs $ROOT/rig/rootfs.ext4
 
 # --- the rig tree (the outer host's root) ------------------------------------
 cp $busybox $ROOT/bin/busybox
@@ -211,6 +266,22 @@ fi
 # Test tools (tests/tools), next to torpor.
 for t in build/arm64/tools/*; do [ -x "$t" ] && cp "$t" $ROOT/rig/; done
 for g in build/guests/*.bin; do [ -e "$g" ] && cp "$g" $ROOT/rig/guests/; done
+# e2fsck for the guests' disks (fsck_disk in lib.sh): the host root has no C
+# library, so e2fsck comes with the libraries it links (its NEEDED) and the
+# dynamic loader that runs it.
+e2fs=build/deps/arm64-e2fsprogs
+if [ -f $e2fs/.complete ]; then
+	mkdir -p $ROOT/rig/e2fsprogs
+	cp $e2fs/sbin/e2fsck $ROOT/rig/e2fsprogs/
+	for l in ld-linux-aarch64.so.1 libc.so.6 libext2fs.so.2 libe2p.so.2 libcom_err.so.2 \
+		libblkid.so.1 libuuid.so.1; do
+		f=$(find $e2fs/lib $e2fs/usr/lib -name $l | head -n 1)
+		[ -n "$f" ] || die "no $l in $e2fs"
+		cp -L "$f" $ROOT/rig/e2fsprogs/
+	done
+else
+	echo "rig: warning: no $e2fs (run scripts/deps.sh): scenarios that check a disk will fail" >&2
+fi
 
 timeout_of() {
 	local t

@@ -1,26 +1,35 @@
 #!/bin/busybox sh
-# guest-init.sh - /init of the rig's nested Linux guest (runs under torpor).
+# guest-init.sh - /init of the rig's nested Linux guest (runs under torpor),
+# on its initramfs and on its root disk alike.
 #
 # Mounts the pseudo file systems, then runs the in-guest check named by
 # torpor.test= on the kernel command line (boot, suspend, suspend-loop,
-# reset) and powers off (reset: reboots). Other parameters:
+# reset; on a root disk also disk-boot, disk-suspend, disk-read, disk-ro)
+# and powers off (reset: reboots). Other parameters:
 #   torpor.cpus=N      vCPUs the guest should have online
 #   torpor.now=EPOCH   the host's time when it started the guest
 #   torpor.token=WORD  line the host types on the console once asked to
 #   torpor.cycles=N    suspend cycles for suspend-loop
+#   torpor.root=DEV    the root file system is the ext4 on DEV (/dev/vda):
+#                      the initramfs loads the drivers, mounts it and
+#                      switch_roots to the disk's copy of this script
 # Checks print "GUEST-OK <what>" or "GUEST-FAIL <what>: <details>". The
-# first line is "GUEST-INIT <uptime>", the last "GUEST-DONE <mode> <uptime>"
-# (to tell guest boot time from monitor overhead). Output is kept short:
-# nested, every console character is a trap to the monitor.
+# first line is "GUEST-INIT <uptime>" (printed from the root the checks run
+# on), the last "GUEST-DONE <mode> <uptime>" (to tell guest boot time from
+# monitor overhead). Output is kept short: nested, every console character
+# is a trap to the monitor.
 /bin/busybox mkdir -p /proc /sys /dev /tmp /usr/bin /usr/sbin /sbin
 /bin/busybox mount -t proc proc /proc
-/bin/busybox --install -s
+# On the root disk (the initramfs switched to it) no applet links are made,
+# so that booting writes nothing to the disk: Debian's static busybox runs
+# its own applets by name, links or none.
+ondisk=
+if /bin/busybox grep -q '^[^ ]* / ext4 ' /proc/mounts; then ondisk=1
+else /bin/busybox --install -s; fi
 export PATH=/sbin:/bin:/usr/sbin:/usr/bin
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mount -t tmpfs tmp /tmp
-read -r up _ </proc/uptime
-echo "GUEST-INIT $up"
 
 # param NAME: value of torpor.NAME= on the kernel command line, or empty.
 param() {
@@ -31,6 +40,40 @@ param() {
 
 ok() { echo "GUEST-OK $*"; }
 bad() { echo "GUEST-FAIL $*"; }
+
+# wake_button: torpor's wake button (gpio-keys on the PL061), armed for
+# wakeup by the driver; torpor.keys=no leaves it out (a guest with no wake
+# source). A kernel without the driver (Debian's cloud kernel) has no module
+# here, nor has the root disk, which serves every kernel: a guest on it
+# loaded the module from its initramfs.
+wake_button() {
+	[ "$(param keys)" = no ] || [ ! -e /lib/gpio_keys.ko ] || insmod /lib/gpio_keys.ko
+}
+
+# torpor.root=DEV, still on the initramfs: load the modules for it
+# (lib/disk/NN-NAME.ko, in dependency order: see scripts/rig.sh), wait for
+# DEV, mount it, leave it the pseudo file systems to mount anew and hand
+# over to its /init.
+root=$(param root)
+if [ -n "$root" ] && [ -z "$ondisk" ]; then
+	wake_button
+	for m in /lib/disk/*.ko; do
+		[ -e "$m" ] || continue
+		insmod "$m" || { bad "root: insmod ${m##*/} failed"; poweroff -f; }
+	done
+	n=0
+	while [ ! -b "$root" ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+	mkdir -p /newroot
+	if ! mount -t ext4 "$root" /newroot; then
+		bad "root: cannot mount $root as ext4 ($(ls /sys/block | tr '\n' ' '))"
+		poweroff -f
+	fi
+	[ -x /newroot/init ] || { bad "root: no /init on $root"; poweroff -f; }
+	umount /tmp /dev /sys /proc
+	exec switch_root /newroot /init
+fi
+read -r up _ </proc/uptime
+echo "GUEST-INIT $up"
 
 check_cpus() {
 	want=$(param cpus)
@@ -144,10 +187,83 @@ suspend_once() {
 	else bad "clock $1: date is $d s off the RTC"; fi
 }
 
-# torpor's wake button (gpio-keys on the PL061), armed for wakeup by the
-# driver; torpor.keys=no leaves it out (a guest with no wake source). A
-# kernel without the driver (Debian's cloud kernel) has no module here.
-[ "$(param keys)" = no ] || [ ! -e /lib/gpio_keys.ko ] || insmod /lib/gpio_keys.ko
+# check_root: / is the ext4 on torpor.root, read-write (status 1 if not:
+# the disk checks need it).
+check_root() {
+	if [ -n "$ondisk" ] && grep -q "^$root / ext4 rw[, ]" /proc/mounts; then ok root; return 0; fi
+	bad "root: / is not the ext4 on '$root', read-write: $(grep ' / ' /proc/mounts | tr '\n' ';')"
+	return 1
+}
+
+# The disk state: /data/before (64 KiB, its sha256 beside it) written and
+# synced before a suspend, and a writer appending numbered lines to
+# /data/lines across it, fsyncing every 5.
+start_disk() {
+	rm -f /data/lines
+	head -c 65536 /dev/urandom >/data/before
+	sha256sum /data/before >/data/before.sha256
+	sync
+	(i=0; while :; do
+		i=$((i + 1)); echo "line $i" >>/data/lines
+		[ $((i % 5)) -ne 0 ] || sync /data/lines
+		sleep 0.1
+	done) &
+	writer=$!
+	sleep 1
+}
+
+stop_disk() {
+	kill $writer
+	wait $writer 2>/dev/null
+}
+
+# lines_gap: "line N: TEXT", the first line of /data/lines out of
+# sequence, or nothing.
+lines_gap() {
+	awk '$1 != "line" || $2 != NR { print "line " NR ": " $0; exit }' /data/lines
+}
+
+# check_disk N BEFORE: after resume N, read from the disk (the page cache
+# dropped), /data/before is intact and the writer went on from its BEFORE
+# lines: more lines, every number once and in order.
+check_disk() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	if sha256sum -c -s /data/before.sha256; then ok "disk-file $1"
+	else bad "disk-file $1: /data/before changed"; fi
+	l1=$(wc -l </data/lines)
+	sleep 1
+	l2=$(wc -l </data/lines)
+	gap=$(lines_gap)
+	if [ -z "$gap" ] && [ "$l1" -ge "$2" ] && [ "$l2" -gt "$l1" ]; then ok "disk-writer $1"
+	else bad "disk-writer $1: $2 lines before, $l1 then $l2 after${gap:+; out of sequence at $gap}"; fi
+}
+
+# check_ro DEV: DEV is a read-only disk: the kernel says so, a write to it
+# fails, and the ext4 on it (a copy of the root disk) mounts read-only.
+check_ro() {
+	b=${1#/dev/}
+	ro=$(cat "/sys/block/$b/ro" 2>&1)
+	if [ "$ro" = 1 ]; then ok "ro $b"; else bad "ro $b: /sys/block/$b/ro is '$ro'"; fi
+	if dd if=/dev/zero of="$1" bs=4096 count=1 conv=notrunc,fsync 2>/dev/null; then
+		bad "ro-write $b: a write to $1 succeeded"
+	else
+		ok "ro-write $b"
+	fi
+	if mount -t ext4 -o ro "$1" /mnt 2>/dev/null && [ -x /mnt/init ]; then ok "ro-mount $b"
+	else bad "ro-mount $b: no ext4 with an /init on $1"; fi
+	umount /mnt 2>/dev/null
+}
+
+# leave_root: on the root disk, the file system left clean (the host checks
+# it with e2fsck -fn once the guest is off).
+leave_root() {
+	[ -n "$ondisk" ] || return 0
+	sync
+	mount -o remount,ro / || bad "root: remounting / read-only failed"
+}
+
+wake_button
 
 test=$(param test)
 case $test in
@@ -173,6 +289,7 @@ suspend-loop)
 	;;
 reset)
 	# The guest asks for SYSTEM_RESET; torpor does not reboot it.
+	leave_root
 	echo "GUEST-DONE reset"
 	reboot -f
 	;;
@@ -195,10 +312,47 @@ demo)
 		echo "guest: the suspend failed"
 	fi
 	;;
+disk-boot)
+	# A file written, fsynced and read back from the disk.
+	if check_root; then
+		check_cpus
+		head -c 65536 /dev/urandom >/data/boot
+		sync /data/boot
+		sum=$(sha256sum </data/boot)
+		echo 3 >/proc/sys/vm/drop_caches
+		if [ "$(sha256sum </data/boot)" = "$sum" ]; then ok disk-write
+		else bad "disk-write: /data/boot read back differs"; fi
+	fi
+	;;
+disk-suspend)
+	if check_root; then
+		start_state
+		start_disk
+		lines=$(wc -l </data/lines)
+		suspend_once 1 && check_disk 1 "$lines"
+		stop_disk
+	fi
+	;;
+disk-read)
+	# What disk-suspend left on this disk, in an earlier boot.
+	if check_root; then
+		if [ -s /data/before.sha256 ] && sha256sum -c -s /data/before.sha256; then ok disk-file
+		else bad "disk-file: /data/before is missing or changed"; fi
+		gap="none there"
+		[ ! -s /data/lines ] || gap=$(lines_gap)
+		if [ -z "$gap" ]; then ok disk-lines
+		else bad "disk-lines: /data/lines: $gap"; fi
+	fi
+	;;
+disk-ro)
+	# The second disk, /dev/vdb, is read-only.
+	check_root && check_ro /dev/vdb
+	;;
 *)
 	bad "test: unknown torpor.test='$test'"
 	;;
 esac
+leave_root
 read -r up _ </proc/uptime
 echo "GUEST-DONE $test $up"
 poweroff -f

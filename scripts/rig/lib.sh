@@ -1,9 +1,15 @@
 # lib.sh - helpers for rig scenarios; sourced as  . "$RIG_LIB"  (POSIX sh).
 #
-# Scenarios get TORPOR, GUEST_KERNEL, GUEST_INITRD, GUEST_KERNELS, GUESTS and
-# WORK from the runner (runner.sh), report problems on stderr and exit
-# non-zero on failure. Lines they print starting with "rig-info: " are shown
-# even when they pass.
+# Scenarios get TORPOR, GUEST_KERNEL, GUEST_INITRD, GUEST_KERNELS,
+# GUEST_ROOTFS, GUESTS and WORK from the runner (runner.sh), report problems
+# on stderr and exit non-zero on failure. Lines they print starting with
+# "rig-info: " are shown even when they pass.
+#
+# Disks: the guests boot_guest and hibernate_guest start get a --disk SPEC
+# for each word of DISKS (SPEC: PATH[,readonly][,serial=ID], in order: the
+# guest's /dev/vda, /dev/vdb...), and boot from /dev/vda when GUEST_ROOT is
+# /dev/vda (the kernel parameter torpor.root=, see guest-init.sh). Both are
+# empty unless the scenario sets them; use_root_disk sets both.
 
 fail() {
 	echo "FAIL: $*" >&2
@@ -38,10 +44,44 @@ use_guest_kernel() {
 }
 
 # guest_cmdline TEST CPUS [EXTRA]: kernel command line for the rig's guest
-# initramfs (see guest-init.sh) running in-guest check TEST.
+# initramfs (see guest-init.sh) running in-guest check TEST, on the root
+# disk GUEST_ROOT if set.
 guest_cmdline() {
 	echo "console=ttyS0 quiet panic=-1 torpor.test=$1 torpor.cpus=$2" \
-		"torpor.now=$(date +%s) ${3:-}"
+		"torpor.now=$(date +%s)${GUEST_ROOT:+ torpor.root=$GUEST_ROOT} ${3:-}"
+}
+
+# use_root_disk FILE: the guests started from now on boot from FILE, a fresh
+# copy of the rig's root disk (GUEST_ROOTFS: busybox and guest-init.sh on a
+# 16 MiB ext4): DISKS becomes FILE (append more: DISKS="$DISKS F,readonly")
+# and GUEST_ROOT /dev/vda.
+use_root_disk() {
+	cp "$GUEST_ROOTFS" "$1" || fail "copying the root disk to $1"
+	DISKS=$1
+	GUEST_ROOT=/dev/vda
+}
+
+# disk_args: torpor's options for the disks in DISKS.
+disk_args() {
+	for da_spec in ${DISKS:-}; do
+		printf ' --disk %s' "$da_spec"
+	done
+}
+
+# fsck_disk FILE: e2fsck -fn on the ext4 disk FILE of a guest that is off;
+# fails, showing e2fsck's report, unless it exits 0 having said nothing but
+# its passes and summary (a guest must leave its disk clean). e2fsck (arm64,
+# from Debian) sits next to torpor with its libraries and loader.
+fsck_disk() {
+	fd_dir=$(dirname "$TORPOR")/e2fsprogs
+	"$fd_dir/ld-linux-aarch64.so.1" --library-path "$fd_dir" "$fd_dir/e2fsck" -fn "$1" \
+		>"$WORK/fsck.out" 2>&1
+	fd_rc=$?
+	if [ $fd_rc -ne 0 ] ||
+		grep -qvE '^(e2fsck [0-9.]+ \(.*\)|Pass [1-5]: .*|.*: [0-9]+/[0-9]+ files .* blocks)$' "$WORK/fsck.out"; then
+		show "$WORK/fsck.out"
+		fail "e2fsck -fn $1 (exit status $fd_rc): the file system is not clean"
+	fi
 }
 
 # boot_guest TEST CPUS [MEMORY [EXTRA_CMDLINE]]: runs `torpor run` on the
@@ -54,8 +94,9 @@ boot_guest() {
 	token="tok$$x$(date +%s)"
 	rm -f "$WORK/in"
 	mkfifo "$WORK/in" || fail "mkfifo"
+	# shellcheck disable=SC2046
 	"$TORPOR" run --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" \
-		--cpus "$2" --memory "${3:-256M}" \
+		--cpus "$2" --memory "${3:-256M}" $(disk_args) \
 		--cmdline "$(guest_cmdline "$1" "$2" "torpor.token=$token ${4:-}")" \
 		<"$WORK/in" >"$WORK/console.raw" 2>"$WORK/stderr" &
 	pid=$!
@@ -160,8 +201,9 @@ guest_times() {
 # ran for more than 120 s: busybox timeout signals torpor itself, which stops
 # with 128+SIGTERM). stdin is empty: nothing is typed into the guest.
 hibernate_guest() {
+	# shellcheck disable=SC2046
 	timeout 120 "$TORPOR" run --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" \
-		--cpus "$2" --memory 256M --image "$3" ${5:-} \
+		--cpus "$2" --memory 256M --image "$3" $(disk_args) ${5:-} \
 		--cmdline "$(guest_cmdline "$1" "$2" "${4:-}")" \
 		</dev/null >"$WORK/console.raw" 2>"$WORK/stderr"
 	rc=$?
@@ -169,7 +211,9 @@ hibernate_guest() {
 }
 
 # restore_guest IMAGE [OPTS]: `torpor restore` in a new process, same files
-# and $rc convention as hibernate_guest.
+# and $rc convention as hibernate_guest. The image names the guest's disks;
+# OPTS may move one (--disk PATH, as torpor restore takes it). DISKS is not
+# used here.
 restore_guest() {
 	restore_from=$1
 	shift

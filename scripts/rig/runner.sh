@@ -6,9 +6,11 @@
 # Runs inside the rig's outer host (or directly on an arm64 host with KVM).
 # The rig tree is the directory above this script: torpor, Image and
 # guest.cpio (the default guest kernel and its initramfs), kernels/K/ (every
-# guest kernel K shipped, each with its initramfs), guests/*.bin, tests/*.sh.
+# guest kernel K shipped, each with its initramfs), rootfs.ext4 (the guests'
+# root disk), e2fsprogs/ (e2fsck), guests/*.bin, tests/*.sh.
 # Each scenario runs in its own session with the environment TORPOR,
-# GUEST_KERNEL, GUEST_INITRD, GUEST_KERNELS (the kernels/ directory), GUESTS,
+# GUEST_KERNEL, GUEST_INITRD, GUEST_KERNELS (the kernels/ directory),
+# GUEST_ROOTFS (rootfs.ext4, the guests' root disk: copy it), GUESTS,
 # WORK (fresh scratch dir under $WORK_ROOT) and RIG_LIB (helpers), under the
 # timeout given by its "# rig-timeout: SECONDS" line (default 60;
 # RIG_SCENARIO_TIMEOUT replaces it). It passes iff it exits 0. A scenario
@@ -27,6 +29,7 @@ RIG_DIR=$(cd "$(dirname "$0")" && pwd)
 WORK_ROOT=${WORK_ROOT:-/tmp/rig}
 export TORPOR="$RIG_DIR/torpor" GUEST_KERNEL="$RIG_DIR/Image" \
 	GUEST_INITRD="$RIG_DIR/guest.cpio" GUEST_KERNELS="$RIG_DIR/kernels" \
+	GUEST_ROOTFS="$RIG_DIR/rootfs.ext4" \
 	GUESTS="$RIG_DIR/guests" RIG_LIB="$RIG_DIR/lib.sh"
 # The kernel this runs on (the rig's outer host, or the arm64 machine).
 release=$(uname -r)

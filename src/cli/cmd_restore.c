@@ -24,7 +24,14 @@ static const char restore_usage[] =
 "  --force-wake             resume at once, without pressing the wake button\n"
 "  -o, --image PATH         where a later suspend is checkpointed\n"
 "                           (default: IMAGE itself)\n"
-"      --on-suspend MODE    hibernate (default), snapshot or deny\n";
+"      --on-suspend MODE    hibernate (default), snapshot or deny\n"
+"      --disk PATH          where the image's disks are now, one per disk in\n"
+"                           order (default: the paths recorded in IMAGE); a\n"
+"                           disk written since the checkpoint is refused\n"
+"      --disk-overlay       the guest's disk writes go to a private copy-on-\n"
+"                           write file in $TMPDIR (/var/tmp), thrown away at\n"
+"                           exit: restore one image many times (implies\n"
+"                           --on-suspend deny)\n";
 
 int cmd_restore(int argc, char **argv)
 {

@@ -27,6 +27,10 @@ static const char run_usage[] =
 "      --on-suspend MODE    hibernate (default with --image): checkpoint, exit 7\n"
 "                           snapshot: checkpoint, then let the guest resume\n"
 "                           deny (default without --image): PSCI DENIED\n"
+"      --disk PATH[,readonly][,serial=ID]\n"
+"                           a raw disk image or block device as virtio-blk;\n"
+"                           repeatable (up to 8): /dev/vda, /dev/vdb, ...\n"
+"                           snapshot mode copies writable disks to IMAGE.diskN\n"
 "Console: stdin/stdout; on a terminal, Ctrl-A x quits.\n";
 
 static int open_file(const char *path, const char *what, uint64_t *size)

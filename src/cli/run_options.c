@@ -80,7 +80,10 @@ static int finish_suspend(struct run_options *o, char *err, size_t errlen)
 	return 0;
 }
 
-enum { OPT_ON_SUSPEND = 256, OPT_CLOCK, OPT_NO_WAKE, OPT_FORCE_WAKE };
+enum {
+	OPT_ON_SUSPEND = 256, OPT_CLOCK, OPT_NO_WAKE, OPT_FORCE_WAKE, OPT_DISK,
+	OPT_DISK_OVERLAY,
+};
 
 static const struct option run_longopts[] = {
 	{ "kernel", required_argument, NULL, 'k' },
@@ -90,6 +93,7 @@ static const struct option run_longopts[] = {
 	{ "memory", required_argument, NULL, 'm' },
 	{ "image", required_argument, NULL, 'o' },
 	{ "on-suspend", required_argument, NULL, OPT_ON_SUSPEND },
+	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -127,15 +131,35 @@ static int parse_image(struct run_options *o, const char *s, char *err, size_t e
 	return 0;
 }
 
-/* The options run and restore share (--image, --on-suspend); anything else
- * is unknown: 0, or -EINVAL with the message in err. */
-static int parse_shared(struct run_options *o, int c, const char *arg, char *err,
-			size_t errlen)
+/* --disk: up to VM_MAX_DISKS, each "PATH[,readonly][,serial=ID]"; on
+ * restore a path only, as read-only and serial belong to the image. */
+static int parse_disk(struct run_options *o, char *s, int restore, char *err,
+		      size_t errlen)
+{
+	struct disk_spec *d = &o->disks[o->ndisks];
+
+	if (o->ndisks == VM_MAX_DISKS)
+		return bad(err, errlen, "at most 8 --disk options", s);
+	if (restore && strchr(s, ','))
+		return bad(err, errlen, "restore --disk takes a path only (read-only "
+			   "and serial come from the image)", s);
+	if (disk_spec_parse(s, d, err, errlen))
+		return -EINVAL;
+	o->ndisks++;
+	return 0;
+}
+
+/* The options run and restore share (--image, --on-suspend, --disk);
+ * anything else is unknown: 0, or -EINVAL with the message in err. */
+static int parse_shared(struct run_options *o, int c, const char *arg, int restore,
+			char *err, size_t errlen)
 {
 	if (c == 'o')
 		return parse_image(o, optarg, err, errlen);
 	if (c == OPT_ON_SUSPEND)
 		return parse_on_suspend(o, optarg, err, errlen);
+	if (c == OPT_DISK)
+		return parse_disk(o, optarg, restore, err, errlen);
 	return bad(err, errlen, "unknown or incomplete option", arg);
 }
 
@@ -179,7 +203,7 @@ int run_options_parse(struct run_options *o, int argc, char **argv,
 			break;
 		case 'h': o->help = 1; return 0;
 		default:
-			if (parse_shared(o, c, argv[at], err, errlen))
+			if (parse_shared(o, c, argv[at], 0, err, errlen))
 				return -EINVAL;
 			break;
 		}
@@ -199,6 +223,8 @@ static const struct option restore_longopts[] = {
 	{ "clock", required_argument, NULL, OPT_CLOCK },
 	{ "no-wake", no_argument, NULL, OPT_NO_WAKE },
 	{ "force-wake", no_argument, NULL, OPT_FORCE_WAKE },
+	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "disk-overlay", no_argument, NULL, OPT_DISK_OVERLAY },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -224,9 +250,10 @@ int restore_options_parse(struct run_options *o, int argc, char **argv,
 			break;
 		case OPT_NO_WAKE: o->wake = 0; break;
 		case OPT_FORCE_WAKE: o->force_wake = 1; break;
+		case OPT_DISK_OVERLAY: o->disk_overlay = 1; break;
 		case 'h': o->help = 1; return 0;
 		default:
-			if (parse_shared(o, c, argv[at], err, errlen))
+			if (parse_shared(o, c, argv[at], 1, err, errlen))
 				return -EINVAL;
 			break;
 		}
@@ -243,6 +270,18 @@ int restore_options_parse(struct run_options *o, int argc, char **argv,
 	/* The restored guest checkpoints to the image it came from unless told
 	 * otherwise, so that a second suspend works without extra options. */
 	o->restore_from = argv[optind];
+	/* A private overlay's writes are thrown away at exit, so a checkpoint
+	 * could not keep the disk the guest sees: such a clone cannot suspend. */
+	if (o->disk_overlay) {
+		if (o->on_suspend_set && o->on_suspend != SUSPEND_DENY) {
+			snprintf(err, errlen, "--disk-overlay cannot be checkpointed: "
+				 "it takes --on-suspend deny only");
+			return -EINVAL;
+		}
+		o->on_suspend = SUSPEND_DENY;
+		o->image = NULL;
+		return 0;
+	}
 	if (!o->image)
 		o->image = argv[optind];
 	if (!o->on_suspend_set)

@@ -3,15 +3,18 @@
 #include <stddef.h>
 
 #include "devices.h"
+#include "memmap.h"
 
 static const struct dev_ops *const table[] = {
 	&uart_dev_ops,
 	&rtc_dev_ops,
 	&gpio_dev_ops,
+	&virtio_blk_dev_ops,
 };
 
 #define N_DEVS (sizeof(table) / sizeof(table[0]))
-_Static_assert(N_DEVS <= VM_MAX_DEVICES, "the default VM holds every device");
+_Static_assert(N_DEVS - 1 + VIRTIO_MMIO_SLOTS <= VM_MAX_DEVICES,
+	       "a VM holds every device and a disk in each virtio-mmio slot");
 
 unsigned dev_count(void)
 {

@@ -61,7 +61,30 @@ static int check_bits(const struct vm_config *c, int code, struct image_error *e
 	return 0;
 }
 
-/* Device types format 1.0 defines, interrupt lines the GIC has, one device
+int format_dev_max_blob(uint32_t type)
+{
+	if (type < 1 || type > IMAGE_DEV_TYPE_MAX)
+		return -1;
+	return type == DEV_UART_16550 ? (int)IMAGE_UART_BLOB_MAX : 0;
+}
+
+unsigned config_virtio_blks(const struct vm_config *c)
+{
+	unsigned n = 0;
+
+	for (uint32_t i = 0; i < c->ndevs && i < VM_MAX_DEVICES; i++)
+		n += c->devs[i].type == DEV_VIRTIO_BLK;
+	return n;
+}
+
+unsigned image_compat_minor(const struct vm_config *c)
+{
+	if (c->ndevs > IMAGE_1_0_MAX_DEVICES || config_virtio_blks(c))
+		return IMAGE_COMPAT_MINOR_1_1;
+	return IMAGE_COMPAT_MINOR;
+}
+
+/* Device types the format defines, interrupt lines the GIC has, one device
  * per MMIO base. */
 static int check_config_devices(const struct vm_config *c, int code, struct image_error *err)
 {
@@ -70,9 +93,9 @@ static int check_config_devices(const struct vm_config *c, int code, struct imag
 	for (uint32_t i = 0; i < c->ndevs; i++) {
 		const struct dev_cfg *d = &c->devs[i];
 
-		if (!dev_find(d->type))
-			return img_fail(err, code, "vm config: device %u: type %u unknown (not in the "
-					"device table)", i, d->type);
+		if (format_dev_max_blob(d->type) < 0)
+			return img_fail(err, code, "vm config: device %u: type %u unknown (1..%u)",
+					i, d->type, IMAGE_DEV_TYPE_MAX);
 		if (d->spi >= spis)
 			return img_fail(err, code, "vm config: device %u: SPI %u beyond the GIC's %u SPIs",
 					i, d->spi, spis);
@@ -199,7 +222,8 @@ static int check_devices(const struct vm_state *st, int code, struct image_error
 		owner[k] = -1;
 	for (uint32_t i = 0; i < st->ndevs; i++) {
 		const struct dev_state *d = &st->devs[i];
-		uint32_t k, max_blob;
+		uint32_t k;
+		int max_blob;
 
 		if (d->nfields > DEV_MAX_FIELDS || d->blob_len > DEV_MAX_BLOB)
 			return img_fail(err, code, "device %u: %u fields, %u blob bytes (max %u, %u)",
@@ -216,12 +240,12 @@ static int check_devices(const struct vm_state *st, int code, struct image_error
 					"devices: states %d and %u are both for vm config device %u",
 					owner[k], i, k);
 		owner[k] = (int)i;
-		max_blob = dev_find(d->type)->max_blob;
-		if (d->blob_len > max_blob && !max_blob)
+		max_blob = format_dev_max_blob(d->type);
+		if (d->blob_len > (uint32_t)max_blob && !max_blob)
 			return img_fail(err, code, "device %u: %u blob bytes, a %s has none",
 					i, d->blob_len, dev_type_name(d->type));
-		if (d->blob_len > max_blob)
-			return img_fail(err, code, "device %u: %u blob bytes, a %s holds %u",
+		if (d->blob_len > (uint32_t)max_blob)
+			return img_fail(err, code, "device %u: %u blob bytes, a %s holds %d",
 					i, d->blob_len, dev_type_name(d->type), max_blob);
 	}
 	for (uint32_t k = 0; k < c->ndevs; k++)
@@ -229,6 +253,78 @@ static int check_devices(const struct vm_state *st, int code, struct image_error
 			return img_fail(err, code,
 					"devices: vm config device %u (type %u at 0x%llx) has no state",
 					k, c->devs[k].type, (unsigned long long)c->devs[k].base);
+	return 0;
+}
+
+/* Disk i's own values: known flags, a size in whole sectors, an mtime with
+ * a nanosecond part, an absolute path and a printable serial. */
+static int check_disk(const struct disk_record *d, uint32_t i, int code,
+		      struct image_error *err)
+{
+	size_t plen = strnlen(d->path, sizeof(d->path));
+	size_t slen = strnlen(d->serial, sizeof(d->serial));
+
+	if (d->flags & ~IMAGE_DISK_FLAGS_KNOWN)
+		return img_fail(err, code, "disk %u: flags 0x%x has unknown bits (known 0x%x)",
+				i, d->flags, IMAGE_DISK_FLAGS_KNOWN);
+	if (!d->size || d->size % IMAGE_DISK_SECTOR)
+		return img_fail(err, code, "disk %u: size %llu (a non-zero multiple of %u)",
+				i, (unsigned long long)d->size, IMAGE_DISK_SECTOR);
+	if (d->mtime_nsec >= IMAGE_NSEC_PER_SEC)
+		return img_fail(err, code, "disk %u: mtime_nsec %u (below %u)",
+				i, d->mtime_nsec, IMAGE_NSEC_PER_SEC);
+	if (plen > DISK_PATH_MAX || slen > DISK_SERIAL_MAX)
+		return img_fail(err, code, "disk %u: path or serial not NUL-terminated", i);
+	if (!plen)
+		return img_fail(err, code, "disk %u: empty path", i);
+	/* Restore opens it from wherever it runs. */
+	if (d->path[0] != '/')
+		return img_fail(err, code, "disk %u: path is relative (must start with '/')", i);
+	for (size_t b = 0; b < slen; b++)
+		if ((unsigned char)d->serial[b] < 0x20 || (unsigned char)d->serial[b] > 0x7e)
+			return img_fail(err, code,
+					"disk %u: serial byte %zu is 0x%02x, not printable ASCII",
+					i, b, (unsigned char)d->serial[b]);
+	return 0;
+}
+
+/* Exactly one disk record per virtio-blk device of the configuration, and
+ * none for another device. */
+static int check_disks(const struct vm_state *st, int code, struct image_error *err)
+{
+	const struct vm_config *c = &st->config;
+	int owner[VM_MAX_DEVICES];
+	int rc;
+
+	if (st->ndisks > VM_MAX_DISKS)
+		return img_fail(err, code, "disks: %u disk records (max %u)",
+				st->ndisks, VM_MAX_DISKS);
+	for (uint32_t k = 0; k < VM_MAX_DEVICES; k++)
+		owner[k] = -1;
+	for (uint32_t i = 0; i < st->ndisks; i++) {
+		const struct disk_record *d = &st->disks[i];
+
+		rc = check_disk(d, i, code, err);
+		if (rc)
+			return rc;
+		if (d->dev >= c->ndevs)
+			return img_fail(err, code, "disk %u: device %u beyond the vm config's %u devices",
+					i, d->dev, c->ndevs);
+		if (c->devs[d->dev].type != DEV_VIRTIO_BLK)
+			return img_fail(err, code,
+					"disk %u: vm config device %u has type %u, not %u (virtio-blk)",
+					i, d->dev, c->devs[d->dev].type, DEV_VIRTIO_BLK);
+		if (owner[d->dev] >= 0)
+			return img_fail(err, code,
+					"disks: records %d and %u are both for vm config device %u",
+					owner[d->dev], i, d->dev);
+		owner[d->dev] = (int)i;
+	}
+	for (uint32_t k = 0; k < c->ndevs; k++)
+		if (c->devs[k].type == DEV_VIRTIO_BLK && owner[k] < 0)
+			return img_fail(err, code,
+					"disks: vm config device %u (virtio-blk at 0x%llx) has no disk record",
+					k, (unsigned long long)c->devs[k].base);
 	return 0;
 }
 
@@ -259,7 +355,9 @@ int check_state(const struct vm_state *st, int code, struct image_error *err)
 		return img_fail(err, code, "gic: %u registers (max %u)",
 				st->gic.nregs, IMAGE_MAX_GIC_REGS);
 	rc = check_gic_regs(st, code, err);
-	return rc ? rc : check_devices(st, code, err);
+	if (!rc)
+		rc = check_devices(st, code, err);
+	return rc ? rc : check_disks(st, code, err);
 }
 
 int check_memindex(const struct vm_config *c, unsigned region,

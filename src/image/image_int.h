@@ -104,6 +104,9 @@ int sec_gic_get(const uint8_t *p, size_t len, struct gic_state *g,
 void sec_devices_put(struct wbuf *b, const struct dev_state *d, uint32_t ndevs);
 int sec_devices_get(const uint8_t *p, size_t len, struct dev_state *d,
 		    uint32_t *ndevs, struct image_error *err);
+void sec_disks_put(struct wbuf *b, const struct disk_record *d, uint32_t ndisks);
+int sec_disks_get(const uint8_t *p, size_t len, struct disk_record *d,
+		  uint32_t *ndisks, struct image_error *err);
 void sec_memindex_put(struct wbuf *b, const struct region_index *ri);
 /* ri->idx.chunks is heap on success (free with mem_index_free). */
 int sec_memindex_get(const uint8_t *p, size_t len, unsigned region,
@@ -112,7 +115,8 @@ int sec_memindex_get(const uint8_t *p, size_t len, unsigned region,
 /* Consistency of decoded or to-be-written state: every rule the format's
  * section tables state (value ranges, known bits and groups, the register
  * lists, the one suspended vCPU and its resume request, one device state per
- * configured device, distinct MPIDR affinities). Fails with -code
+ * configured device, one disk record per virtio-blk device, distinct MPIDR
+ * affinities). Fails with -code
  * (IMG_ECORRUPT when reading, IMG_EINVAL when writing; IMG_ENOMEM when a
  * check cannot allocate) and a message naming the field. */
 int check_config(const struct vm_config *c, int code, struct image_error *err);
@@ -130,6 +134,17 @@ static inline uint32_t mpidr_affinity(uint64_t mpidr)
 {
 	return (uint32_t)((mpidr >> 32 & 0xff) << 24 | (mpidr & 0xffffff));
 }
+/* Blob bytes a state of device type `type` may hold (0: the type's appendix
+ * says "Blob: none"); -1 for a type the format does not define. The format,
+ * not the device table, decides: an image is judged the same whichever
+ * device models this build has (test_devices checks the table agrees). */
+int format_dev_max_blob(uint32_t type);
+/* How many of c's devices are virtio-blk ones (each has a disk record). */
+unsigned config_virtio_blks(const struct vm_config *c);
+/* The compat minor version an image of configuration c needs:
+ * IMAGE_COMPAT_MINOR_1_1 when it has a virtio-blk device or more than
+ * IMAGE_1_0_MAX_DEVICES devices, else IMAGE_COMPAT_MINOR. */
+unsigned image_compat_minor(const struct vm_config *c);
 /* The index of region `region` against config.mem[region] and itself. */
 int check_memindex(const struct vm_config *c, unsigned region,
 		   const struct region_index *ri, int code,

@@ -89,6 +89,24 @@ static void json_vcpus(const struct vm_state *st, FILE *f)
 	fputc(']', f);
 }
 
+static void json_disks(const struct vm_state *st, FILE *f)
+{
+	fprintf(f, ",\"disks\":[");
+	for (uint32_t i = 0; i < st->ndisks; i++) {
+		const struct disk_record *d = &st->disks[i];
+
+		fprintf(f, "%s{\"dev\":%u,\"path\":", i ? "," : "", d->dev);
+		json_str(f, d->path);
+		fprintf(f, ",\"size\":%" PRIu64 ",\"flags\":%u,\"readonly\":%u,\"blockdev\":%u,"
+			"\"serial\":", d->size, d->flags, !!(d->flags & DISK_REC_READONLY),
+			!!(d->flags & DISK_REC_BLOCKDEV));
+		json_str(f, d->serial);
+		fprintf(f, ",\"mtime_sec\":%" PRId64 ",\"mtime_nsec\":%u}", d->mtime_sec,
+			d->mtime_nsec);
+	}
+	fputc(']', f);
+}
+
 static void json_memory(const struct image *img, FILE *f)
 {
 	fprintf(f, ",\"memory\":[");
@@ -147,6 +165,7 @@ int image_print_json(const struct image *img, FILE *f, struct image_error *err)
 			i ? "," : "", st->devs[i].type, st->devs[i].base, st->devs[i].nfields,
 			st->devs[i].blob_len);
 	fputc(']', f);
+	json_disks(st, f);
 	json_memory(img, f);
 	fprintf(f, "}\n");
 	if (fflush(f) || ferror(f))

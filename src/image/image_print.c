@@ -107,21 +107,50 @@ static void print_memory(const struct image *img, FILE *f)
 	}
 }
 
+/* UTC time of secs as text in buf (32 bytes); "?" if gmtime cannot. */
+static void utc_time(int64_t secs, char *buf, size_t len)
+{
+	time_t t = (time_t)secs;
+	struct tm tm;
+
+	snprintf(buf, len, "?");
+	if (gmtime_r(&t, &tm))
+		strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+}
+
+/* Each disk: what restore opens, and the identity it compares (a block
+ * device's mtime is not compared, so it is not shown). */
+static void print_disks(const struct vm_state *st, FILE *f)
+{
+	for (uint32_t i = 0; i < st->ndisks; i++) {
+		const struct disk_record *d = &st->disks[i];
+		char when[32];
+
+		fprintf(f, "disk %u: %s, %" PRIu64 " bytes, %s, %s, device %u", i, d->path,
+			d->size, d->flags & DISK_REC_READONLY ? "read-only" : "read-write",
+			d->flags & DISK_REC_BLOCKDEV ? "block device" : "file", d->dev);
+		if (d->serial[0])
+			fprintf(f, ", serial \"%s\"", d->serial);
+		if (!(d->flags & DISK_REC_BLOCKDEV)) {
+			utc_time(d->mtime_sec, when, sizeof(when));
+			fprintf(f, ", mtime %s.%09uZ", when, d->mtime_nsec);
+		}
+		fputc('\n', f);
+	}
+}
+
 static void print_human(const struct image *img, FILE *f)
 {
 	const struct vm_state *st = &img->st;
-	time_t secs = (time_t)(st->clock.realtime_ns / 1000000000);
-	struct tm tm;
-	char when[32] = "?";
+	char when[32];
 
-	if (gmtime_r(&secs, &tm))
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	utc_time(st->clock.realtime_ns / 1000000000, when, sizeof(when));
 	fprintf(f, "torpor image: format %u.%u (readable by %u.%u and newer), %" PRIu64
 		" bytes, %u sections\n", img->version_major, img->version_minor,
 		img->compat_major, img->compat_minor, img->file_size, img->nsections);
 	fprintf(f, "host: Linux %s %s, MIDR 0x%" PRIx64 ", page size %u\n",
 		st->host.kernel_release, st->host.machine, st->host.midr, st->host.page_size);
-	fprintf(f, "clock: counter %" PRIu64 " at %" PRIu64 " Hz, taken %s\n",
+	fprintf(f, "clock: counter %" PRIu64 " at %" PRIu64 " Hz, taken %sZ\n",
 		st->clock.counter, st->clock.counter_freq, when);
 	print_config(&st->config, f);
 	fprintf(f, "psci resume: vcpu %u, %s, entry 0x%" PRIx64 ", context 0x%" PRIx64 "\n",
@@ -134,6 +163,7 @@ static void print_human(const struct image *img, FILE *f)
 		fprintf(f, "device state %u: %s at 0x%" PRIx64 ", %u fields, %u blob bytes\n", i,
 			dev_type_name(st->devs[i].type), st->devs[i].base, st->devs[i].nfields,
 			st->devs[i].blob_len);
+	print_disks(st, f);
 	print_memory(img, f);
 }
 

@@ -43,7 +43,7 @@ static void section_label(const struct image_section *s, char *buf, size_t len)
 		snprintf(buf, len, "vcpu %u section", s->instance);
 	else if (s->type == SEC_MEM_INDEX)
 		snprintf(buf, len, "memory region %u index", s->instance);
-	else if (s->type >= SEC_VM_CONFIG && s->type <= SEC_MEM_INDEX)
+	else if (s->type >= SEC_VM_CONFIG && s->type <= SEC_TYPE_LAST)
 		snprintf(buf, len, "%s section", section_name(s->type));
 	else
 		snprintf(buf, len, "section type %u", s->type);
@@ -127,7 +127,7 @@ static int read_header(struct image *img, struct image_error *err)
  * unknown or newer), 1: decode, negative: refuse. */
 static int entry_use(const struct image_section *s, unsigned i, struct image_error *err)
 {
-	int known = s->type >= SEC_VM_CONFIG && s->type <= SEC_MEM_INDEX;
+	int known = s->type >= SEC_VM_CONFIG && s->type <= SEC_TYPE_LAST;
 	unsigned max_instance = s->type == SEC_VCPU ? TORPOR_MAX_CPUS
 				: s->type == SEC_MEM_INDEX ? VM_MAX_MEM_REGIONS : 1;
 
@@ -261,6 +261,13 @@ static int decode_sections(struct image *img, struct image_error *err)
 	rc = check_config(c, IMG_ECORRUPT, err);
 	if (rc)
 		return rc;
+	/* A writer that says a 1.0 reader manages a file that one would call
+	 * corrupt has given a wrong compat. */
+	if (img->compat_minor < image_compat_minor(c))
+		return img_fail(err, IMG_ECORRUPT,
+				"header: compatible version %u.%u, but %u devices (%u virtio-blk) need %u.%u",
+				img->compat_major, img->compat_minor, c->ndevs,
+				config_virtio_blks(c), IMAGE_COMPAT_MAJOR, image_compat_minor(c));
 	LOAD(SEC_HOST, 0, sec_host_get(p, len, &st->host, err));
 	LOAD(SEC_CLOCK, 0, sec_clock_get(p, len, &st->clock, err));
 	LOAD(SEC_PSCI_RESUME, 0, sec_resume_get(p, len, &st->resume, err));
@@ -268,6 +275,17 @@ static int decode_sections(struct image *img, struct image_error *err)
 		LOAD(SEC_VCPU, i, sec_vcpu_get(p, len, i, &st->vcpus[i], err));
 	LOAD(SEC_GIC, 0, sec_gic_get(p, len, &st->gic, err));
 	LOAD(SEC_DEVICES, 0, sec_devices_get(p, len, st->devs, &st->ndevs, err));
+	if (config_virtio_blks(c)) {
+		LOAD(SEC_DISKS, 0, sec_disks_get(p, len, st->disks, &st->ndisks, err));
+	} else {
+		int i = find_section(img, SEC_DISKS, 0, err);
+
+		if (i == -2)
+			return -IMG_ECORRUPT;
+		if (i >= 0)
+			return img_fail(err, IMG_ECORRUPT,
+					"disks section: the vm config has no virtio-blk device");
+	}
 	for (unsigned i = 0; i < c->nmem; i++)
 		LOAD(SEC_MEM_INDEX, i, sec_memindex_get(p, len, i, &img->mem[i], err));
 #undef LOAD

@@ -38,6 +38,7 @@ const char *section_name(unsigned type)
 		[SEC_GIC] = "gic",
 		[SEC_DEVICES] = "devices",
 		[SEC_MEM_INDEX] = "memory index",
+		[SEC_DISKS] = "disks",
 	};
 
 	if (type >= sizeof(sec) / sizeof(sec[0]) || !sec[type])

@@ -18,7 +18,8 @@ _Static_assert(HDR_CHECKSUM + 8 == IMAGE_HDR_SIZE, "header checksum is its last 
 _Static_assert(ENT_CHECKSUM + 8 == IMAGE_ENTRY_SIZE, "table entry layout");
 _Static_assert(TRL_MAGIC + IMAGE_MAGIC_LEN == IMAGE_TRAILER_SIZE, "trailer layout");
 
-/* Sections one image holds at most: the fixed ones, vCPUs and regions. */
+/* Sections one image holds at most: configuration, host, clock, resume,
+ * vGIC, devices and disks, then the vCPUs and the regions. */
 #define MAX_WRITE_SECTIONS (7 + TORPOR_MAX_CPUS + VM_MAX_MEM_REGIONS)
 _Static_assert(MAX_WRITE_SECTIONS <= IMAGE_MAX_SECTIONS, "the reader takes what we write");
 
@@ -113,6 +114,12 @@ static int write_state(struct writer *w, const struct vm_state *st,
 		sec_devices_put(&w->buf, st->devs, st->ndevs);
 		rc = section_emit(w, SEC_DEVICES, 0, err);
 	}
+	/* Present exactly when a virtio-blk device is: check_state tied the
+	 * records to the devices. */
+	if (!rc && st->ndisks) {
+		sec_disks_put(&w->buf, st->disks, st->ndisks);
+		rc = section_emit(w, SEC_DISKS, 0, err);
+	}
 	return rc;
 }
 
@@ -156,8 +163,9 @@ static int write_memory(struct writer *w, const struct vm_state *st,
 	return rc;
 }
 
-/* Section table and trailer at the end, then the header that points at them. */
-static int write_table(struct writer *w, struct image_error *err)
+/* Section table and trailer at the end, then the header that points at
+ * them; compat_minor is what the configuration needs. */
+static int write_table(struct writer *w, unsigned compat_minor, struct image_error *err)
 {
 	uint8_t hdr[IMAGE_HDR_SIZE];
 	uint8_t trl[IMAGE_TRAILER_SIZE];
@@ -192,7 +200,7 @@ static int write_table(struct writer *w, struct image_error *err)
 	le_put16(hdr + HDR_VERSION_MAJOR, IMAGE_VERSION_MAJOR);
 	le_put16(hdr + HDR_VERSION_MINOR, IMAGE_VERSION_MINOR);
 	le_put16(hdr + HDR_COMPAT_MAJOR, IMAGE_COMPAT_MAJOR);
-	le_put16(hdr + HDR_COMPAT_MINOR, IMAGE_COMPAT_MINOR);
+	le_put16(hdr + HDR_COMPAT_MINOR, (uint16_t)compat_minor);
 	le_put32(hdr + HDR_HEADER_SIZE, IMAGE_HDR_SIZE);
 	le_put32(hdr + HDR_SECTION_COUNT, w->nsec);
 	le_put64(hdr + HDR_TABLE_OFFSET, table_off);
@@ -297,7 +305,7 @@ int image_write(const char *path, const struct vm_state *st,
 		rc = write_memory(w, st, mem, &local, err);
 	if (!rc)
 		rc = cancelled(w) ? img_fail(err, IMG_EINTR, "cancelled before the section table")
-				  : write_table(w, err);
+				  : write_table(w, image_compat_minor(&st->config), err);
 	/* Filesystems that allocate late report a full disk here. */
 	if (!rc && fsync(w->fd) < 0)
 		rc = img_fail(err, io_code(errno), "fsync %s: %s", tmp, strerror(errno));

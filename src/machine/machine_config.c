@@ -6,6 +6,8 @@
 #include "machine_config.h"
 #include "memmap.h"
 
+_Static_assert(VIRTIO_MMIO_SLOTS == VM_MAX_DISKS, "a virtio-mmio slot per disk");
+
 void vm_config_default(struct vm_config *cfg, const struct run_options *o)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -21,9 +23,17 @@ void vm_config_default(struct vm_config *cfg, const struct run_options *o)
 	cfg->nmem = 1;
 	cfg->mem[0].guest_addr = RAM_BASE;
 	cfg->mem[0].size = o->memory;
-	cfg->ndevs = dev_count();
-	for (unsigned i = 0; i < cfg->ndevs; i++)
-		cfg->devs[i] = dev_at(i)->dflt;
+	for (unsigned i = 0; i < dev_count(); i++)
+		if (!dev_at(i)->per_backend)
+			cfg->devs[cfg->ndevs++] = dev_at(i)->dflt;
+	/* One virtio-blk per --disk, in order: the guest's vda, vdb, ... */
+	for (unsigned i = 0; i < o->ndisks; i++) {
+		struct dev_cfg *d = &cfg->devs[cfg->ndevs++];
+
+		*d = virtio_blk_dev_ops.dflt;
+		d->base += (uint64_t)i * VIRTIO_MMIO_STRIDE;
+		d->spi += i;
+	}
 	if (o->cmdline)
 		snprintf(cfg->cmdline, sizeof(cfg->cmdline), "%s", o->cmdline);
 }

@@ -50,8 +50,24 @@ static int load_guest(struct vm *vm, const struct boot_files *f)
 	return 0;
 }
 
+/* Opens every --disk, in order; on failure none stays open. */
+static int open_disks(const struct run_options *o, struct disk *disks)
+{
+	char err[512];
+
+	for (unsigned i = 0; i < o->ndisks; i++) {
+		if (disk_open(&disks[i], &o->disks[i], err, sizeof(err))) {
+			while (i--)
+				disk_close(&disks[i]);
+			return fail(EXIT_GUEST_FILE, "%s", err);
+		}
+	}
+	return 0;
+}
+
 int boot_run(const struct run_options *o, const struct boot_files *f)
 {
+	struct disk disks[VM_MAX_DISKS];
 	struct vm_config cfg;
 	struct vm *vm;
 	int code;
@@ -61,7 +77,8 @@ int boot_run(const struct run_options *o, const struct boot_files *f)
 	if (!vm)
 		return fail(EXIT_FAILURE_RT, "out of memory");
 	vm_config_default(&cfg, o);
-	if (vm_create(vm, &cfg, o, 1, NULL)) {
+	if (open_disks(o, disks) ||
+	    vm_create(vm, &cfg, o, 1, NULL, disks, o->ndisks)) {
 		free(vm);
 		return -1;
 	}

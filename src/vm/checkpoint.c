@@ -40,6 +40,86 @@ static void save_devices(struct vm *vm, struct vm_state *st)
 	pthread_mutex_unlock(&vm->dev_lock);
 }
 
+/* Snapshot mode's copy of disk k: next to the image, "IMAGE.diskK", by an
+ * absolute path (the record must find it from anywhere). */
+static int copy_path(const char *image, unsigned k, char *out, size_t len)
+{
+	char dir[DISK_PATH_MAX + 1], abs[DISK_PATH_MAX + 1];
+	const char *slash = strrchr(image, '/'), *base = slash ? slash + 1 : image;
+
+	if (!slash || slash == image)
+		snprintf(dir, sizeof(dir), "%s", slash ? "/" : ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - image), image);
+	if (!realpath(dir, abs))
+		return fail(EXIT_CHECKPOINT, "the image's directory %s: %s", dir,
+			    strerror(errno));
+	if ((size_t)snprintf(out, len, "%s/%s.disk%u", strcmp(abs, "/") ? abs : "",
+			     base, k) >= len)
+		return fail(EXIT_CHECKPOINT, "the disk copy's path is too long");
+	return 0;
+}
+
+/* The disks, before anything else is saved: every request the guest made
+ * is finished with its used entry in guest memory, each disk flushed and
+ * stamped (disk_stamp). copy (snapshot mode): each writable disk is also
+ * copied next to the image and its record names the copy, which
+ * commit_disks puts in place once the image is. */
+static int save_disks(struct vm *vm, const char *image, int copy, struct vm_state *st)
+{
+	char err[600], path[DISK_PATH_MAX + 1];
+	double t0 = now_seconds();
+	unsigned k = 0, reflinks = 0;
+	int ret;
+
+	for (unsigned i = 0; i < vm->ndevs; i++)
+		if (vm->devs[i].ops->quiesce && (ret = vm->devs[i].ops->quiesce(vm->devs[i].obj)))
+			return fail(EXIT_CHECKPOINT, "%s: finishing its requests: %s",
+				    vm->devs[i].ops->name, strerror(-ret));
+	for (unsigned i = 0; i < vm->ndevs; i++) {
+		struct disk *d = &vm->disks[k];
+		struct disk_record *rec = &st->disks[k];
+		int reflinked = 0;
+
+		if (!vm->devs[i].ops->per_backend)
+			continue;
+		if (disk_stamp(d, rec, err, sizeof(err)))
+			return fail(EXIT_CHECKPOINT, "%s", err);
+		rec->dev = i;
+		st->ndisks = ++k;
+		if (!copy || d->readonly)
+			continue;
+		if (copy_path(image, k - 1, path, sizeof(path)) ||
+		    (disk_copy(d, path, &reflinked, err, sizeof(err)) &&
+		     fail(EXIT_CHECKPOINT, "%s", err)))
+			return -1;
+		snprintf(rec->path, sizeof(rec->path), "%s", path);
+		reflinks += (unsigned)reflinked;
+	}
+	if (k)
+		log_info("%u disk%s finished and flushed%s in %.3f s", k, k > 1 ? "s" : "",
+			 copy ? (reflinks ? ", copied (reflink)" : ", copied") : "",
+			 now_seconds() - t0);
+	return 0;
+}
+
+/* After the image's fate is known: the disk copies it names are put in
+ * place (ok) or thrown away. */
+static int commit_disks(struct vm *vm, const char *image, int ok)
+{
+	char err[600], path[DISK_PATH_MAX + 1];
+
+	for (unsigned k = 0; k < vm->ndisks; k++) {
+		if (vm->disks[k].readonly || copy_path(image, k, path, sizeof(path)))
+			continue;
+		if (!ok)
+			disk_copy_abort(path);
+		else if (disk_copy_commit(path, err, sizeof(err)))
+			return fail(EXIT_CHECKPOINT, "%s", err);
+	}
+	return 0;
+}
+
 static int gather(struct vm *vm, const struct psci_resume *resume, struct vm_state *st)
 {
 	int ret;
@@ -93,8 +173,8 @@ static int write_cancellable(const char *path, const struct vm_state *st,
 }
 
 int checkpoint_write(struct vm *vm, const struct psci_resume *resume,
-		     const char *path, struct image_write_stats *stats, double *secs,
-		     int *cancel_sig)
+		     const char *path, int copy, struct image_write_stats *stats,
+		     double *secs, int *cancel_sig)
 {
 	struct image_mem_src mem = { vm->cfg.mem[0].guest_addr, vm->ram, vm->ram_size };
 	struct image_error err = { 0 };
@@ -104,7 +184,9 @@ int checkpoint_write(struct vm *vm, const struct psci_resume *resume,
 
 	if (!st)
 		return fail(EXIT_CHECKPOINT, "out of memory");
-	ret = gather(vm, resume, st);
+	ret = save_disks(vm, path, copy, st);
+	if (!ret)
+		ret = gather(vm, resume, st);
 	if (!ret) {
 		ret = write_cancellable(path, st, &mem, stats, &err);
 		if (ret == -IMG_EINTR)
@@ -113,6 +195,8 @@ int checkpoint_write(struct vm *vm, const struct psci_resume *resume,
 			ret = fail(EXIT_CHECKPOINT, "writing image '%s': %s", path,
 				   err.msg[0] ? err.msg : image_strerror(ret));
 	}
+	if (copy && commit_disks(vm, path, !ret))
+		ret = -1;
 	vm_state_free(st);
 	free(st);
 	*secs = now_seconds() - t0;

@@ -90,7 +90,8 @@ static int honour(struct vm *vm, const struct psci_resume *res)
 		answer(v, PSCI_RET_DENIED);
 		return 0;
 	}
-	if (checkpoint_write(vm, res, vm->opts->image, &stats, &secs, &sig)) {
+	if (checkpoint_write(vm, res, vm->opts->image,
+			     vm->opts->on_suspend == SUSPEND_SNAPSHOT, &stats, &secs, &sig)) {
 		fail_take(&f);
 		if (sig) {
 			log_info("stopped by signal %d during the checkpoint; %s is as it "

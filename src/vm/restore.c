@@ -206,8 +206,53 @@ static void on_started(struct vm *vm)
 	}
 }
 
+/* Where --disk-overlay keeps its private files: $TMPDIR, else /var/tmp
+ * (a disk's worth of writes may not fit a RAM-backed /tmp). */
+static const char *overlay_dir(void)
+{
+	const char *t = getenv("TMPDIR");
+
+	return t && *t ? t : "/var/tmp";
+}
+
+/* Reopens the image's disks in device order, each at its recorded path or
+ * the next --disk, and refuses any that changed; on failure none stays open.
+ * disks[k] belongs to the k-th virtio-blk device of the configuration. */
+static int reopen_disks(const struct vm_state *st, const struct run_options *o,
+			struct disk *disks, unsigned *n)
+{
+	char err[600];
+
+	*n = 0;
+	if (o->ndisks && o->ndisks != st->ndisks)
+		return fail(EXIT_USAGE, "the image has %u disk%s, --disk names %u",
+			    st->ndisks, st->ndisks == 1 ? "" : "s", o->ndisks);
+	for (uint32_t i = 0; i < st->config.ndevs; i++) {
+		const struct disk_record *rec = NULL;
+
+		if (!dev_find(st->config.devs[i].type) ||
+		    !dev_find(st->config.devs[i].type)->per_backend)
+			continue;
+		for (uint32_t r = 0; r < st->ndisks; r++)
+			if (st->disks[r].dev == i)
+				rec = &st->disks[r];
+		if (!rec || disk_reopen(&disks[*n], rec, o->ndisks ? o->disks[*n].path :
+					rec->path, o->disk_overlay, overlay_dir(), err, sizeof(err))) {
+			while (*n)
+				disk_close(&disks[--*n]);
+			if (!rec)
+				return fail(EXIT_IMAGE, "device %u has no disk record", i);
+			return fail(EXIT_IMAGE, "%s", err);
+		}
+		++*n;
+	}
+	return 0;
+}
+
 int restore_run(const struct run_options *o)
 {
+	struct disk disks[VM_MAX_DISKS];
+	unsigned ndisks = 0;
 	struct image_error err = { 0 };
 	struct image *img = NULL;
 	struct vm_state *st = calloc(1, sizeof(*st));
@@ -236,6 +281,9 @@ int restore_run(const struct run_options *o)
 	close(ret);
 	if (check_host(st, img))
 		goto out;
+	/* A disk that moved or changed is found before memory is decoded. */
+	if (reopen_disks(st, o, disks, &ndisks))
+		goto out;
 	if (!(ram = vm_ram_map(&st->config)))
 		goto out;
 	ret = image_load_memory(img, 0, ram, st->config.mem[0].size, 0, &err);
@@ -246,8 +294,9 @@ int restore_run(const struct run_options *o)
 	}
 	image_close(img);
 	img = NULL;
-	ret = vm_create(vm, &st->config, o, 0, ram);
-	ram = NULL;     /* the VM owns it now, even when creation failed */
+	ret = vm_create(vm, &st->config, o, 0, ram, disks, ndisks);
+	ram = NULL;     /* the VM owns them now, even when creation failed */
+	ndisks = 0;
 	if (ret)
 		goto out;
 	created = 1;
@@ -266,6 +315,8 @@ out:
 	image_close(img);
 	if (ram)
 		munmap(ram, st->config.mem[0].size);
+	while (ndisks)
+		disk_close(&disks[--ndisks]);
 	if (created)
 		vm_destroy(vm);
 	if (st)

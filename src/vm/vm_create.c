@@ -175,11 +175,16 @@ static void dev_notify(void *ctx)
 static int add_devices(struct vm *vm)
 {
 	const struct vm_config *c = &vm->cfg;
+	unsigned backends = 0;
 
 	for (uint32_t i = 0; i < c->ndevs; i++) {
 		const struct dev_cfg *d = &c->devs[i];
 		const struct dev_ops *ops = dev_find(d->type);
-		struct dev_env env = { { vm_set_spi, vm, d->spi }, console_out, dev_notify, vm };
+		struct dev_env env = {
+			{ vm_set_spi, vm, d->spi }, console_out, dev_notify, vm,
+			{ vm->ram, c->mem[0].guest_addr, vm->ram_size }, &vm->dev_lock,
+			NULL,
+		};
 		struct vm_dev *vd = &vm->devs[vm->ndevs];
 
 		if (!ops)
@@ -188,6 +193,12 @@ static int add_devices(struct vm *vm)
 		if (d->spi >= GIC_NR_IRQS - GIC_SPI_BASE)
 			return fail(EXIT_IMAGE, "device %u: SPI %u out of range",
 				    i, d->spi);
+		if (ops->per_backend) {
+			if (backends == vm->ndisks)
+				return fail(EXIT_IMAGE, "device %u: %s without a disk",
+					    i, ops->name);
+			env.backend = &vm->disks[backends++];
+		}
 		vd->ops = ops;
 		vd->cfg = *d;
 		if (!(vd->obj = ops->create(&env)))
@@ -196,11 +207,15 @@ static int add_devices(struct vm *vm)
 		if (mmio_register(&vm->bus, d->base, d->size, ops->mmio, vd->obj, ops->name))
 			return fail(EXIT_IMAGE, "device layout overlaps or is too large");
 	}
+	if (backends != vm->ndisks)
+		return fail(EXIT_IMAGE, "%u disks for %u virtio-blk devices",
+			    vm->ndisks, backends);
 	return 0;
 }
 
 int vm_create(struct vm *vm, const struct vm_config *cfg,
-	      const struct run_options *opts, int secondaries_off, uint8_t *ram)
+	      const struct run_options *opts, int secondaries_off, uint8_t *ram,
+	      struct disk *disks, unsigned ndisks)
 {
 	struct console_ops console_ops = { console_deliver, console_quit, vm };
 	int ret;
@@ -213,6 +228,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg,
 	vm->opts = opts;
 	vm->ram = ram;
 	vm->ram_size = cfg->mem[0].size;
+	vm->ndisks = ndisks;
+	for (unsigned i = 0; i < ndisks; i++)
+		vm->disks[i] = disks[i];
 	for (unsigned i = 0; i < TORPOR_MAX_CPUS; i++)
 		vm->vcpus[i].fd = -1;
 	pthread_mutex_init(&vm->dev_lock, NULL);
@@ -262,6 +280,9 @@ void vm_destroy(struct vm *vm)
 	for (unsigned i = 0; i < vm->ndevs; i++)
 		vm->devs[i].ops->destroy(vm->devs[i].obj);
 	vm->ndevs = 0;
+	for (unsigned i = 0; i < vm->ndisks; i++)
+		disk_close(&vm->disks[i]);
+	vm->ndisks = 0;
 	if (vm->gic_fd >= 0)
 		close(vm->gic_fd);
 	for (unsigned i = 0; i < TORPOR_MAX_CPUS; i++) {

@@ -19,6 +19,7 @@
 #include <linux/kvm.h>
 
 #include "devices.h"
+#include "disk.h"
 #include "mmio.h"
 #include "run_options.h"
 #include "vm.h"
@@ -77,6 +78,8 @@ struct vm {
 	uint64_t bad_mmio;              /* refused guest accesses (BAD_MMIO_LOGGED) */
 	uint32_t spi_level[GIC_NR_IRQS / 32];
 	struct console *console;
+	unsigned ndisks;                /* the virtio-blk devices' disks, in order */
+	struct disk disks[VM_MAX_DISKS];
 
 	pthread_mutex_t ctl_lock;       /* everything below */
 	pthread_cond_t ctl_cond;
@@ -103,10 +106,12 @@ uint8_t *vm_ram_map(const struct vm_config *cfg);
 /* Builds a VM from cfg in the order KVM requires: VM (+ SYSTEM_SUSPEND cap),
  * RAM, vCPUs (secondaries powered off when secondaries_off), vGIC, devices.
  * ram: NULL for fresh RAM, or a vm_ram_map() mapping already holding the
- * guest's memory, which the VM takes over (also on failure). On failure
- * everything created is released. */
+ * guest's memory; disks: the open disks of cfg's virtio-blk devices, in
+ * order (one each). The VM takes over ram and disks, also on failure. On
+ * failure everything created is released. */
 int vm_create(struct vm *vm, const struct vm_config *cfg,
-	      const struct run_options *opts, int secondaries_off, uint8_t *ram);
+	      const struct run_options *opts, int secondaries_off, uint8_t *ram,
+	      struct disk *disks, unsigned ndisks);
 
 /* Releases everything vm_create made; vCPU threads must not be running. */
 void vm_destroy(struct vm *vm);

@@ -84,17 +84,21 @@ check 2 "exclude each other" "$T" restore --no-wake --force-wake "$good"
 check 2 "IMAGE is required" "$T" restore
 check 2 "clock must be continue or freeze" "$T" restore --clock later "$good"
 
-check 0 '^torpor image: format 1\.0' "$T" inspect "$good"
+check 0 '^torpor image: format 1\.1' "$T" inspect "$good"
 check 0 '"vcpus":\[\{' "$T" inspect --json "$good"
 check 0 '"chunks":\[' "$T" inspect --json "$good"
 check 0 "^$good_re: ok\$" "$T" verify "$good"
+disks=$W/seeds.d/one-vcpu-disks.img
+check 0 '^disk 0: /var/lib/torpor/root\.raw, 1073741824 bytes, read-only' "$T" inspect "$disks"
+check 0 '"disks":\[\{"dev":3,' "$T" inspect --json "$disks"
+check 0 ': ok$' "$T" verify "$disks"
 check 5 'checksum' "$T" verify "$W/flipped"
 check 5 'checksum' "$T" inspect "$W/flipped"
 check 5 'file is [0-9]+ bytes, header says' "$T" verify "$W/short"
 check 5 'not a torpor image|too short|magic|truncated' "$T" verify "$W/text"
 check 5 'No such file' "$T" verify "$W/none"
 for bad in "$W"/seeds.d/refuse-*.img; do
-	check 5 'torpor verify: .*: image is corrupt|checksum mismatch' "$T" verify "$bad"
+	check 5 'torpor verify: .*: (image is corrupt|checksum mismatch|required section missing)' "$T" verify "$bad"
 done
 check 2 'IMAGE is required' "$T" verify
 check 2 'IMAGE is required' "$T" inspect

@@ -1,9 +1,9 @@
 /* seeds.c - writes the seed corpus of the image fuzzers: small valid images
  * with every section kind (the unit tests' fixture state with 1 or 2 vCPUs,
- * 1 or 2 memory regions of a few pages, with and without data, with a newer
- * writer's optional section), and one image per rule in image_fixture.h's
- * refusal table, broken behind consistent checksums, so the fuzzers start
- * next to every check. Built and run by scripts/fuzz.sh and tests/cli/cli.sh;
+ * 1 or 2 memory regions of a few pages, with and without data, with and
+ * without disks, with a newer writer's optional section), and one image per
+ * rule in image_fixture.h's refusal table, broken behind consistent
+ * checksums, so the fuzzers start next to every check. Built and run by scripts/fuzz.sh and tests/cli/cli.sh;
  * usage: seeds DIR */
 #include <ctype.h>
 #include <stdio.h>
@@ -13,13 +13,16 @@
 #define SEED_PAGES      8
 #define SEED_MAX_PAGES  (MEM_CHUNK_PAGES + FIX_LAST_PAGES)
 
-/* The fixture state cut to ncpus vCPUs and nmem regions of pages pages,
- * resuming at the start of RAM. */
-static void seed_state(struct vm_state *st, unsigned ncpus, unsigned nmem, unsigned pages)
+/* The fixture state (with fix_disks' disks if disks) cut to ncpus vCPUs and
+ * nmem regions of pages pages, resuming at the start of RAM. */
+static void seed_state(struct vm_state *st, unsigned ncpus, unsigned nmem, unsigned pages,
+		       int disks)
 {
 	uint32_t kept = 0;
 
 	fix_state(st);
+	if (disks)
+		fix_disks(st);
 	st->config.ncpus = ncpus;
 	st->config.nmem = nmem;
 	st->resume.entry = RAM_BASE;
@@ -57,13 +60,13 @@ static int seed_image(const char *dir, const char *name, struct vm_state *st,
 static uint8_t mem[VM_MAX_MEM_REGIONS][SEED_MAX_PAGES * MEM_PAGE_SIZE];
 
 /* DIR/name: ncpus vCPUs, nmem regions of SEED_PAGES pages, the first
- * data_pages of each holding a pattern. */
+ * data_pages of each holding a pattern; disks as in seed_state. */
 static int seed_write(const char *dir, const char *name, unsigned ncpus, unsigned nmem,
-		      unsigned data_pages)
+		      unsigned data_pages, int disks)
 {
 	struct vm_state st;
 
-	seed_state(&st, ncpus, nmem, SEED_PAGES);
+	seed_state(&st, ncpus, nmem, SEED_PAGES, disks);
 	memset(mem, 0, sizeof(mem));
 	for (unsigned r = 0; r < nmem; r++)
 		for (size_t b = 0; b < (size_t)data_pages * MEM_PAGE_SIZE; b++)
@@ -73,13 +76,14 @@ static int seed_write(const char *dir, const char *name, unsigned ncpus, unsigne
 
 /* DIR/name: the base of the refusal seeds. Two vCPUs and one region whose
  * first chunk is never touched and whose short last chunk holds the
- * fixture's last chunk, so the refusal table's places exist in it. */
-static int seed_base(const char *dir, const char *name)
+ * fixture's last chunk, so the refusal table's places exist in it; with
+ * disks, the base of the refusals marked disks. */
+static int seed_base(const char *dir, const char *name, int disks)
 {
 	struct vm_state st;
 	uint64_t x = 0x243f6a8885a308d3ULL;
 
-	seed_state(&st, 2, 1, SEED_MAX_PAGES);
+	seed_state(&st, 2, 1, SEED_MAX_PAGES, disks);
 	memset(mem, 0, sizeof(mem));
 	for (unsigned i = 0; i < FIX_LAST_PAGES; i++)
 		fix_fill_page(mem[0] + (size_t)(MEM_CHUNK_PAGES + i) * MEM_PAGE_SIZE,
@@ -99,10 +103,12 @@ static int seed_store(const char *dir, const char *name, const uint8_t *f, size_
 	return 1;
 }
 
-/* From the valid image DIR/base: one seed per refusal of the fixture's table
- * (refuse-NN-name.img), and the base with a newer writer's optional section,
- * once intact and once with a wrong checksum. */
-static int seed_refusals(const char *dir, const char *base)
+/* From the valid image DIR/base (with disks or not): one seed per refusal
+ * of the fixture's table made on such a base (refuse-NN-name.img), and the
+ * base with a newer writer's optional section, once intact and once with a
+ * wrong checksum (refuse-optional-checksum.img, optional-section.img; each
+ * with -disks before .img on the base with disks). */
+static int seed_refusals(const char *dir, const char *base, int disks)
 {
 	char path[512], name[96];
 	size_t size, grown;
@@ -118,7 +124,11 @@ static int seed_refusals(const char *dir, const char *base)
 	}
 	for (unsigned i = 0; i < FIX_NREFUSALS && !rc; i++) {
 		const struct fix_refusal *r = &fix_refusals[i];
-		int n = snprintf(name, sizeof(name), "refuse-%02u-", i);
+		int n;
+
+		if (r->disks != disks)
+			continue;
+		n = snprintf(name, sizeof(name), "refuse-%02u-", i);
 
 		for (const char *p = r->name; *p && n < (int)sizeof(name) - 5; p++)
 			name[n++] = isalnum((unsigned char)*p) ? (char)tolower((unsigned char)*p) : '-';
@@ -135,9 +145,10 @@ static int seed_refusals(const char *dir, const char *base)
 	}
 	free(g);
 	for (uint64_t damage = 0; damage <= 1 && !rc; damage++) {
+		snprintf(name, sizeof(name), "%s%s.img", damage ? "refuse-optional-checksum" :
+			 "optional-section", disks ? "-disks" : "");
 		g = fix_append(f, size, 42, SECTION_FLAG_OPTIONAL, damage, &grown);
-		rc = g ? seed_store(dir, damage ? "refuse-optional-checksum.img" :
-				    "optional-section.img", g, grown) : 1;
+		rc = g ? seed_store(dir, name, g, grown) : 1;
 		free(g);
 	}
 	free(f);
@@ -150,11 +161,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: seeds DIR\n");
 		return 2;
 	}
-	if (seed_write(argv[1], "one-vcpu-data.img", 1, 1, 2) ||
-	    seed_write(argv[1], "two-vcpus-two-regions.img", 2, 2, 2) ||
-	    seed_write(argv[1], "zero-memory.img", 1, 1, 0) ||
-	    seed_base(argv[1], "two-vcpus-empty-chunk.img") ||
-	    seed_refusals(argv[1], "two-vcpus-empty-chunk.img"))
+	if (seed_write(argv[1], "one-vcpu-data.img", 1, 1, 2, 0) ||
+	    seed_write(argv[1], "two-vcpus-two-regions.img", 2, 2, 2, 0) ||
+	    seed_write(argv[1], "zero-memory.img", 1, 1, 0, 0) ||
+	    seed_write(argv[1], "one-vcpu-disks.img", 1, 1, 2, 1) ||
+	    seed_base(argv[1], "two-vcpus-empty-chunk.img", 0) ||
+	    seed_refusals(argv[1], "two-vcpus-empty-chunk.img", 0) ||
+	    seed_base(argv[1], "two-vcpus-disks.img", 1) ||
+	    seed_refusals(argv[1], "two-vcpus-disks.img", 1))
 		return 1;
 	return 0;
 }

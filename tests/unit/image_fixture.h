@@ -2,7 +2,8 @@
  * tests: 2 vCPUs (one with a 2048-bit SVE register), a handful of GIC
  * registers, three devices and one region of four memory chunks (the last
  * one short), mixing random, text, zero and never-touched pages, one of
- * them never touched at all; and
+ * them never touched at all; optionally (fix_disks) two virtio-blk devices
+ * more, with their disk records; and
  * places in an image file found from the file's own bytes, to damage them.
  * Static functions: each test file uses a subset. */
 #ifndef TORPOR_IMAGE_FIXTURE_H
@@ -21,6 +22,7 @@
 #include "image_mem.h"
 #include "le.h"
 #include "memmap.h"
+#include "virtio_mmio.h"
 
 #define FIX_MEM_SIZE    (3u * MEM_CHUNK_PAGES * MEM_PAGE_SIZE + 16 * MEM_PAGE_SIZE)
 #define FIX_PAGES       (FIX_MEM_SIZE / MEM_PAGE_SIZE)
@@ -137,6 +139,51 @@ static __attribute__((unused)) void fix_state(struct vm_state *st)
 	}
 }
 
+/* The disks fix_disks adds: a read-only file with a serial on vm config
+ * device 3, a writable block device without one on device 4 (the last
+ * record, FIX_DISK1_RECORD bytes). */
+#define FIX_DISK0_PATH          "/var/lib/torpor/root.raw"
+#define FIX_DISK0_SERIAL        "TORPOR-ROOT-01"
+#define FIX_DISK0_SIZE          (1ULL << 30)
+#define FIX_DISK0_MTIME         1794999000LL
+#define FIX_DISK0_NSEC          999999999u      /* the largest valid */
+#define FIX_DISK1_PATH          "/dev/mapper/vg-data"
+#define FIX_DISK1_SIZE          (8ULL << 30)
+#define FIX_DISK1_RECORD        (SEC_DISK_FIXED + sizeof(FIX_DISK1_PATH) - 1)
+#define FIX_BLK_BASE(k)         (0x0a000000ULL + 0x200ULL * (k))
+#define FIX_BLK_SPI(k)          (16u + (k))
+#define FIX_BLK_FIELDS          (VIRTIO_F_CONFIG_GEN + VIRTIO_FQ_COUNT)
+
+/* Adds to the fixture state st two virtio-blk devices (vm config devices 3
+ * and 4, each state holding the transport's fields with one queue) and
+ * their disk records. */
+static __attribute__((unused)) void fix_disks(struct vm_state *st)
+{
+	struct vm_config *c = &st->config;
+
+	for (unsigned k = 0; k < 2; k++) {
+		struct dev_state *d = &st->devs[st->ndevs++];
+
+		c->devs[c->ndevs++] = (struct dev_cfg){ DEV_VIRTIO_BLK, FIX_BLK_SPI(k),
+							FIX_BLK_BASE(k), VIRTIO_MMIO_SIZE };
+		memset(d, 0, sizeof(*d));
+		d->type = DEV_VIRTIO_BLK;
+		d->base = FIX_BLK_BASE(k);
+		for (uint32_t f = VIRTIO_F_STATUS; f <= VIRTIO_F_CONFIG_GEN; f++)
+			dev_state_put(d, f, f == VIRTIO_F_STATUS ? 0xf : k);
+		for (uint32_t q = 0; q < VIRTIO_FQ_COUNT; q++)
+			dev_state_put(d, VIRTIO_F_QUEUE(0) + q, q == VIRTIO_FQ_SIZE ? 256 : q);
+	}
+	st->ndisks = 2;
+	st->disks[0] = (struct disk_record){ .dev = 3, .flags = DISK_REC_READONLY,
+		.size = FIX_DISK0_SIZE, .mtime_sec = FIX_DISK0_MTIME, .mtime_nsec = FIX_DISK0_NSEC };
+	strcpy(st->disks[0].serial, FIX_DISK0_SERIAL);
+	strcpy(st->disks[0].path, FIX_DISK0_PATH);
+	st->disks[1] = (struct disk_record){ .dev = 4, .flags = DISK_REC_BLOCKDEV,
+		.size = FIX_DISK1_SIZE };
+	strcpy(st->disks[1].path, FIX_DISK1_PATH);
+}
+
 /* Contents of page p of the fixture memory: 0 untouched, 1 zero-written,
  * 2 text, 3 pseudo-random; the same mix in every chunk but chunk 2, which is
  * never touched and so has no record. */
@@ -190,9 +237,10 @@ static __attribute__((unused)) uint8_t *fix_memory(void)
 	return m;
 }
 
-/* Writes the fixture image to path; returns image_write's result. */
-static __attribute__((unused)) int fix_write(const char *path, volatile sig_atomic_t *cancel,
-					    struct image_error *err)
+/* Writes the fixture image, with fix_disks' disks if disks is set, to
+ * path; returns image_write's result. */
+static __attribute__((unused)) int fix_write_vm(const char *path, volatile sig_atomic_t *cancel,
+					       int disks, struct image_error *err)
 {
 	struct vm_state st;
 	struct image_write_opts opts = { .threads = 2, .cancel = cancel };
@@ -201,10 +249,19 @@ static __attribute__((unused)) int fix_write(const char *path, volatile sig_atom
 	int rc;
 
 	fix_state(&st);
+	if (disks)
+		fix_disks(&st);
 	rc = image_write(path, &st, &src, 1, &opts, NULL, err);
 	vm_state_free(&st);
 	munmap(mem, FIX_MEM_SIZE);
 	return rc;
+}
+
+/* Writes the fixture image without disks to path. */
+static __attribute__((unused)) int fix_write(const char *path, volatile sig_atomic_t *cancel,
+					    struct image_error *err)
+{
+	return fix_write_vm(path, cancel, 0, err);
 }
 
 /* A new empty directory under /tmp for one test; heap path. */
@@ -247,6 +304,9 @@ enum fix_sub {
 	FS_MIX_CHUNK,   /* memory index: chunk entry `index` */
 	FS_MIX_EMPTY,   /* memory index: entry of the `index`th chunk without a record */
 	FS_MIX_LAST,    /* memory index: entry of the last chunk */
+	FS_DISK,        /* disks: record `index` */
+	FS_DISK_SERIAL, /* disks: the serial of record `index` */
+	FS_DISK_PATH,   /* disks: the path of record `index` */
 	FS_REC_FRAME,   /* chunk record: the zstd frame */
 };
 
@@ -342,6 +402,20 @@ static __attribute__((unused)) int64_t fix_sub_off(const uint8_t *p, uint64_t le
 				     SEC_DEVICE_FIXED + fields;
 			else
 				o += SEC_DEVICE_FIXED + fields + le_get32(p + o + DST_BLOB_LEN);
+		}
+	} else if (sub >= FS_DISK && sub <= FS_DISK_PATH) {
+		o = SEC_DISKS_FIXED;
+		for (uint32_t k = 0; k <= index; k++) {
+			uint64_t serial;
+
+			if (o + SEC_DISK_FIXED > len)
+				return -1;
+			serial = le_get16(p + o + DSK_SERIAL_LEN);
+			if (k == index)
+				o += sub == FS_DISK ? 0 : sub == FS_DISK_SERIAL ? SEC_DISK_FIXED :
+				     SEC_DISK_FIXED + serial;
+			else
+				o += SEC_DISK_FIXED + serial + le_get16(p + o + DSK_PATH_LEN);
 		}
 	} else if (sub == FS_MIX_CHUNK) {
 		o = SEC_MEM_INDEX_FIXED + (uint64_t)index * SEC_MEM_INDEX_CHUNK;
@@ -560,6 +634,7 @@ struct fix_refusal {
 	int expect;
 	const char *msg;
 	int shallow;            /* refused by image_open even without chunk checks */
+	int disks;              /* damages the fixture with fix_disks' disks */
 };
 
 #define EDIT(place, w, v)       { .at = place, .width = (w), .val = (v) }
@@ -567,7 +642,7 @@ struct fix_refusal {
 
 static const struct fix_refusal fix_refusals[] = {
 	{ .name = "major 2 compatible with 1.0", .e = { EDIT(AT_HDR(HDR_VERSION_MAJOR), 2, 2) },
-	  .expect = IMG_ECORRUPT, .msg = "header: format 2.0 but compatible version 1.0" },
+	  .expect = IMG_ECORRUPT, .msg = "but compatible version 1.0 (majors must match)" },
 	{ .name = "empty chunk with a checksum",
 	  .e = { EDIT(AT_SUB(SEC_MEM_INDEX, 0, FS_MIX_EMPTY, 0, CHK_CHECKSUM), 8,
 		      0x2d06800538d394c2ULL) },
@@ -681,6 +756,71 @@ static const struct fix_refusal fix_refusals[] = {
 	  .e = { EDIT(AT_SUB(SEC_MEM_INDEX, 0, FS_MIX_LAST, 0, CHK_STORED_PAGES), 4, 1),
 		 EDIT_ADD(AT_SEC(SEC_MEM_INDEX, 0, MIX_ZERO_PAGES), 8, FIX_LAST_PAGES - 1) },
 	  .expect = IMG_ECORRUPT, .msg = " bytes for 1 stored pages" },
+	/* The disks section, on the fixture with fix_disks' disks. */
+	{ .name = "disk with an unknown flag", .disks = 1,
+	  .e = { EDIT(AT_SUB(SEC_DISKS, 0, FS_DISK, 0, DSK_FLAGS), 4, 0x5) },
+	  .expect = IMG_ECORRUPT, .msg = "disk 0: flags 0x5 has unknown bits (known 0x3)" },
+	{ .name = "disk of size 0", .disks = 1,
+	  .e = { EDIT(AT_SUB(SEC_DISKS, 0, FS_DISK, 1, DSK_SIZE), 8, 0) },
+	  .expect = IMG_ECORRUPT, .msg = "disk 1: size 0 (a non-zero multiple of 512)" },
+	{ .name = "disk size not whole sectors", .disks = 1,
+	  .e = { EDIT_ADD(AT_SUB(SEC_DISKS, 0, FS_DISK, 0, DSK_SIZE), 8, 256) },
+	  .expect = IMG_ECORRUPT, .msg = "disk 0: size 1073742080 (a non-zero multiple of 512)" },
+	{ .name = "disk mtime_nsec a whole second", .disks = 1,
+	  .e = { EDIT_ADD(AT_SUB(SEC_DISKS, 0, FS_DISK, 0, DSK_MTIME_NSEC), 4, 1) },
+	  .expect = IMG_ECORRUPT, .msg = "disk 0: mtime_nsec 1000000000 (below 1000000000)" },
+	{ .name = "disk path relative", .disks = 1,
+	  .e = { EDIT(AT_SUB(SEC_DISKS, 0, FS_DISK_PATH, 0, 0), 1, 'v') },
+	  .expect = IMG_ECORRUPT, .msg = "disk 0: path is relative (must start with '/')" },
+	{ .name = "disk path empty", .disks = 1, /* the last record loses its path */
+	  .e = { EDIT(AT_SUB(SEC_DISKS, 0, FS_DISK, 1, DSK_PATH_LEN), 2, 0),
+		 EDIT_ADD(AT_ENT(SEC_DISKS, 0, ENT_LENGTH), 8,
+			  -(uint64_t)(sizeof(FIX_DISK1_PATH) - 1)) },
+	  .expect = IMG_ECORRUPT, .msg = "disk 1: empty path" },
+	{ .name = "disk path too long", .disks = 1,
+	  .e = { EDIT(AT_SUB(SEC_DISKS, 0, FS_DISK, 1, DSK_PATH_LEN), 2, DISK_PATH_MAX + 1) },
+	  .expect = IMG_ECORRUPT, .msg = "disks section, disk 1: path length 4096 (max 4095)" },
+	{ .name = "disk path with a NUL", .disks = 1,
+	  .e = { EDIT(AT_SUB(SEC_DISKS, 0, FS_DISK_PATH, 1, 4), 1, 0) },
+	  .expect = IMG_ECORRUPT, .msg = "disks section, disk 1: NUL byte inside path" },
+	{ .name = "disk serial too long", .disks = 1,
+	  .e = { EDIT(AT_SUB(SEC_DISKS, 0, FS_DISK, 0, DSK_SERIAL_LEN), 2, DISK_SERIAL_MAX + 1) },
+	  .expect = IMG_ECORRUPT, .msg = "disks section, disk 0: serial length 21 (max 20)" },
+	{ .name = "disk serial unprintable", .disks = 1,
+	  .e = { EDIT(AT_SUB(SEC_DISKS, 0, FS_DISK_SERIAL, 0, 6), 1, 0x7f) },
+	  .expect = IMG_ECORRUPT, .msg = "disk 0: serial byte 6 is 0x7f, not printable ASCII" },
+	{ .name = "disk on the UART", .disks = 1,
+	  .e = { EDIT(AT_SUB(SEC_DISKS, 0, FS_DISK, 1, DSK_DEV), 4, 0) },
+	  .expect = IMG_ECORRUPT, .msg = "disk 1: vm config device 0 has type 1, not 4 (virtio-blk)" },
+	{ .name = "disk on no device", .disks = 1,
+	  .e = { EDIT(AT_SUB(SEC_DISKS, 0, FS_DISK, 0, DSK_DEV), 4, 5) },
+	  .expect = IMG_ECORRUPT, .msg = "disk 0: device 5 beyond the vm config's 5 devices" },
+	{ .name = "two disks on one device", .disks = 1,
+	  .e = { EDIT(AT_SUB(SEC_DISKS, 0, FS_DISK, 1, DSK_DEV), 4, 3) },
+	  .expect = IMG_ECORRUPT, .msg = "disks: records 0 and 1 are both for vm config device 3" },
+	{ .name = "virtio-blk device without a disk", .disks = 1, /* the last record goes */
+	  .e = { EDIT(AT_SEC(SEC_DISKS, 0, DSKS_NDISKS), 4, 1),
+		 EDIT_ADD(AT_ENT(SEC_DISKS, 0, ENT_LENGTH), 8, -(uint64_t)FIX_DISK1_RECORD) },
+	  .expect = IMG_ECORRUPT,
+	  .msg = "disks: vm config device 4 (virtio-blk at 0xa000200) has no disk record" },
+	{ .name = "nine disks", .disks = 1,
+	  .e = { EDIT(AT_SEC(SEC_DISKS, 0, DSKS_NDISKS), 4, VM_MAX_DISKS + 1) },
+	  .expect = IMG_ECORRUPT, .msg = "disks section: 9 disks (1..8)" },
+	{ .name = "no disks", .disks = 1,
+	  .e = { EDIT(AT_SEC(SEC_DISKS, 0, DSKS_NDISKS), 4, 0) },
+	  .expect = IMG_ECORRUPT, .msg = "disks section: 0 disks (1..8)" },
+	{ .name = "disks section skipped", .disks = 1, /* a type a reader skips */
+	  .e = { EDIT(AT_ENT(SEC_DISKS, 0, ENT_FLAGS), 2, SECTION_FLAG_OPTIONAL),
+		 EDIT(AT_ENT(SEC_DISKS, 0, ENT_TYPE), 2, 99) },
+	  .expect = IMG_EMISSING, .msg = "disks section missing" },
+	{ .name = "virtio-blk with a blob", .disks = 1, /* the UART's state, made one */
+	  .e = { EDIT(AT_SUB(SEC_VM_CONFIG, 0, FS_CFG_DEV, 0, CDEV_TYPE), 4, DEV_VIRTIO_BLK),
+		 EDIT(AT_SUB(SEC_DEVICES, 0, FS_DEV, 0, DST_TYPE), 4, DEV_VIRTIO_BLK) },
+	  .expect = IMG_ECORRUPT, .msg = "device 0: 7 blob bytes, a " },
+	{ .name = "disks compatible with 1.0", .disks = 1,
+	  .e = { EDIT(AT_HDR(HDR_COMPAT_MINOR), 2, 0) },
+	  .expect = IMG_ECORRUPT,
+	  .msg = "header: compatible version 1.0, but 5 devices (2 virtio-blk) need 1.1" },
 };
 
 #define FIX_NREFUSALS   (sizeof(fix_refusals) / sizeof(fix_refusals[0]))

@@ -29,6 +29,7 @@ struct ccase {
 	int lazy;               /* chunk damage: open without chunk checks,
 				 * then image_load_memory must catch it */
 	int shallow;            /* image_open without chunk checks refuses it */
+	int disks;              /* on the fixture with fix_disks' disks */
 	int expect;             /* IMG_E*, or 0: must open and load */
 	char msg[112];          /* expected in the error message */
 };
@@ -226,8 +227,9 @@ static void header_fields(void)
 	set("newer minor, compatible", HDR(HDR_VERSION_MINOR), 2, 7, 0, "");
 	set("compat needs 2.0", HDR(HDR_COMPAT_MAJOR), 2, 2, IMG_EVERSION,
 	    "needs a reader of 2.0");
-	set("compat needs 1.1", HDR(HDR_COMPAT_MINOR), 2, 1, IMG_EVERSION,
-	    "needs a reader of 1.1");
+	set("compat needs 1.2", HDR(HDR_COMPAT_MINOR), 2, 2, IMG_EVERSION,
+	    "needs a reader of 1.2");
+	set("a 1.0 image", HDR(HDR_VERSION_MINOR), 2, 0, 0, "");
 	set("compat 0.0", HDR(HDR_COMPAT_MAJOR), 2, 0, IMG_ECORRUPT,
 	    "header: compatible version 0.0");
 	set("header size 64", HDR(HDR_HEADER_SIZE), 4, 64, IMG_ECORRUPT, "header: header size 64");
@@ -384,7 +386,7 @@ static void section_fields(void)
 	set("config 5 regions", SEC(C, 0, CFG_NMEM), 4, VM_MAX_MEM_REGIONS + 1, IMG_ECORRUPT,
 	    msgf("%u memory regions", VM_MAX_MEM_REGIONS + 1));
 	set("config 0 regions", SEC(C, 0, CFG_NMEM), 4, 0, IMG_ECORRUPT, "vm config section");
-	set("config 9 devices", SEC(C, 0, CFG_NDEVS), 4, VM_MAX_DEVICES + 1, IMG_ECORRUPT,
+	set("config 17 devices", SEC(C, 0, CFG_NDEVS), 4, VM_MAX_DEVICES + 1, IMG_ECORRUPT,
 	    msgf("%u devices", VM_MAX_DEVICES + 1));
 	added(set("config cmdline longer", SEC(C, 0, CFG_CMDLINE_LEN), 4, 1, IMG_ECORRUPT,
 		  "vm config section: length"));
@@ -438,7 +440,7 @@ static void section_fields(void)
 	    IMG_ECORRUPT, "device 0: type 1 at 0x1234 is not in the vm config");
 	set("device 1 unknown type", SUB(SEC_DEVICES, 0, FS_DEV, 1, DST_TYPE), 4, 9, IMG_ECORRUPT,
 	    "device 1: type 9");
-	set("9 device states", SEC(SEC_DEVICES, 0, DEVS_NDEVS), 4, VM_MAX_DEVICES + 1,
+	set("17 device states", SEC(SEC_DEVICES, 0, DEVS_NDEVS), 4, VM_MAX_DEVICES + 1,
 	    IMG_ECORRUPT, msgf("devices section: %u devices", VM_MAX_DEVICES + 1));
 	set("device 0 49 fields", SUB(SEC_DEVICES, 0, FS_DEV, 0, DST_NFIELDS), 4,
 	    DEV_MAX_FIELDS + 1, IMG_ECORRUPT, msgf("device 0: %u fields", DEV_MAX_FIELDS + 1));
@@ -470,6 +472,7 @@ static void refusals(void)
 
 		memcpy(c->e, r->e, sizeof(c->e));
 		c->shallow = r->shallow;
+		c->disks = r->disks;
 	}
 }
 
@@ -560,7 +563,7 @@ ParameterizedTest(struct ccase *c, corrupt, cases)
 
 	cr_assert_not_null(dir);
 	snprintf(path, sizeof(path), "%s/vm.img", dir);
-	cr_assert_eq(fix_write(path, NULL, &err), 0, "%s", err.msg);
+	cr_assert_eq(fix_write_vm(path, NULL, c->disks, &err), 0, "%s", err.msg);
 	apply(path, c);
 	if (c->lazy) {
 		struct image *img;

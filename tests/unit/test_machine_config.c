@@ -40,19 +40,53 @@ Test(machine_config, defaults)
 	cr_expect_str_eq(cfg.cmdline, "");
 }
 
-/* Every table device, in table order, at its default window. */
+/* Every always-present table device, in table order, at its default
+ * window; no disk device without --disk. */
 Test(machine_config, every_device_of_the_table)
 {
-	build(1, RUN_DEFAULT_MEMORY, NULL);
-	cr_assert_eq(cfg.ndevs, dev_count());
-	for (unsigned i = 0; i < cfg.ndevs; i++) {
-		const struct dev_cfg *d = &cfg.devs[i], *t = &dev_at(i)->dflt;
+	unsigned n = 0;
 
+	build(1, RUN_DEFAULT_MEMORY, NULL);
+	for (unsigned i = 0; i < dev_count(); i++) {
+		const struct dev_cfg *d = &cfg.devs[n], *t = &dev_at(i)->dflt;
+
+		if (dev_at(i)->per_backend)
+			continue;
+		cr_assert_lt(n, cfg.ndevs);
 		cr_expect_eq(d->type, dev_at(i)->type);
 		cr_expect_eq(d->base, t->base);
 		cr_expect_eq(d->size, t->size);
 		cr_expect_eq(d->spi, t->spi);
+		n++;
 	}
+	cr_expect_eq(cfg.ndevs, n);
+}
+
+/* --disk: a virtio-blk device each, in order, in consecutive virtio-mmio
+ * slots and SPIs, after the always-present devices. */
+Test(machine_config, one_virtio_blk_per_disk)
+{
+	struct run_options o = { .cpus = 1, .memory = RUN_DEFAULT_MEMORY,
+				 .ndisks = VM_MAX_DISKS };
+	unsigned fixed;
+
+	build(1, RUN_DEFAULT_MEMORY, NULL);
+	fixed = cfg.ndevs;
+	vm_config_default(&cfg, &o);
+	cr_assert_eq(cfg.ndevs, fixed + VM_MAX_DISKS);
+	cr_assert_leq(cfg.ndevs, VM_MAX_DEVICES);
+	for (unsigned i = 0; i < VM_MAX_DISKS; i++) {
+		const struct dev_cfg *d = &cfg.devs[fixed + i];
+
+		cr_expect_eq(d->type, DEV_VIRTIO_BLK);
+		cr_expect_eq(d->base, VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_STRIDE);
+		cr_expect_eq(d->size, VIRTIO_MMIO_STRIDE);
+		cr_expect_eq(d->spi, VIRTIO_SPI_BASE + i);
+		for (unsigned j = 0; j < fixed; j++)
+			cr_expect_neq(cfg.devs[j].spi, d->spi, "disk %u shares an SPI", i);
+	}
+	cr_expect_leq(VIRTIO_MMIO_BASE + VIRTIO_MMIO_SLOTS * VIRTIO_MMIO_STRIDE,
+		      (uint64_t)RAM_BASE);
 }
 
 /* One redistributor frame pair per vCPU, and the region still fits below

@@ -293,7 +293,13 @@ ParameterizedTestParameters(run_options, bad)
 		{ { "-k" }, "unknown or incomplete option: '-k'" },
 		{ { "--kernel", "k", "extra" }, "unexpected argument: 'extra'" },
 		{ { "Image", "--kernel", "k" }, "unexpected argument: 'Image'" },
+		{ { "--kernel=k", "--disk=a", "--disk=b", "--disk=c", "--disk=d", "--disk=e",
+		    "--disk=f", "--disk=g", "--disk=h", "--disk=i" }, "at most 8 --disk options: 'i'" },
+		{ { "--kernel", "k", "--disk", "a,fast" }, "unknown option 'fast'" },
+		{ { "--kernel", "k", "--disk", "" }, "--disk" },
+		{ { "--kernel", "k", "--disk" }, "unknown or incomplete option: '--disk'" },
 		/* restore-only options are not run options */
+		{ { "--kernel", "k", "--disk-overlay" }, "unknown or incomplete option" },
 		{ { "--kernel", "k", "--clock", "freeze" }, "unknown or incomplete option" },
 		{ { "--kernel", "k", "--no-wake" }, "unknown or incomplete option" },
 	};
@@ -379,6 +385,47 @@ Test(restore_options, deny_keeps_running_without_checkpoints)
 	cr_expect_str_eq(o.restore_from, "vm.img");
 }
 
+/* Disks in order, with their options split off the path. */
+Test(run_options, disks_in_order)
+{
+	char d0[] = "root.raw", d1[] = "data.raw,readonly,serial=DATA-1";
+	struct run_options o;
+	char err[128];
+
+	cr_assert_eq(RUN(&o, err, "--kernel", "k", "--disk", d0, "--disk", d1), 0, "%s", err);
+	cr_assert_eq(o.ndisks, 2);
+	cr_expect_str_eq(o.disks[0].path, "root.raw");
+	cr_expect_eq(o.disks[0].readonly, 0);
+	cr_expect_null(o.disks[0].serial);
+	cr_expect_str_eq(o.disks[1].path, "data.raw");
+	cr_expect_eq(o.disks[1].readonly, 1);
+	cr_expect_str_eq(o.disks[1].serial, "DATA-1");
+	cr_assert_eq(RUN(&o, err, "--kernel", "k"), 0, "%s", err);
+	cr_expect_eq(o.ndisks, 0, "disks of the previous call do not stick");
+}
+
+/* restore --disk relocates; --disk-overlay cannot checkpoint, so it denies
+ * suspends and writes no image. */
+Test(restore_options, disks_and_overlay)
+{
+	char d0[] = "/elsewhere/root.raw";
+	struct run_options o;
+	char err[128];
+
+	cr_assert_eq(RESTORE(&o, err, "--disk", d0, "vm.img"), 0, "%s", err);
+	cr_assert_eq(o.ndisks, 1);
+	cr_expect_str_eq(o.disks[0].path, "/elsewhere/root.raw");
+	cr_expect_eq(o.disk_overlay, 0);
+	cr_expect_eq(o.on_suspend, SUSPEND_HIBERNATE);
+	cr_assert_eq(RESTORE(&o, err, "--disk-overlay", "vm.img"), 0, "%s", err);
+	cr_expect_eq(o.disk_overlay, 1);
+	cr_expect_eq(o.on_suspend, SUSPEND_DENY);
+	cr_expect_null(o.image);
+	cr_assert_eq(RESTORE(&o, err, "--disk-overlay", "--on-suspend", "deny", "vm.img"), 0,
+		     "%s", err);
+	cr_expect_eq(o.on_suspend, SUSPEND_DENY);
+}
+
 Test(restore_options, help)
 {
 	struct run_options o;
@@ -406,6 +453,11 @@ ParameterizedTestParameters(restore_options, bad)
 		{ { "--kernel", "k", "vm.img" }, "unknown or incomplete option: '--kernel'" },
 		{ { "--cpus", "2", "vm.img" }, "unknown or incomplete option: '--cpus'" },
 		{ { "--no-wake=1", "vm.img" }, "unknown or incomplete option" },
+		{ { "--disk", "a.raw,readonly", "vm.img" }, "restore --disk takes a path only" },
+		{ { "--disk-overlay", "--on-suspend", "hibernate", "vm.img" },
+		  "--disk-overlay cannot be checkpointed" },
+		{ { "--disk-overlay", "--on-suspend", "snapshot", "vm.img" },
+		  "--disk-overlay cannot be checkpointed" },
 	};
 
 	return cr_make_param_array(struct argv_case, cases, sizeof(cases) / sizeof(cases[0]));
