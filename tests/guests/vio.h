@@ -25,10 +25,6 @@
 
 #include "bm.h"
 
-#ifndef VIRTIO_MMIO_BASE                /* memmap.h has them with virtio-blk */
-#define VIRTIO_MMIO_BASE        0x0A000000
-#define VIRTIO_MMIO_STRIDE      0x200
-#endif
 #define VIO_BASE                VIRTIO_MMIO_BASE        /* the first --disk */
 
 /* virtio-mmio registers (32-bit; the configuration space at any width). */
