@@ -253,3 +253,40 @@ hibernate_roundtrip() {
 	expect_guest_ok "counter 1" "sha256 1" "resume 1 cpus" "clock 1" "pm-exit 1"
 	expect_rc 0 "restored guest"
 }
+
+# pattern_ok DISK SECTOR: the 4 KiB of DISK at SECTOR hold the bare-metal
+# guests' pattern (tests/guests/vio.h): the 32-bit word at byte offset 4n is
+# n * 0x9E3779B1 + 0x74727076 mod 2^32. On failure says how many of the 1024
+# words differ.
+pattern_ok() {
+	po=$(dd if="$1" bs=512 skip="$2" count=8 2>/dev/null | od -A n -v -t u4 |
+		awk -v n="$(($2 * 128))" '{
+			for (i = 1; i <= NF; i++) {
+				w = (n * 2654435761 + 1953656950) % 4294967296
+				if ($i + 0 != w)
+					bad++
+				n++
+				c++
+			}
+		} END { print c + 0, bad + 0 }')
+	[ "$po" = "1024 0" ] && return 0
+	echo "sector $2 of $1: (words, wrong) = ($po), want (1024, 0)" >&2
+	return 1
+}
+
+# zero_except DISK SECTOR...: DISK reads as zeros but for the 4 KiB at each
+# SECTOR (a scratch copy in $WORK, DISK itself only read).
+zero_except() {
+	ze_disk=$1
+	shift
+	cp "$ze_disk" "$WORK/zero-check" || return 1
+	for ze_s; do
+		dd if=/dev/zero of="$WORK/zero-check" bs=512 seek="$ze_s" count=8 conv=notrunc \
+			2>/dev/null || return 1
+	done
+	ze_n=$(tr -d '\000' <"$WORK/zero-check" | wc -c)
+	rm -f "$WORK/zero-check"
+	[ "$ze_n" -eq 0 ] && return 0
+	echo "$ze_disk: $ze_n non-zero bytes outside the sectors the guest wrote" >&2
+	return 1
+}
