@@ -299,6 +299,13 @@ demo)
 	echo deep >/sys/power/mem_sleep
 	read -r up _ </proc/uptime
 	before=$(cat /tmp/count)
+	# On a root disk, a line on it: written and synced before the suspend,
+	# read back from the disk (page cache dropped) after it.
+	if [ -n "$ondisk" ]; then
+		echo "written at uptime $up s, before the suspend" >/data/demo
+		sync
+		echo "guest: root on $root (ext4); wrote /data/demo and synced it"
+	fi
 	echo "guest: up after $up s, a counter ticks in the background; now: echo mem > /sys/power/state"
 	if echo mem >/sys/power/state; then
 		c1=$(cat /tmp/count)
@@ -308,6 +315,10 @@ demo)
 		sha256sum -c -s /tmp/blob.sha256 && blob=intact
 		echo "guest: back from suspend: counter $before before, $c1 then $c2 after; blob $blob"
 		dmesg | grep 'PM: suspend e' | sed 's/^.*PM:/guest:   kernel: PM:/'
+		if [ -n "$ondisk" ]; then
+			echo 3 >/proc/sys/vm/drop_caches
+			echo "guest: read back from the disk: $(cat /data/demo)"
+		fi
 	else
 		echo "guest: the suspend failed"
 	fi
