@@ -61,8 +61,10 @@ if [ -n "$root" ] && [ -z "$ondisk" ]; then
 		[ -e "$m" ] || continue
 		insmod "$m" || { bad "root: insmod ${m##*/} failed"; poweroff -f; }
 	done
+	# Probing is asynchronous and, nested under TCG with several vCPUs,
+	# takes seconds.
 	n=0
-	while [ ! -b "$root" ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+	while [ ! -b "$root" ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
 	mkdir -p /newroot
 	if ! mount -t ext4 "$root" /newroot; then
 		bad "root: cannot mount $root as ext4 ($(ls /sys/block | tr '\n' ' '))"

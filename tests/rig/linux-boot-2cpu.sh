@@ -7,6 +7,8 @@
 # rig-timeout: 120
 . "$RIG_LIB"
 
+# On its ext4 root disk (virtio-blk), as every real VM is.
+use_root_disk "$WORK/root.ext4"
 boot_guest boot 2
 guest_times
 expect_guest_ok cpus deep rtc alarm input

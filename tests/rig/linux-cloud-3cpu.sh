@@ -11,10 +11,13 @@
 # rig-timeout: 240
 . "$RIG_LIB"
 
+# On its ext4 root disk (virtio-blk), as every real VM is.
+use_root_disk "$WORK/root.ext4"
 use_guest_kernel bookworm-cloud
 img=$WORK/vm.torpor
+# shellcheck disable=SC2046
 timeout 120 "$TORPOR" run --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" \
-	--cpus 3 --memory 768M --image "$img" --cmdline "$(guest_cmdline suspend 3)" \
+	--cpus 3 --memory 768M --image "$img" $(disk_args) --cmdline "$(guest_cmdline suspend 3)" \
 	</dev/null >"$WORK/console.raw" 2>"$WORK/stderr"
 rc=$?
 tr -d '\r' <"$WORK/console.raw" >"$WORK/console"

@@ -7,4 +7,6 @@
 # rig-timeout: 240
 . "$RIG_LIB"
 
+# On its ext4 root disk (virtio-blk), as every real VM is.
+use_root_disk "$WORK/root.ext4"
 hibernate_roundtrip 2

@@ -6,6 +6,8 @@
 # rig-timeout: 420
 . "$RIG_LIB"
 
+# On its ext4 root disk (virtio-blk), as every real VM is.
+use_root_disk "$WORK/root.ext4"
 img=$WORK/vm.torpor
 hibernate_guest suspend-loop 1 "$img" "torpor.cycles=10"
 expect_rc 7 "first hibernate"

@@ -18,6 +18,8 @@
 # rig-timeout: 240
 . "$RIG_LIB"
 
+# On its ext4 root disk (virtio-blk), as every real VM is.
+use_root_disk "$WORK/root.ext4"
 use_guest_kernel trixie
 release=$(uname -r)
 if release_lt "$release" 6.9; then
