@@ -104,6 +104,14 @@ check 2 'IMAGE is required' "$T" verify
 check 2 'IMAGE is required' "$T" inspect
 check 2 "unknown option '--frob'" "$T" inspect --frob "$good"
 check 0 '^usage: torpor inspect' "$T" inspect --help
+check 2 'at most 8 --disk options' "$T" run --kernel "$W/raw.bin" --disk=a --disk=b \
+	--disk=c --disk=d --disk=e --disk=f --disk=g --disk=h --disk=i
+check 2 "unknown option 'fast'" "$T" run --kernel "$W/raw.bin" --disk "$W/empty,fast"
+check 2 'restore --disk takes a path only' "$T" restore --disk "$W/empty,readonly" "$good"
+check 2 '--disk-overlay cannot be checkpointed' "$T" restore --disk-overlay \
+	--on-suspend snapshot "$good"
+check 0 'disk-overlay' "$T" restore --help
+check 0 'readonly' "$T" run --help
 if [ -n "$kvm" ]; then
 	check $kvm 'without KVM support' "$T" run --kernel "$W/raw.bin"
 	check $kvm 'without KVM support' "$T" run --kernel "$W/Image-le"
