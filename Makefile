@@ -70,6 +70,9 @@ T := $(B)/arm64
 T_OBJS := $(patsubst %.c,$(T)/%.o,$(LIB_SRCS) $(KVM_SRCS) $(CLI_SRCS))
 TORPOR := $(T)/torpor
 T_LIB_OBJS := $(patsubst %.c,$(T)/%.o,$(LIB_SRCS))
+# The tools link the library as an archive: each gets only the objects it
+# uses (blkbench, shipped on the guests' root disk, none of them).
+T_LIB := $(T)/libtorpor.a
 T_TOOLS := $(patsubst tests/tools/%.c,$(T)/tools/%,$(TOOL_SRCS))
 
 # --- host-native library, CLI and tests ---------------------------------------
@@ -107,10 +110,14 @@ $(TORPOR): $(T_OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -static -o $@ $^ $(TARGET_LIBDIR) $(LIBS)
 
-$(T)/tools/%: tests/tools/%.c $(T_LIB_OBJS) | deps
+$(T_LIB): $(T_LIB_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && $(CROSS_COMPILE)ar rcs $@ $^
+
+$(T)/tools/%: tests/tools/%.c $(T_LIB) | deps
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TOOL    $@")
-	$(Q)$(CC) $(BASE_CFLAGS) $(TARGET_INC) -static -o $@ $< $(T_LIB_OBJS) $(TARGET_LIBDIR) $(LIBS)
+	$(Q)$(CC) $(BASE_CFLAGS) $(TARGET_INC) -static -o $@ $< $(T_LIB) $(TARGET_LIBDIR) $(LIBS)
 
 $(H)/%.o: %.c | deps
 	@mkdir -p $(dir $@)

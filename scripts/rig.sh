@@ -229,9 +229,12 @@ ln -s kernels/$guest/guest.cpio $ROOT/rig/guest.cpio
 # as /init, the directories it mounts on or writes to (/data: the disk
 # checks), made with mke2fs -d as an ordinary user can. 16 MiB: the host's
 # initramfs holds it whole (cpio keeps no holes); its checks write little.
+# blkbench (disk-bench) goes here rather than in the guests' initramfs:
+# every guest loads that, and only guests on this disk run the bench.
 mke2fs=$(PATH=$PATH:/usr/sbin:/sbin command -v mke2fs) || die "no mke2fs: run scripts/deps.sh"
 mkdir -p $B/rootfs/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,mnt,data}
 cp $busybox $B/rootfs/bin/busybox
+[ -x build/arm64/tools/blkbench ] && cp build/arm64/tools/blkbench $B/rootfs/bin/
 install -m 0755 scripts/rig/guest-init.sh $B/rootfs/init
 truncate -s 16M $ROOT/rig/rootfs.ext4
 "$mke2fs" -q -F -t ext4 -L torpor-root -E root_owner=0:0 -d $B/rootfs $ROOT/rig/rootfs.ext4

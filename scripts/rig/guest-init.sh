@@ -4,12 +4,13 @@
 #
 # Mounts the pseudo file systems, then runs the in-guest check named by
 # torpor.test= on the kernel command line (boot, suspend, suspend-loop,
-# reset; on a root disk also disk-boot, disk-suspend, disk-read, disk-ro)
-# and powers off (reset: reboots). Other parameters:
+# reset; on a root disk also disk-boot, disk-suspend, disk-read, disk-ro,
+# disk-bench) and powers off (reset: reboots). Other parameters:
 #   torpor.cpus=N      vCPUs the guest should have online
 #   torpor.now=EPOCH   the host's time when it started the guest
 #   torpor.token=WORD  line the host types on the console once asked to
 #   torpor.cycles=N    suspend cycles for suspend-loop
+#   torpor.bench_mib=N MiB of /dev/vdb that disk-bench runs blkbench on (32)
 #   torpor.root=DEV    the root file system is the ext4 on DEV (/dev/vda):
 #                      the initramfs loads the drivers, mounts it and
 #                      switch_roots to the disk's copy of this script
@@ -360,6 +361,22 @@ disk-read)
 disk-ro)
 	# The second disk, /dev/vdb, is read-only.
 	check_root && check_ro /dev/vdb
+	;;
+disk-bench)
+	# blkbench (on the root disk only) on the second disk, a scratch disk
+	# whose first MiBs it overwrites; its lines go to the console for the
+	# host to set beside its own. Then 8 MiB written to vdb through the
+	# page cache and a suspend, for the checkpoint's times: the kernel's
+	# suspend syncs them out first, so the checkpoint finds them on the
+	# host's file and its disk part is the quiesce and the fdatasync.
+	if check_root; then
+		mib=$(param bench_mib)
+		if blkbench /dev/vdb "${mib:-32}"; then ok bench
+		else bad "bench: blkbench /dev/vdb failed"; fi
+		dd if=/dev/zero of=/dev/vdb bs=1M count=8 2>/dev/null
+		start_state
+		suspend_once 1
+	fi
 	;;
 *)
 	bad "test: unknown torpor.test='$test'"
