@@ -509,14 +509,20 @@ int disk_flush(struct disk *d)
 	return fdatasync(d->fd) < 0 ? -errno : 0;
 }
 
-int disk_discard(struct disk *d, uint64_t off, uint64_t len)
+/* Discard and write-zeroes change [off, off + len): inside, and writable. */
+static int can_change(const struct disk *d, uint64_t off, uint64_t len)
 {
 	if (!in_range(d, off, len))
 		return -EINVAL;
-	if (d->readonly)
-		return -EROFS;
-	if (!len)
-		return 0;
+	return d->readonly ? -EROFS : 0;
+}
+
+int disk_discard(struct disk *d, uint64_t off, uint64_t len)
+{
+	int r = can_change(d, off, len);
+
+	if (r || !len)
+		return r;
 	/* The base stays untouched; zeros are what a file's discard leaves too. */
 	if (d->overlay)
 		return ov_write(d, off, NULL, 0, len);
@@ -531,14 +537,10 @@ int disk_discard(struct disk *d, uint64_t off, uint64_t len)
 
 int disk_write_zeroes(struct disk *d, uint64_t off, uint64_t len, int unmap)
 {
-	int r;
+	int r = can_change(d, off, len);
 
-	if (!in_range(d, off, len))
-		return -EINVAL;
-	if (d->readonly)
-		return -EROFS;
-	if (!len)
-		return 0;
+	if (r || !len)
+		return r;
 	if (d->overlay)
 		return ov_write(d, off, NULL, 0, len);
 	if (d->blockdev) {
