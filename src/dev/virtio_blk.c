@@ -250,6 +250,7 @@ struct vblk {
 	int kicked;                     /* a notification to look at */
 	int busy;                       /* a request's I/O is under way */
 	int stop;                       /* destroy: the thread leaves */
+	uint64_t resets;                /* counted: a request taken before one is dropped */
 	struct vblk_stats stats;
 	uint8_t cfg[VBLK_CONFIG_LEN];
 	struct vq_chain chain;
@@ -262,6 +263,7 @@ static void serve_queue(struct vblk *b)
 
 	while (b->running) {
 		enum vq_fault fault = VQ_OK;
+		uint64_t resets = b->resets;
 		uint32_t written;
 		int r = vq_pop(q, &b->t.mem, &b->chain, &fault);
 
@@ -286,8 +288,9 @@ static void serve_queue(struct vblk *b)
 		pthread_mutex_lock(b->lock);
 		b->busy = 0;
 		pthread_cond_broadcast(&b->cond);
-		/* Reset meanwhile: the driver has taken its buffers back. */
-		if (!b->running)
+		/* Reset meanwhile (even if another vCPU set DRIVER_OK again): the
+		 * driver has taken its buffers back. */
+		if (!b->running || b->resets != resets)
 			return;
 		if (vq_push(q, &b->t.mem, b->chain.head, written) < 0) {
 			b->running = 0;
@@ -351,6 +354,7 @@ static void vblk_stop_io(void *dev)
 
 	b->running = 0;
 	b->kicked = 0;
+	b->resets++;
 	while (b->busy)
 		pthread_cond_wait(&b->cond, b->lock);
 }

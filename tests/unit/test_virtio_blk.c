@@ -347,3 +347,191 @@ Test(vblk, config_space_and_features)
 	cr_expect(f & 1ull << VBLK_F_RO);
 	cr_expect(!(f & 1ull << VBLK_F_DISCARD));
 }
+
+/* --- the device, its thread and the transport, as a driver sees them ------ */
+
+#include <pthread.h>
+#include <time.h>
+
+#include "devices.h"
+#include "virtio_mmio.h"
+
+#define GUEST_BASE      0x80000000ull
+#define QSIZE           16
+enum {
+	R_DRV_FEATURES = 0x20, R_DRV_FEATURES_SEL = 0x24, R_QUEUE_SEL = 0x30,
+	R_QUEUE_NUM = 0x38, R_QUEUE_READY = 0x44, R_QUEUE_NOTIFY = 0x50,
+	R_ISR = 0x60, R_ACK = 0x64, R_STATUS = 0x70, R_DESC = 0x80,
+	R_DRIVER = 0x90, R_DEVICE = 0xa0,
+	/* guest RAM offsets */
+	O_DESC = 0x0, O_AVAIL = 0x1000, O_USED = 0x2000, O_HDR = 0x3000,
+	O_DATA = 0x4000, O_STATUS = 0x6000,
+};
+
+static uint8_t ram[1 << 20] __attribute__((aligned(4096)));
+static pthread_mutex_t bus = PTHREAD_MUTEX_INITIALIZER;
+static int level;
+
+static void set_level(void *ctx, uint32_t spi, int l)
+{
+	(void)ctx;
+	(void)spi;
+	level = l;
+}
+
+static void wr(void *dev, uint64_t off, uint32_t v)
+{
+	uint8_t d[4];
+
+	le_put32(d, v);
+	pthread_mutex_lock(&bus);
+	virtio_blk_dev_ops.mmio(dev, off, d, 4, 1);
+	pthread_mutex_unlock(&bus);
+}
+
+static uint32_t rd(void *dev, uint64_t off)
+{
+	uint8_t d[4] = { 0 };
+
+	pthread_mutex_lock(&bus);
+	virtio_blk_dev_ops.mmio(dev, off, d, 4, 0);
+	pthread_mutex_unlock(&bus);
+	return le_get32(d);
+}
+
+static void wr64(void *dev, uint64_t off, uint64_t v)
+{
+	wr(dev, off, (uint32_t)v);
+	wr(dev, off + 4, (uint32_t)(v >> 32));
+}
+
+/* Linux's bring-up: VERSION_1 only, one queue of QSIZE. */
+static void *bring_up(void)
+{
+	struct dev_env env = { { set_level, NULL, 16 }, NULL, NULL, NULL,
+			       { ram, GUEST_BASE, sizeof(ram) }, &bus, &disk };
+	void *dev = virtio_blk_dev_ops.create(&env);
+
+	cr_assert_not_null(dev);
+	memset(ram, 0, sizeof(ram));
+	wr(dev, R_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
+	wr(dev, R_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	wr(dev, R_DRV_FEATURES_SEL, 1);
+	wr(dev, R_DRV_FEATURES, 1);
+	wr(dev, R_DRV_FEATURES_SEL, 0);
+	wr(dev, R_DRV_FEATURES, 0);
+	wr(dev, R_STATUS, 0xb);
+	cr_assert_eq(rd(dev, R_STATUS), 0xb, "FEATURES_OK kept");
+	wr(dev, R_QUEUE_SEL, 0);
+	wr(dev, R_QUEUE_NUM, QSIZE);
+	wr64(dev, R_DESC, GUEST_BASE + O_DESC);
+	wr64(dev, R_DRIVER, GUEST_BASE + O_AVAIL);
+	wr64(dev, R_DEVICE, GUEST_BASE + O_USED);
+	wr(dev, R_QUEUE_READY, 1);
+	wr(dev, R_STATUS, 0xf);
+	cr_assert_eq(rd(dev, R_STATUS), 0xf);
+	return dev;
+}
+
+static void desc(unsigned i, uint64_t off, uint32_t len, uint16_t flags, uint16_t next)
+{
+	uint8_t *d = ram + O_DESC + 16 * i;
+
+	le_put64(d, GUEST_BASE + off);
+	le_put32(d + 8, len);
+	le_put16(d + 12, flags);
+	le_put16(d + 14, next);
+}
+
+/* Request n: a read of sector n, made available (not notified). */
+static void post_read(unsigned n)
+{
+	uint16_t idx = le_get16(ram + O_AVAIL + 2);
+
+	le_put32(ram + O_HDR + 16 * n, VBLK_T_IN);
+	le_put64(ram + O_HDR + 16 * n + 8, n);
+	ram[O_STATUS + n] = 0xee;
+	desc(3 * n, O_HDR + 16 * n, 16, VQ_DESC_F_NEXT, (uint16_t)(3 * n + 1));
+	desc(3 * n + 1, O_DATA + 512 * n, 512, VQ_DESC_F_NEXT | VQ_DESC_F_WRITE,
+	     (uint16_t)(3 * n + 2));
+	desc(3 * n + 2, O_STATUS + n, 1, VQ_DESC_F_WRITE, 0);
+	le_put16(ram + O_AVAIL + 4 + 2 * (idx % QSIZE), (uint16_t)(3 * n));
+	__atomic_store_n((uint16_t *)(ram + O_AVAIL + 2), (uint16_t)(idx + 1),
+			 __ATOMIC_RELEASE);
+}
+
+static uint16_t used_idx(void)
+{
+	return __atomic_load_n((uint16_t *)(ram + O_USED + 2), __ATOMIC_ACQUIRE);
+}
+
+static int wait_used(uint16_t want)
+{
+	for (int i = 0; i < 2000 && used_idx() != want; i++)
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	return used_idx() == want;
+}
+
+Test(vblk, device_serves_a_notified_request_and_interrupts)
+{
+	void *dev = bring_up();
+
+	post_read(1);
+	wr(dev, R_QUEUE_NOTIFY, 0);
+	cr_assert(wait_used(1), "no completion");
+	cr_expect_eq(ram[O_STATUS + 1], VBLK_S_OK);
+	cr_expect_eq(ram[O_DATA + 512], pattern(512));
+	cr_expect_eq(le_get32(ram + O_USED + 4), 3, "used id: the head");
+	cr_expect_eq(le_get32(ram + O_USED + 8), 513, "used len");
+	pthread_mutex_lock(&bus);
+	cr_expect_eq(level, 1, "line raised");
+	pthread_mutex_unlock(&bus);
+	cr_expect_eq(rd(dev, R_ISR), VIRTIO_INT_USED);
+	wr(dev, R_ACK, VIRTIO_INT_USED);
+	cr_expect_eq(level, 0, "line lowered by the ACK");
+	virtio_blk_dev_ops.destroy(dev);
+}
+
+/* A checkpoint's quiesce serves what was made available but never
+ * notified, and returns only once its used entries are in guest memory. */
+Test(vblk, quiesce_serves_unnotified_requests)
+{
+	void *dev = bring_up();
+
+	post_read(1);
+	wr(dev, R_QUEUE_NOTIFY, 0);
+	cr_assert(wait_used(1));
+	for (unsigned n = 2; n < 5; n++)
+		post_read(n);
+	cr_assert_eq(virtio_blk_dev_ops.quiesce(dev), 0);
+	cr_expect_eq(used_idx(), 4, "every available chain used");
+	for (unsigned n = 2; n < 5; n++) {
+		cr_expect_eq(ram[O_STATUS + n], VBLK_S_OK, "request %u", n);
+		cr_expect_eq(ram[O_DATA + 512 * n], pattern(512 * n));
+	}
+	virtio_blk_dev_ops.destroy(dev);
+}
+
+/* A loop in the driver's chain: DEVICE_NEEDS_RESET and a configuration
+ * interrupt; a reset brings the device back. */
+Test(vblk, malformed_chain_needs_reset)
+{
+	void *dev = bring_up();
+
+	post_read(1);
+	desc(3, O_HDR + 16, 16, VQ_DESC_F_NEXT, 3);
+	wr(dev, R_QUEUE_NOTIFY, 0);
+	for (int i = 0; i < 2000 && !(rd(dev, R_STATUS) & VIRTIO_STATUS_NEEDS_RESET); i++)
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	cr_assert(rd(dev, R_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
+	cr_expect(rd(dev, R_ISR) & VIRTIO_INT_CONFIG);
+	cr_expect_eq(used_idx(), 0, "nothing used");
+	wr(dev, R_STATUS, 0);
+	cr_expect_eq(rd(dev, R_STATUS), 0);
+	virtio_blk_dev_ops.destroy(dev);
+	dev = bring_up();
+	post_read(2);
+	wr(dev, R_QUEUE_NOTIFY, 0);
+	cr_expect(wait_used(1), "the device works again after the reset");
+	virtio_blk_dev_ops.destroy(dev);
+}
