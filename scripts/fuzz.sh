@@ -1,14 +1,14 @@
 #!/bin/sh
-# Fuzz the image library with libFuzzer (clang, ASan + UBSan).
+# Fuzz the image library and the virtqueue with libFuzzer (clang, ASan + UBSan).
 #
 #   scripts/fuzz.sh [--smoke]        about 60 s in all, split over the fuzzers;
 #                                    what `make check` runs
 #   scripts/fuzz.sh --long SECONDS   each fuzzer for SECONDS on all CPUs
 #                                    (e.g. --long 3600 before a release)
 #
-# Each tests/fuzz/fuzz_NAME.c is built as build/fuzz/fuzz_NAME. Every fuzzer
-# takes a whole image file as input; tests/fuzz/seeds.c writes small valid
-# images into each corpus build/fuzz/corpus/NAME first. Crashing inputs land in
+# Each tests/fuzz/fuzz_NAME.c is built as build/fuzz/fuzz_NAME. The image
+# fuzzers take a whole image file as input, the virtqueue one a queue and its
+# guest RAM; tests/fuzz/seeds.c writes small valid images into each corpus build/fuzz/corpus/NAME first. Crashing inputs land in
 # build/fuzz/crashes/ (reproduce: build/fuzz/fuzz_NAME FILE). Prints the
 # executions each fuzzer ran; exits non-zero if any fuzzer found a failure.
 set -eu
