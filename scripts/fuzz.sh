@@ -10,7 +10,8 @@
 # fuzzers take a whole image file as input, the virtqueue one a queue and its
 # guest RAM; tests/fuzz/seeds.c writes small valid images into each corpus
 # build/fuzz/corpus/NAME first. Crashing inputs land in build/fuzz/crashes/
-# (reproduce: build/fuzz/fuzz_NAME FILE). Prints the executions each fuzzer ran; exits non-zero if any fuzzer found a failure.
+# (reproduce: build/fuzz/fuzz_NAME FILE). Prints the executions each fuzzer
+# ran; exits non-zero if any fuzzer found a failure.
 set -eu
 
 cd "$(dirname "$0")/.."
