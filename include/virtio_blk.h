@@ -18,6 +18,7 @@
 #define VBLK_CONFIG_LEN         60      /* up to write_zeroes_may_unmap + pad */
 #define VBLK_MAX_DISCARD_SEGS   1       /* ranges per discard request */
 #define VBLK_MAX_RANGE_SECTORS  (1u << 22)      /* 2 GiB per range */
+#define VBLK_QUIESCE_SECS       30      /* a checkpoint waits this long for a disk */
 
 /* Feature bits (VIRTIO_BLK_F_*). */
 #define VBLK_F_SEG_MAX          2

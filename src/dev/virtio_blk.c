@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <time.h>
 
 #include "devices.h"
 #include "le.h"
@@ -370,6 +371,7 @@ static void vblk_driver_ok(void *dev)
 
 static void *vblk_create(const struct dev_env *env)
 {
+	pthread_condattr_t attr;
 	struct vblk *b;
 
 	if (!env->backend || !env->lock)
@@ -389,7 +391,10 @@ static void *vblk_create(const struct dev_env *env)
 		.driver_ok = vblk_driver_ok,
 	};
 	virtio_mmio_init(&b->t, &b->vops, b, env->mem, env->irq);
-	pthread_cond_init(&b->cond, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&b->cond, &attr);
+	pthread_condattr_destroy(&attr);
 	if (pthread_create(&b->thread, NULL, vblk_thread, b)) {
 		pthread_cond_destroy(&b->cond);
 		free(b);
@@ -454,12 +459,17 @@ static int vblk_restore(void *dev, const struct dev_state *d)
 	return 0;
 }
 
-/* Every chain made available is served and returned, notified or not. */
+/* Every chain made available is served and returned, notified or not; a
+ * disk that does not answer within VBLK_QUIESCE_SECS fails the checkpoint
+ * (-ETIMEDOUT) rather than hanging it, and the guest keeps running. */
 static int vblk_quiesce(void *dev)
 {
 	struct vblk *b = dev;
-	int pending;
+	struct timespec deadline;
+	int pending, ret = 0;
 
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += VBLK_QUIESCE_SECS;
 	pthread_mutex_lock(b->lock);
 	if (b->running) {
 		b->kicked = 1;
@@ -473,10 +483,13 @@ static int vblk_quiesce(void *dev)
 			b->kicked = 1;
 			pthread_cond_broadcast(&b->cond);
 		}
-		pthread_cond_wait(&b->cond, b->lock);
+		if (pthread_cond_timedwait(&b->cond, b->lock, &deadline) == ETIMEDOUT) {
+			ret = -ETIMEDOUT;
+			break;
+		}
 	}
 	pthread_mutex_unlock(b->lock);
-	return 0;
+	return ret;
 }
 
 static int vblk_fdt(struct fdt_writer *w, const struct dev_cfg *d)

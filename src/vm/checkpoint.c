@@ -74,8 +74,9 @@ static int save_disks(struct vm *vm, const char *image, int copy, struct vm_stat
 
 	for (unsigned i = 0; i < vm->ndevs; i++)
 		if (vm->devs[i].ops->quiesce && (ret = vm->devs[i].ops->quiesce(vm->devs[i].obj)))
-			return fail(EXIT_CHECKPOINT, "%s: finishing its requests: %s",
-				    vm->devs[i].ops->name, strerror(-ret));
+			return fail(EXIT_CHECKPOINT, "%s: %s", vm->devs[i].ops->name,
+				    ret == -ETIMEDOUT ? "its disk did not finish the guest's "
+				    "requests in time" : strerror(-ret));
 	for (unsigned i = 0; i < vm->ndevs; i++) {
 		struct disk *d = &vm->disks[k];
 		struct disk_record *rec = &st->disks[k];
