@@ -65,18 +65,23 @@ static void chain_read(const struct vq_chain *c, uint32_t from, uint8_t *out,
 	}
 }
 
+/* Whether bytes from sector on lie on the disk, checked before sector is
+ * turned into a byte offset that could wrap. */
+static int on_disk(const struct disk *disk, uint64_t sector, uint64_t bytes)
+{
+	return sector <= disk->size / DISK_SECTOR &&
+	       bytes <= disk->size - sector * DISK_SECTOR;
+}
+
 /* A read or write of the data buffers at sector: the whole transfer must lie
- * on the disk and be whole sectors. */
+ * on the disk and be whole sectors (a read-only disk refuses the write). */
 static int rw(struct disk *disk, const struct vq_chain *c, int write,
 	      uint64_t sector, uint32_t data_len, struct vblk_stats *st)
 {
 	struct iovec iov[VQ_MAX_CHAIN];
 	int n;
 
-	if (data_len % DISK_SECTOR || sector > disk->size / DISK_SECTOR ||
-	    data_len > disk->size - sector * DISK_SECTOR)
-		return VBLK_S_IOERR;
-	if (write && disk->readonly)
+	if (data_len % DISK_SECTOR || !on_disk(disk, sector, data_len))
 		return VBLK_S_IOERR;
 	n = chain_iov(c, !write, write ? REQ_HDR_LEN : 0, data_len, iov);
 	if (!n)
@@ -111,8 +116,8 @@ static int ranges(struct disk *disk, const struct vq_chain *c, uint32_t type,
 	/* Discard has no flags; write-zeroes knows only unmap. */
 	if (flags & ~(type == VBLK_T_WRITE_ZEROES ? RANGE_F_UNMAP : 0))
 		return VBLK_S_UNSUPP;
-	if (num > VBLK_MAX_RANGE_SECTORS || sector > disk->size / DISK_SECTOR ||
-	    num > disk->size / DISK_SECTOR - sector)
+	if (num > VBLK_MAX_RANGE_SECTORS ||
+	    !on_disk(disk, sector, (uint64_t)num * DISK_SECTOR))
 		return VBLK_S_IOERR;
 	if (type == VBLK_T_DISCARD)
 		ret = disk_discard(disk, sector * DISK_SECTOR, (uint64_t)num * DISK_SECTOR);
@@ -329,16 +334,6 @@ static void vblk_config_read(void *dev, uint32_t off, uint8_t *data, uint32_t le
 	memcpy(data, b->cfg + off, len);
 }
 
-/* The configuration space is read-only (no CONFIG_WCE). */
-static void vblk_config_write(void *dev, uint32_t off, const uint8_t *data,
-			      uint32_t len)
-{
-	(void)dev;
-	(void)off;
-	(void)data;
-	(void)len;
-}
-
 static void vblk_notify(void *dev, unsigned q)
 {
 	struct vblk *b = dev;
@@ -386,7 +381,8 @@ static void *vblk_create(const struct dev_env *env)
 		.device_id = VIRTIO_ID_BLOCK, .nqueues = 1,
 		.queue_max = VBLK_QUEUE_MAX, .config_len = VBLK_CONFIG_LEN,
 		.features = vblk_features(b->disk),
-		.config_read = vblk_config_read, .config_write = vblk_config_write,
+		/* No config_write: the space is read-only (no CONFIG_WCE). */
+		.config_read = vblk_config_read,
 		.notify = vblk_notify, .reset = vblk_stop_io,
 		.driver_ok = vblk_driver_ok,
 	};
@@ -466,7 +462,7 @@ static int vblk_quiesce(void *dev)
 {
 	struct vblk *b = dev;
 	struct timespec deadline;
-	int pending, ret = 0;
+	int ret = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += VBLK_QUIESCE_SECS;
@@ -475,14 +471,10 @@ static int vblk_quiesce(void *dev)
 		b->kicked = 1;
 		pthread_cond_broadcast(&b->cond);
 	}
-	for (;;) {
-		pending = b->running ? vq_pending(&b->t.q[0], &b->t.mem) : 0;
-		if (!b->busy && !(b->running && b->kicked) && pending <= 0)
-			break;
-		if (pending > 0 && !b->kicked) {
-			b->kicked = 1;
-			pthread_cond_broadcast(&b->cond);
-		}
+	/* The thread serves until the queue is empty before it clears busy
+	 * and waits again, so this is done once it is idle and not kicked. */
+	while (b->busy || (b->running && (b->kicked ||
+					  vq_pending(&b->t.q[0], &b->t.mem) > 0))) {
 		if (pthread_cond_timedwait(&b->cond, b->lock, &deadline) == ETIMEDOUT) {
 			ret = -ETIMEDOUT;
 			break;
@@ -490,11 +482,6 @@ static int vblk_quiesce(void *dev)
 	}
 	pthread_mutex_unlock(b->lock);
 	return ret;
-}
-
-static int vblk_fdt(struct fdt_writer *w, const struct dev_cfg *d)
-{
-	return virtio_mmio_fdt(w, d);
 }
 
 const struct dev_ops virtio_blk_dev_ops = {
@@ -507,7 +494,7 @@ const struct dev_ops virtio_blk_dev_ops = {
 	.destroy = vblk_destroy,
 	.reset = vblk_reset,
 	.mmio = vblk_mmio,
-	.fdt_node = vblk_fdt,
+	.fdt_node = virtio_mmio_fdt,
 	.save = vblk_save,
 	.restore = vblk_restore,
 	.quiesce = vblk_quiesce,
