@@ -63,9 +63,11 @@ static int copy_path(const char *image, unsigned k, char *out, size_t len)
 /* The disks, before anything else is saved: every request the guest made
  * is finished with its used entry in guest memory, each disk flushed and
  * stamped (disk_stamp). copy (snapshot mode): each writable disk is also
- * copied next to the image and its record names the copy, which
- * commit_disks puts in place once the image is. */
-static int save_disks(struct vm *vm, const char *image, int copy, struct vm_state *st)
+ * copied next to the image and its record names the copy; bit k of *copied
+ * says disk k's was made, for commit_disks to put in place once the image
+ * is. */
+static int save_disks(struct vm *vm, const char *image, int copy, struct vm_state *st,
+		      unsigned *copied)
 {
 	char err[600], path[DISK_PATH_MAX + 1];
 	double t0 = now_seconds();
@@ -95,6 +97,7 @@ static int save_disks(struct vm *vm, const char *image, int copy, struct vm_stat
 		     fail(EXIT_CHECKPOINT, "%s", err)))
 			return -1;
 		snprintf(rec->path, sizeof(rec->path), "%s", path);
+		*copied |= 1u << (k - 1);
 		reflinks += (unsigned)reflinked;
 	}
 	if (k)
@@ -104,18 +107,19 @@ static int save_disks(struct vm *vm, const char *image, int copy, struct vm_stat
 	return 0;
 }
 
-/* After the image's fate is known: the disk copies it names are put in
- * place (ok) or thrown away. */
-static int commit_disks(struct vm *vm, const char *image, int ok)
+/* After the image's fate is known: the disk copies save_disks made (bit k
+ * of copied: the one st's record k names) are put in place (ok) or thrown
+ * away. */
+static int commit_disks(const struct vm_state *st, unsigned copied, int ok)
 {
-	char err[600], path[DISK_PATH_MAX + 1];
+	char err[600];
 
-	for (unsigned k = 0; k < vm->ndisks; k++) {
-		if (vm->disks[k].readonly || copy_path(image, k, path, sizeof(path)))
+	for (unsigned k = 0; k < st->ndisks; k++) {
+		if (!(copied & 1u << k))
 			continue;
 		if (!ok)
-			disk_copy_abort(path);
-		else if (disk_copy_commit(path, err, sizeof(err)))
+			disk_copy_abort(st->disks[k].path);
+		else if (disk_copy_commit(st->disks[k].path, err, sizeof(err)))
 			return fail(EXIT_CHECKPOINT, "%s", err);
 	}
 	return 0;
@@ -181,11 +185,12 @@ int checkpoint_write(struct vm *vm, const struct psci_resume *resume,
 	struct image_error err = { 0 };
 	struct vm_state *st = calloc(1, sizeof(*st));
 	double t0 = now_seconds();
+	unsigned copied = 0;
 	int ret;
 
 	if (!st)
 		return fail(EXIT_CHECKPOINT, "out of memory");
-	ret = save_disks(vm, path, copy, st);
+	ret = save_disks(vm, path, copy, st, &copied);
 	if (!ret)
 		ret = gather(vm, resume, st);
 	if (!ret) {
@@ -196,7 +201,7 @@ int checkpoint_write(struct vm *vm, const struct psci_resume *resume,
 			ret = fail(EXIT_CHECKPOINT, "writing image '%s': %s", path,
 				   err.msg[0] ? err.msg : image_strerror(ret));
 	}
-	if (copy && commit_disks(vm, path, !ret))
+	if (commit_disks(st, copied, !ret))
 		ret = -1;
 	vm_state_free(st);
 	free(st);
