@@ -228,10 +228,10 @@ static int reopen_disks(const struct vm_state *st, const struct run_options *o,
 		return fail(EXIT_USAGE, "the image has %u disk%s, --disk names %u",
 			    st->ndisks, st->ndisks == 1 ? "" : "s", o->ndisks);
 	for (uint32_t i = 0; i < st->config.ndevs; i++) {
+		const struct dev_ops *ops = dev_find(st->config.devs[i].type);
 		const struct disk_record *rec = NULL;
 
-		if (!dev_find(st->config.devs[i].type) ||
-		    !dev_find(st->config.devs[i].type)->per_backend)
+		if (!ops || !ops->per_backend)
 			continue;
 		for (uint32_t r = 0; r < st->ndisks; r++)
 			if (st->disks[r].dev == i)
