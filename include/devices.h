@@ -1,6 +1,7 @@
 /* devices.h - the device table: everything torpor knows about a device model
  * in one struct dev_ops, defined next to the model in its own file
- * (src/dev/uart.c, rtc.c, gpio.c, virtio_blk.c) and listed once in src/dev/devices.c.
+ * (src/dev/uart.c, rtc.c, gpio.c, vmgenid.c, virtio_blk.c, virtio_net.c,
+ * virtio_rng.c) and listed once in src/dev/devices.c.
  * Configuration defaults, the VM's bus, the device tree, checkpoint,
  * restore and inspect all go through this table; nothing outside it looks
  * at a device's type. */
@@ -22,11 +23,21 @@ struct dev_env {
 	void (*console_out)(void *ctx, uint8_t byte);   /* guest console output */
 	void (*notify)(void *ctx);      /* a timed event moved: poll() again */
 	void *ctx;
-	/* For devices with a thread of their own (dev_ops.backend set): */
+	/* For virtio devices and those with a thread of their own: */
 	struct guest_mem mem;           /* guest RAM, reached only through it */
 	pthread_mutex_t *lock;          /* the bus lock: held around mmio, save,
 					 * restore, reset and irq changes */
-	void *backend;                  /* the host resource (a struct disk) */
+	void *backend;                  /* dev_ops.backend's host resource:
+					 * a struct disk or a struct tap */
+	uint8_t *window;                /* dev_ops.memslot: the host mapping of
+					 * its window (dflt.size bytes, zeroed) */
+};
+
+/* The host resource a device is made for (dev_ops.backend). */
+enum dev_backend {
+	DEV_BACKEND_NONE,       /* always present: the default machine has it */
+	DEV_BACKEND_DISK,       /* one per --disk (struct disk, disk.h) */
+	DEV_BACKEND_TAP,        /* one per --net (struct tap, tap.h) */
 };
 
 /* How a device can end a guest's sleep on restore (dev_ops.wake). */
@@ -42,10 +53,13 @@ struct dev_ops {
 	const char *fdt_name;   /* its device-tree node is fdt_name@base */
 	struct dev_cfg dflt;    /* default window and SPI (memmap.h) */
 	uint32_t max_blob;      /* bytes of saved blob it may have (0: none) */
-	/* Set for a device made once per host resource (virtio-blk: one per
-	 * --disk) rather than always present: the default machine leaves it
-	 * out and it needs dev_env.backend, mem and lock. */
-	uint32_t per_backend;
+	/* enum dev_backend: for a device made once per host resource rather
+	 * than always present; it needs dev_env.backend, mem and lock. */
+	uint32_t backend;
+	/* Set when the window is guest memory of its own, not MMIO (the VM
+	 * maps dflt.size bytes there and hands them over as dev_env.window);
+	 * mmio is then NULL. */
+	uint32_t memslot;
 
 	/* A device at power-on state, wired to env; NULL when out of memory.
 	 * destroy() releases it. */
@@ -72,13 +86,22 @@ struct dev_ops {
 	enum dev_wake (*wake)(void *dev, int press, char *what, size_t len);
 	/* Checkpoint, with the vCPUs paused and the bus lock not held: finish
 	 * every request the guest made available, with its used entry in guest
-	 * memory, before memory is saved; 0 or a negative errno. */
+	 * memory, before memory is saved, and touch neither the queues nor
+	 * guest memory again until thaw; 0 or a negative errno. */
 	int (*quiesce)(void *dev);
+	/* The checkpoint is over and the guest goes on (snapshot mode, or a
+	 * checkpoint that failed): undo quiesce. Bus lock not held. */
+	void (*thaw)(void *dev);
+	/* Restore, bus lock held, every device restored, before any vCPU runs:
+	 * tell the guest it was moved (virtio-net: announce yourself;
+	 * vmgenid: a new generation ID and its interrupt, unless
+	 * same_generation, which --no-vmgenid asks for). */
+	void (*restored)(void *dev, int same_generation);
 };
 
 /* The device models, in their default order. */
 extern const struct dev_ops uart_dev_ops, rtc_dev_ops, gpio_dev_ops,
-	virtio_blk_dev_ops;
+	vmgenid_dev_ops, virtio_blk_dev_ops, virtio_net_dev_ops, virtio_rng_dev_ops;
 
 /* The table entry for an image's device type; NULL for an unknown one. */
 const struct dev_ops *dev_find(uint32_t type);

@@ -12,8 +12,12 @@
  *               | PL031 RTC          4K  |  SPI 2
  *   0x0903_0000 +------------------------+
  *               | PL061 GPIO         4K  |  SPI 7 (wake button on line 3)
+ *   0x0904_0000 +------------------------+
+ *               | VM generation ID  64K  |  SPI 8; guest memory, not MMIO
  *   0x0A00_0000 +------------------------+
- *               | virtio-mmio   8 x 512  |  SPI 16.. (one per --disk)
+ *               | virtio-mmio  16 x 512  |  SPI 16..31: slots 0-7 one per
+ *               |                        |  --disk, 8-11 one per --net,
+ *               |                        |  12 virtio-rng
  *   0x8000_0000 +------------------------+
  *               | RAM (--memory)         |  up to 1 TiB - 2 GiB (40-bit IPA)
  *               +------------------------+
@@ -45,8 +49,17 @@
 #define GPIO_WAKE_LINE          3
 #define VIRTIO_MMIO_BASE        0x0A000000
 #define VIRTIO_MMIO_STRIDE      0x200
-#define VIRTIO_MMIO_SLOTS       8
+#define VIRTIO_MMIO_SLOTS       16
 #define VIRTIO_SPI_BASE         16
+#define VIRTIO_NET_SLOT         8       /* the first --net's slot */
+#define VIRTIO_RNG_SLOT         12
+/* The generation ID is 16 bytes at the start of a window of its own that is
+ * guest memory (the guest's driver maps it as I/O memory and reads it with
+ * plain loads, which KVM could not emulate as MMIO); 64K so that it is a
+ * whole host page on any arm64 host. */
+#define VMGENID_BASE            0x09040000
+#define VMGENID_SIZE            0x10000
+#define VMGENID_SPI             8
 
 #define RAM_BASE                0x80000000
 #define RAM_MIN_SIZE            0x00100000      /* 1 MiB */

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "disk.h"
+#include "tap.h"
 
 enum suspend_mode {
 	SUSPEND_DENY,           /* SYSTEM_SUSPEND returns PSCI DENIED */
@@ -39,6 +40,11 @@ struct run_options {
 	unsigned ndisks;                /* --disk, in order: /dev/vda onwards */
 	struct disk_spec disks[VM_MAX_DISKS];   /* restore: paths only */
 	int disk_overlay;               /* restore: --disk-overlay */
+	unsigned nnets;                 /* --net, in order: eth0 onwards */
+	struct net_spec nets[VM_MAX_NICS];      /* restore: where the image's
+						 * cards go now, in order */
+	int no_vmgenid;                 /* run: no generation ID device;
+					 * restore: keep the image's ID */
 	int help;
 };
 

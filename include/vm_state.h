@@ -14,8 +14,9 @@
 #include "memmap.h"
 
 #define VM_MAX_MEM_REGIONS      4
-#define VM_MAX_DEVICES          16
+#define VM_MAX_DEVICES          24
 #define VM_MAX_DISKS            8
+#define VM_MAX_NICS             4
 #define DISK_PATH_MAX           4095    /* bytes of a disk's path */
 #define DISK_SERIAL_MAX         20      /* VIRTIO_BLK_ID_BYTES */
 #define VM_CMDLINE_MAX          2048
@@ -32,6 +33,9 @@ enum dev_type {
 	DEV_RTC_PL031 = 2,
 	DEV_GPIO_PL061 = 3,
 	DEV_VIRTIO_BLK = 4,
+	DEV_VIRTIO_NET = 5,
+	DEV_VIRTIO_RNG = 6,
+	DEV_VMGENID = 7,
 };
 
 /* VM-wide capabilities enabled at creation (bit numbers). */

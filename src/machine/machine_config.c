@@ -24,7 +24,7 @@ void vm_config_default(struct vm_config *cfg, const struct run_options *o)
 	cfg->mem[0].guest_addr = RAM_BASE;
 	cfg->mem[0].size = o->memory;
 	for (unsigned i = 0; i < dev_count(); i++)
-		if (!dev_at(i)->per_backend)
+		if (!dev_at(i)->backend)
 			cfg->devs[cfg->ndevs++] = dev_at(i)->dflt;
 	/* One virtio-blk per --disk, in order: the guest's vda, vdb, ... */
 	for (unsigned i = 0; i < o->ndisks; i++) {

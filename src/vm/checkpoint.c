@@ -84,7 +84,7 @@ static int save_disks(struct vm *vm, const char *image, int copy, struct vm_stat
 		struct disk_record *rec = &st->disks[k];
 		int reflinked = 0;
 
-		if (!vm->devs[i].ops->per_backend)
+		if (vm->devs[i].ops->backend != DEV_BACKEND_DISK)
 			continue;
 		if (disk_stamp(d, rec, err, sizeof(err)))
 			return fail(EXIT_CHECKPOINT, "%s", err);

@@ -231,7 +231,7 @@ static int reopen_disks(const struct vm_state *st, const struct run_options *o,
 		const struct dev_ops *ops = dev_find(st->config.devs[i].type);
 		const struct disk_record *rec = NULL;
 
-		if (!ops || !ops->per_backend)
+		if (!ops || ops->backend != DEV_BACKEND_DISK)
 			continue;
 		for (uint32_t r = 0; r < st->ndisks; r++)
 			if (st->disks[r].dev == i)

@@ -67,7 +67,7 @@ static void *create(const struct dev_ops *ops)
 			       { ram, RAM_BASE, sizeof(ram) }, &bus, NULL };
 	void *dev;
 
-	if (ops->per_backend)
+	if (ops->backend == DEV_BACKEND_DISK)
 		env.backend = scratch_disk();
 	dev = ops->create(&env);
 	cr_assert_not_null(dev, "%s: create", ops->name);

@@ -50,7 +50,7 @@ Test(machine_config, every_device_of_the_table)
 	for (unsigned i = 0; i < dev_count(); i++) {
 		const struct dev_cfg *d = &cfg.devs[n], *t = &dev_at(i)->dflt;
 
-		if (dev_at(i)->per_backend)
+		if (dev_at(i)->backend)
 			continue;
 		cr_assert_lt(n, cfg.ndevs);
 		cr_expect_eq(d->type, dev_at(i)->type);
