@@ -1,7 +1,8 @@
 /* machine_config.h - the machine `torpor run` builds when nothing else is
  * asked for: the memory map of memmap.h, a vGICv3, every always-present
- * device of the device table at its default window, and a virtio-blk device
- * per --disk in the virtio-mmio slots. */
+ * device of the device table at its default window (the generation ID
+ * unless --no-vmgenid), and a virtio-blk device per --disk and a virtio-net
+ * device per --net in the virtio-mmio slots. */
 #ifndef TORPOR_MACHINE_CONFIG_H
 #define TORPOR_MACHINE_CONFIG_H
 

@@ -13,8 +13,8 @@ static const struct dev_ops *const table[] = {
 };
 
 #define N_DEVS (sizeof(table) / sizeof(table[0]))
-_Static_assert(N_DEVS - 1 + VIRTIO_MMIO_SLOTS <= VM_MAX_DEVICES,
-	       "a VM holds every device and a disk in each virtio-mmio slot");
+_Static_assert(N_DEVS + VM_MAX_DISKS + VM_MAX_NICS <= VM_MAX_DEVICES,
+	       "a VM holds every device, its disks and its cards");
 
 unsigned dev_count(void)
 {

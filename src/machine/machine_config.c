@@ -6,7 +6,20 @@
 #include "machine_config.h"
 #include "memmap.h"
 
-_Static_assert(VIRTIO_MMIO_SLOTS == VM_MAX_DISKS, "a virtio-mmio slot per disk");
+_Static_assert(VM_MAX_DISKS <= VIRTIO_NET_SLOT &&
+	       VIRTIO_NET_SLOT + VM_MAX_NICS <= VIRTIO_RNG_SLOT &&
+	       VIRTIO_RNG_SLOT < VIRTIO_MMIO_SLOTS,
+	       "a virtio-mmio slot per disk and per card, and one for virtio-rng");
+
+/* Device ops's n-th instance, in the virtio-mmio slot after the previous. */
+static void add_nth(struct vm_config *cfg, const struct dev_ops *ops, unsigned n)
+{
+	struct dev_cfg *d = &cfg->devs[cfg->ndevs++];
+
+	*d = ops->dflt;
+	d->base += (uint64_t)n * VIRTIO_MMIO_STRIDE;
+	d->spi += n;
+}
 
 void vm_config_default(struct vm_config *cfg, const struct run_options *o)
 {
