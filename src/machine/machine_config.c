@@ -36,16 +36,17 @@ void vm_config_default(struct vm_config *cfg, const struct run_options *o)
 	cfg->nmem = 1;
 	cfg->mem[0].guest_addr = RAM_BASE;
 	cfg->mem[0].size = o->memory;
-	for (unsigned i = 0; i < dev_count(); i++)
-		if (!dev_at(i)->backend)
-			cfg->devs[cfg->ndevs++] = dev_at(i)->dflt;
-	/* One virtio-blk per --disk, in order: the guest's vda, vdb, ... */
-	for (unsigned i = 0; i < o->ndisks; i++) {
-		struct dev_cfg *d = &cfg->devs[cfg->ndevs++];
+	/* In table order: each always-present device, one virtio-blk per
+	 * --disk (the guest's vda, vdb, ...), one virtio-net per --net (eth0,
+	 * ...). */
+	for (unsigned i = 0; i < dev_count(); i++) {
+		const struct dev_ops *ops = dev_at(i);
+		unsigned n = ops->backend == DEV_BACKEND_DISK ? o->ndisks :
+			     ops->backend == DEV_BACKEND_TAP ? o->nnets :
+			     !(ops->type == DEV_VMGENID && o->no_vmgenid);
 
-		*d = virtio_blk_dev_ops.dflt;
-		d->base += (uint64_t)i * VIRTIO_MMIO_STRIDE;
-		d->spi += i;
+		for (unsigned k = 0; k < n; k++)
+			add_nth(cfg, ops, k);
 	}
 	if (o->cmdline)
 		snprintf(cfg->cmdline, sizeof(cfg->cmdline), "%s", o->cmdline);

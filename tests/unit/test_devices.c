@@ -64,7 +64,7 @@ static struct disk *scratch_disk(void)
 static void *create(const struct dev_ops *ops)
 {
 	struct dev_env env = { { set_line, NULL, ops->dflt.spi }, out, notify, NULL,
-			       { ram, RAM_BASE, sizeof(ram) }, &bus, NULL };
+			       { ram, RAM_BASE, sizeof(ram) }, &bus, NULL, NULL };
 	void *dev;
 
 	if (ops->backend == DEV_BACKEND_DISK)

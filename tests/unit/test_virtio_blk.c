@@ -409,7 +409,7 @@ static void wr64(void *dev, uint64_t off, uint64_t v)
 static void *bring_up(void)
 {
 	struct dev_env env = { { set_level, NULL, 16 }, NULL, NULL, NULL,
-			       { ram, GUEST_BASE, sizeof(ram) }, &bus, &disk };
+			       { ram, GUEST_BASE, sizeof(ram) }, &bus, &disk, NULL };
 	void *dev = virtio_blk_dev_ops.create(&env);
 
 	cr_assert_not_null(dev);
