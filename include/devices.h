@@ -90,7 +90,8 @@ struct dev_ops {
 	 * guest memory again until thaw; 0 or a negative errno. */
 	int (*quiesce)(void *dev);
 	/* The checkpoint is over and the guest goes on (snapshot mode, or a
-	 * checkpoint that failed): undo quiesce. Bus lock not held. */
+	 * checkpoint that failed): undo quiesce; does nothing on a device not
+	 * quiesced. Bus lock not held. */
 	void (*thaw)(void *dev);
 	/* Restore, bus lock held, every device restored, before any vCPU runs:
 	 * tell the guest it was moved (virtio-net: announce yourself;

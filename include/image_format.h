@@ -14,14 +14,19 @@
 /* This format version: what the writer writes and the newest compat the
  * reader takes. */
 #define IMAGE_VERSION_MAJOR     1
-#define IMAGE_VERSION_MINOR     1
+#define IMAGE_VERSION_MINOR     2
 /* The oldest reader an image is compatible with: 1.0 for one a 1.0 reader
  * reads correctly (no virtio-blk device, at most IMAGE_1_0_MAX_DEVICES
- * devices), 1.1 for any other, which a 1.0 reader would call corrupt. */
+ * devices), 1.1 for one a 1.1 reader does (device types up to
+ * IMAGE_1_1_DEV_TYPE_MAX, at most IMAGE_1_1_MAX_DEVICES), 1.2 for any
+ * other: each older reader would call it corrupt. */
 #define IMAGE_COMPAT_MAJOR      1
 #define IMAGE_COMPAT_MINOR      0
 #define IMAGE_COMPAT_MINOR_1_1  1
+#define IMAGE_COMPAT_MINOR_1_2  2
 #define IMAGE_1_0_MAX_DEVICES   8
+#define IMAGE_1_1_MAX_DEVICES   16
+#define IMAGE_1_1_DEV_TYPE_MAX  4
 
 /* File header, at offset 0. */
 #define IMAGE_HDR_SIZE          48
@@ -179,7 +184,7 @@ enum image_section_type {
 #define IMAGE_FRAME_BOUND(n)    ((uint64_t)(n) + ((uint64_t)(n) >> 8) + \
 				 ((uint64_t)(n) < (128u << 10) ? ((128u << 10) - (uint64_t)(n)) >> 11 : 0))
 
-/* Values format 1.1 defines (formats/torpor-image.md); a reader refuses any
+/* Values format 1.2 defines (formats/torpor-image.md); a reader refuses any
  * other value of these fields. */
 #define IMAGE_CAPS_KNOWN        0x1u            /* bit 0: KVM_CAP_ARM_SYSTEM_SUSPEND */
 #define IMAGE_FEATURES0_KNOWN   (1u << 2)       /* word 0: KVM_ARM_VCPU_PSCI_0_2 */
@@ -194,11 +199,14 @@ enum image_section_type {
 #define IMAGE_GIC_SPI_BASE      32u             /* INTID of SPI 0 */
 #define IMAGE_REG_ARCH_MASK     0xff00000000000000ULL   /* KVM_REG_ARCH_MASK */
 #define IMAGE_REG_ARM64         0x6000000000000000ULL   /* KVM_REG_ARM64 */
-#define IMAGE_DEV_TYPE_MAX      4u              /* device types are 1 .. this */
+#define IMAGE_DEV_TYPE_MAX      7u              /* device types are 1 .. this */
+#define IMAGE_DEV_VIRTIO_NET    5u              /* its blob: the tap's name */
+#define IMAGE_DEV_VMGENID       7u              /* fields 1, 2: the generation ID */
+#define IMAGE_NET_BLOB_MAX      15u             /* a tap name, IFNAMSIZ - 1 bytes */
 #define IMAGE_DISK_FLAGS_KNOWN  0x3u            /* bit 0 read-only, bit 1 block device */
 #define IMAGE_DISK_SECTOR       512u            /* a disk's size is a multiple of it */
 #define IMAGE_NSEC_PER_SEC      1000000000u     /* mtime_nsec is below it */
-#define IMAGE_UART_BLOB_MAX     256u            /* the one device type with a blob */
+#define IMAGE_UART_BLOB_MAX     256u            /* the UART's blob: its FIFOs */
 #define REG_ID_PC       0x6030000000100040ULL   /* KVM_REG_ARM_CORE regs.pc */
 #define REG_ID_PSTATE   0x6030000000100042ULL   /* KVM_REG_ARM_CORE regs.pstate */
 

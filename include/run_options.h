@@ -53,14 +53,15 @@ struct run_options {
 int parse_size(const char *s, uint64_t *out);
 
 /* Parses `run` arguments (argv[0] is "run"); --disk arguments are split in
- * place (disk_spec_parse). On error returns -EINVAL and
+ * place (disk_spec_parse), --net ones copied (net_spec_parse). On error returns -EINVAL and
  * writes a one-line message to err. */
 int run_options_parse(struct run_options *o, int argc, char **argv,
 		      char *err, size_t errlen);
 
 /* Parses `restore` arguments (argv[0] is "restore"): IMAGE, --image,
  * --on-suspend, --clock, --no-wake, --force-wake, --disk PATH (where the
- * image's disks are now, in order), --disk-overlay. Same error convention. */
+ * image's disks are now, in order), --disk-overlay, --net (where its cards
+ * go now, in order), --no-vmgenid. Same error convention. */
 int restore_options_parse(struct run_options *o, int argc, char **argv,
 			  char *err, size_t errlen);
 

@@ -31,7 +31,15 @@ static const char restore_usage[] =
 "      --disk-overlay       the guest's disk writes go to a private copy-on-\n"
 "                           write file in $TMPDIR (/var/tmp), thrown away at\n"
 "                           exit: restore one image many times (implies\n"
-"                           --on-suspend deny)\n";
+"                           --on-suspend deny)\n"
+"      --net tap=NAME[,mac=MAC]\n"
+"                           where the image's network cards go now, one per\n"
+"                           card in order (default: the taps recorded in\n"
+"                           IMAGE); mac= gives the card a new MAC (a clone),\n"
+"                           which Linux reads when its driver binds\n"
+"      --no-vmgenid         keep the image's VM generation ID (by default every\n"
+"                           restore gives the guest a new one, so it reseeds\n"
+"                           its random number generator)\n";
 
 int cmd_restore(int argc, char **argv)
 {

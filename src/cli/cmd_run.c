@@ -31,6 +31,11 @@ static const char run_usage[] =
 "                           a raw disk image or block device as virtio-blk;\n"
 "                           repeatable (up to 8): /dev/vda, /dev/vdb, ...\n"
 "                           snapshot mode copies writable disks to IMAGE.diskN\n"
+"      --net tap=NAME[,mac=MAC]\n"
+"                           a virtio-net card on host tap NAME (created if it\n"
+"                           does not exist and torpor may); repeatable (up to\n"
+"                           4): eth0, eth1, ...; default MAC derived from NAME\n"
+"      --no-vmgenid         no VM generation ID device (microsoft,vmgenid)\n"
 "Console: stdin/stdout; on a terminal, Ctrl-A x quits.\n";
 
 static int open_file(const char *path, const char *what, uint64_t *size)

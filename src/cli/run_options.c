@@ -82,7 +82,7 @@ static int finish_suspend(struct run_options *o, char *err, size_t errlen)
 
 enum {
 	OPT_ON_SUSPEND = 256, OPT_CLOCK, OPT_NO_WAKE, OPT_FORCE_WAKE, OPT_DISK,
-	OPT_DISK_OVERLAY,
+	OPT_DISK_OVERLAY, OPT_NET, OPT_NO_VMGENID,
 };
 
 static const struct option run_longopts[] = {
@@ -94,6 +94,8 @@ static const struct option run_longopts[] = {
 	{ "image", required_argument, NULL, 'o' },
 	{ "on-suspend", required_argument, NULL, OPT_ON_SUSPEND },
 	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "net", required_argument, NULL, OPT_NET },
+	{ "no-vmgenid", no_argument, NULL, OPT_NO_VMGENID },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -149,7 +151,27 @@ static int parse_disk(struct run_options *o, char *s, int restore, char *err,
 	return 0;
 }
 
-/* The options run and restore share (--image, --on-suspend, --disk);
+/* --net: up to VM_MAX_NICS, each "tap=NAME[,mac=MAC]"; on restore the
+ * k-th names where the image's k-th card goes, and "mac=MAC" alone keeps
+ * its tap. A tap named twice would be two cards on one wire. */
+static int parse_net(struct run_options *o, const char *s, int restore, char *err,
+		     size_t errlen)
+{
+	struct net_spec *n = &o->nets[o->nnets];
+
+	if (o->nnets == VM_MAX_NICS)
+		return bad(err, errlen, "at most 4 --net options", s);
+	if (net_spec_parse(n, s, restore, err, errlen))
+		return -EINVAL;
+	for (unsigned i = 0; i < o->nnets; i++)
+		if (n->tap[0] && !strcmp(o->nets[i].tap, n->tap))
+			return bad(err, errlen, "--net names a tap twice", n->tap);
+	o->nnets++;
+	return 0;
+}
+
+/* The options run and restore share (--image, --on-suspend, --disk, --net,
+ * --no-vmgenid);
  * anything else is unknown: 0, or -EINVAL with the message in err. */
 static int parse_shared(struct run_options *o, int c, const char *arg, int restore,
 			char *err, size_t errlen)
@@ -160,6 +182,12 @@ static int parse_shared(struct run_options *o, int c, const char *arg, int resto
 		return parse_on_suspend(o, optarg, err, errlen);
 	if (c == OPT_DISK)
 		return parse_disk(o, optarg, restore, err, errlen);
+	if (c == OPT_NET)
+		return parse_net(o, optarg, restore, err, errlen);
+	if (c == OPT_NO_VMGENID) {
+		o->no_vmgenid = 1;
+		return 0;
+	}
 	return bad(err, errlen, "unknown or incomplete option", arg);
 }
 
@@ -225,6 +253,8 @@ static const struct option restore_longopts[] = {
 	{ "force-wake", no_argument, NULL, OPT_FORCE_WAKE },
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "disk-overlay", no_argument, NULL, OPT_DISK_OVERLAY },
+	{ "net", required_argument, NULL, OPT_NET },
+	{ "no-vmgenid", no_argument, NULL, OPT_NO_VMGENID },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };

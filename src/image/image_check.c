@@ -65,7 +65,9 @@ int format_dev_max_blob(uint32_t type)
 {
 	if (type < 1 || type > IMAGE_DEV_TYPE_MAX)
 		return -1;
-	return type == DEV_UART_16550 ? (int)IMAGE_UART_BLOB_MAX : 0;
+	if (type == DEV_UART_16550)
+		return (int)IMAGE_UART_BLOB_MAX;
+	return type == IMAGE_DEV_VIRTIO_NET ? (int)IMAGE_NET_BLOB_MAX : 0;
 }
 
 unsigned config_virtio_blks(const struct vm_config *c)
@@ -79,6 +81,11 @@ unsigned config_virtio_blks(const struct vm_config *c)
 
 unsigned image_compat_minor(const struct vm_config *c)
 {
+	if (c->ndevs > IMAGE_1_1_MAX_DEVICES)
+		return IMAGE_COMPAT_MINOR_1_2;
+	for (uint32_t i = 0; i < c->ndevs; i++)
+		if (c->devs[i].type > IMAGE_1_1_DEV_TYPE_MAX)
+			return IMAGE_COMPAT_MINOR_1_2;
 	if (c->ndevs > IMAGE_1_0_MAX_DEVICES || config_virtio_blks(c))
 		return IMAGE_COMPAT_MINOR_1_1;
 	return IMAGE_COMPAT_MINOR;

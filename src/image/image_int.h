@@ -142,8 +142,10 @@ int format_dev_max_blob(uint32_t type);
 /* How many of c's devices are virtio-blk ones (each has a disk record). */
 unsigned config_virtio_blks(const struct vm_config *c);
 /* The compat minor version an image of configuration c needs:
- * IMAGE_COMPAT_MINOR_1_1 when it has a virtio-blk device or more than
- * IMAGE_1_0_MAX_DEVICES devices, else IMAGE_COMPAT_MINOR. */
+ * IMAGE_COMPAT_MINOR_1_2 when it has a device type newer than 1.1's or
+ * more than IMAGE_1_1_MAX_DEVICES devices, IMAGE_COMPAT_MINOR_1_1 when it
+ * has a virtio-blk device or more than IMAGE_1_0_MAX_DEVICES devices, else
+ * IMAGE_COMPAT_MINOR. */
 unsigned image_compat_minor(const struct vm_config *c);
 /* The index of region `region` against config.mem[region] and itself. */
 int check_memindex(const struct vm_config *c, unsigned region,

@@ -265,9 +265,9 @@ static int decode_sections(struct image *img, struct image_error *err)
 	 * corrupt has given a wrong compat. */
 	if (img->compat_minor < image_compat_minor(c))
 		return img_fail(err, IMG_ECORRUPT,
-				"header: compatible version %u.%u, but %u devices (%u virtio-blk) need %u.%u",
+				"header: compatible version %u.%u, but its %u devices need %u.%u",
 				img->compat_major, img->compat_minor, c->ndevs,
-				config_virtio_blks(c), IMAGE_COMPAT_MAJOR, image_compat_minor(c));
+				IMAGE_COMPAT_MAJOR, image_compat_minor(c));
 	LOAD(SEC_HOST, 0, sec_host_get(p, len, &st->host, err));
 	LOAD(SEC_CLOCK, 0, sec_clock_get(p, len, &st->clock, err));
 	LOAD(SEC_PSCI_RESUME, 0, sec_resume_get(p, len, &st->resume, err));

@@ -50,24 +50,34 @@ static int load_guest(struct vm *vm, const struct boot_files *f)
 	return 0;
 }
 
-/* Opens every --disk, in order; on failure none stays open. */
-static int open_disks(const struct run_options *o, struct disk *disks)
+/* Opens every --disk and --net, in order; on failure none stays open. */
+static int open_backends(const struct run_options *o, struct vm_backends *be)
 {
 	char err[512];
 
-	for (unsigned i = 0; i < o->ndisks; i++) {
-		if (disk_open(&disks[i], &o->disks[i], err, sizeof(err))) {
-			while (i--)
-				disk_close(&disks[i]);
-			return fail(EXIT_GUEST_FILE, "%s", err);
+	memset(be, 0, sizeof(*be));
+	for (unsigned i = 0; i < o->ndisks; i++, be->ndisks++)
+		if (disk_open(&be->disks[i], &o->disks[i], err, sizeof(err)))
+			goto fail;
+	for (unsigned i = 0; i < o->nnets; i++, be->ntaps++) {
+		struct tap *t = &be->taps[i];
+
+		if (tap_open(t, o->nets[i].tap, err, sizeof(err)))
+			goto fail;
+		if (o->nets[i].mac_set) {
+			memcpy(t->mac, o->nets[i].mac, MAC_LEN);
+			t->mac_given = 1;
 		}
 	}
 	return 0;
+fail:
+	vm_backends_close(be);
+	return fail(EXIT_GUEST_FILE, "%s", err);
 }
 
 int boot_run(const struct run_options *o, const struct boot_files *f)
 {
-	struct disk disks[VM_MAX_DISKS];
+	struct vm_backends be;
 	struct vm_config cfg;
 	struct vm *vm;
 	int code;
@@ -77,8 +87,7 @@ int boot_run(const struct run_options *o, const struct boot_files *f)
 	if (!vm)
 		return fail(EXIT_FAILURE_RT, "out of memory");
 	vm_config_default(&cfg, o);
-	if (open_disks(o, disks) ||
-	    vm_create(vm, &cfg, o, 1, NULL, disks, o->ndisks)) {
+	if (open_backends(o, &be) || vm_create(vm, &cfg, o, 1, NULL, &be)) {
 		free(vm);
 		return -1;
 	}

@@ -60,8 +60,32 @@ static int copy_path(const char *image, unsigned k, char *out, size_t len)
 	return 0;
 }
 
-/* The disks, before anything else is saved: every request the guest made
- * is finished with its used entry in guest memory, each disk flushed and
+/* Before anything is saved: every device with queues finishes what the
+ * guest made available, with its used entry in guest memory, and then
+ * leaves guest memory alone (a card would go on receiving) until thaw. */
+static int quiesce_devices(struct vm *vm)
+{
+	int ret;
+
+	for (unsigned i = 0; i < vm->ndevs; i++)
+		if (vm->devs[i].ops->quiesce && (ret = vm->devs[i].ops->quiesce(vm->devs[i].obj)))
+			return fail(EXIT_CHECKPOINT, "%s: %s", vm->devs[i].ops->name,
+				    ret == -ETIMEDOUT ? "the guest's requests did not "
+				    "finish in time" : strerror(-ret));
+	return 0;
+}
+
+/* The checkpoint is over, whatever its outcome: devices go on (harmless
+ * for one quiesce never reached, and after a hibernation, which ends the
+ * VM). */
+static void thaw_devices(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->ndevs; i++)
+		if (vm->devs[i].ops->thaw)
+			vm->devs[i].ops->thaw(vm->devs[i].obj);
+}
+
+/* The disks, before the rest is saved: each disk flushed and
  * stamped (disk_stamp). copy (snapshot mode): each writable disk is also
  * copied next to the image and its record names the copy; bit k of *copied
  * says disk k's was made, for commit_disks to put in place once the image
@@ -72,15 +96,9 @@ static int save_disks(struct vm *vm, const char *image, int copy, struct vm_stat
 	char err[600], path[DISK_PATH_MAX + 1];
 	double t0 = now_seconds();
 	unsigned k = 0, reflinks = 0;
-	int ret;
 
-	for (unsigned i = 0; i < vm->ndevs; i++)
-		if (vm->devs[i].ops->quiesce && (ret = vm->devs[i].ops->quiesce(vm->devs[i].obj)))
-			return fail(EXIT_CHECKPOINT, "%s: %s", vm->devs[i].ops->name,
-				    ret == -ETIMEDOUT ? "its disk did not finish the guest's "
-				    "requests in time" : strerror(-ret));
 	for (unsigned i = 0; i < vm->ndevs; i++) {
-		struct disk *d = &vm->disks[k];
+		struct disk *d = &vm->be.disks[k];
 		struct disk_record *rec = &st->disks[k];
 		int reflinked = 0;
 
@@ -190,7 +208,9 @@ int checkpoint_write(struct vm *vm, const struct psci_resume *resume,
 
 	if (!st)
 		return fail(EXIT_CHECKPOINT, "out of memory");
-	ret = save_disks(vm, path, copy, st, &copied);
+	ret = quiesce_devices(vm);
+	if (!ret)
+		ret = save_disks(vm, path, copy, st, &copied);
 	if (!ret)
 		ret = gather(vm, resume, st);
 	if (!ret) {
@@ -203,6 +223,7 @@ int checkpoint_write(struct vm *vm, const struct psci_resume *resume,
 	}
 	if (commit_disks(st, copied, !ret))
 		ret = -1;
+	thaw_devices(vm);
 	vm_state_free(st);
 	free(st);
 	*secs = now_seconds() - t0;

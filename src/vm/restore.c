@@ -215,44 +215,128 @@ static const char *overlay_dir(void)
 	return t && *t ? t : "/var/tmp";
 }
 
-/* Reopens the image's disks in device order, each at its recorded path or
- * the next --disk, and refuses any that changed; on failure none stays open.
- * disks[k] belongs to the k-th virtio-blk device of the configuration. */
-static int reopen_disks(const struct vm_state *st, const struct run_options *o,
-			struct disk *disks, unsigned *n)
+/* Device i's disk record; NULL if the image has none. */
+static const struct disk_record *disk_record_of(const struct vm_state *st, uint32_t i)
 {
-	char err[600];
+	for (uint32_t r = 0; r < st->ndisks; r++)
+		if (st->disks[r].dev == i)
+			return &st->disks[r];
+	return NULL;
+}
 
-	*n = 0;
-	if (o->ndisks && o->ndisks != st->ndisks)
-		return fail(EXIT_USAGE, "the image has %u disk%s, --disk names %u",
-			    st->ndisks, st->ndisks == 1 ? "" : "s", o->ndisks);
-	for (uint32_t i = 0; i < st->config.ndevs; i++) {
-		const struct dev_ops *ops = dev_find(st->config.devs[i].type);
-		const struct disk_record *rec = NULL;
+/* The tap name a card's saved state records (its blob), into name. */
+static int saved_tap(const struct vm_state *st, const struct dev_cfg *c,
+		     char name[TAP_NAME_MAX + 1])
+{
+	for (uint32_t j = 0; j < st->ndevs; j++) {
+		const struct dev_state *d = &st->devs[j];
 
-		if (!ops || ops->backend != DEV_BACKEND_DISK)
-			continue;
-		for (uint32_t r = 0; r < st->ndisks; r++)
-			if (st->disks[r].dev == i)
-				rec = &st->disks[r];
-		if (!rec || disk_reopen(&disks[*n], rec, o->ndisks ? o->disks[*n].path :
-					rec->path, o->disk_overlay, overlay_dir(), err, sizeof(err))) {
-			while (*n)
-				disk_close(&disks[--*n]);
-			if (!rec)
-				return fail(EXIT_IMAGE, "device %u has no disk record", i);
-			return fail(EXIT_IMAGE, "%s", err);
+		if (d->type == c->type && d->base == c->base &&
+		    d->blob_len && d->blob_len <= TAP_NAME_MAX) {
+			memcpy(name, d->blob, d->blob_len);
+			name[d->blob_len] = '\0';
+			return 0;
 		}
-		++*n;
+	}
+	return -1;
+}
+
+/* Opens the k-th card's tap: the one --net names (or, for "mac=" alone
+ * and without --net, the image's), with the MAC --net gives, if any. */
+static int reopen_tap(const struct vm_state *st, const struct run_options *o,
+		      const struct dev_cfg *c, unsigned k, struct tap *t, char *err,
+		      size_t errlen)
+{
+	const struct net_spec *n = o->nnets ? &o->nets[k] : NULL;
+	char name[TAP_NAME_MAX + 1];
+
+	if (n && n->tap[0])
+		snprintf(name, sizeof(name), "%s", n->tap);
+	else if (saved_tap(st, c, name)) {
+		snprintf(err, errlen, "network card %u has no tap name in the image", k);
+		return -EINVAL;
+	}
+	if (tap_open(t, name, err, errlen))
+		return -1;
+	if (n && n->mac_set) {
+		memcpy(t->mac, n->mac, MAC_LEN);
+		t->mac_given = 1;
 	}
 	return 0;
 }
 
+/* How many devices of the configuration have host resources of kind. */
+static unsigned count_backends(const struct vm_config *c, uint32_t kind)
+{
+	unsigned n = 0;
+
+	for (uint32_t i = 0; i < c->ndevs; i++) {
+		const struct dev_ops *ops = dev_find(c->devs[i].type);
+
+		n += ops && ops->backend == kind;
+	}
+	return n;
+}
+
+/* Reopens the image's disks and taps in device order: each disk at its
+ * recorded path or the next --disk, refused if it changed; each tap by its
+ * recorded name or the next --net. On failure none stays open. */
+static int reopen_backends(const struct vm_state *st, const struct run_options *o,
+			   struct vm_backends *be)
+{
+	unsigned ntaps = count_backends(&st->config, DEV_BACKEND_TAP);
+	char err[600];
+
+	memset(be, 0, sizeof(*be));
+	if (o->ndisks && o->ndisks != st->ndisks)
+		return fail(EXIT_USAGE, "the image has %u disk%s, --disk names %u",
+			    st->ndisks, st->ndisks == 1 ? "" : "s", o->ndisks);
+	if (o->nnets && o->nnets != ntaps)
+		return fail(EXIT_USAGE, "the image has %u network card%s, --net names %u",
+			    ntaps, ntaps == 1 ? "" : "s", o->nnets);
+	for (uint32_t i = 0; i < st->config.ndevs; i++) {
+		const struct dev_cfg *c = &st->config.devs[i];
+		const struct dev_ops *ops = dev_find(c->type);
+		const struct disk_record *rec;
+		unsigned k;
+
+		if (ops && ops->backend == DEV_BACKEND_DISK) {
+			k = be->ndisks;
+			if (!(rec = disk_record_of(st, i))) {
+				vm_backends_close(be);
+				return fail(EXIT_IMAGE, "device %u has no disk record", i);
+			}
+			if (disk_reopen(&be->disks[k], rec, o->ndisks ? o->disks[k].path :
+					rec->path, o->disk_overlay, overlay_dir(), err, sizeof(err)))
+				goto fail;
+			be->ndisks++;
+		} else if (ops && ops->backend == DEV_BACKEND_TAP) {
+			k = be->ntaps;
+			if (reopen_tap(st, o, c, k, &be->taps[k], err, sizeof(err)))
+				goto fail;
+			be->ntaps++;
+		}
+	}
+	return 0;
+fail:
+	vm_backends_close(be);
+	return fail(EXIT_IMAGE, "%s", err);
+}
+
+/* Every device learns it was moved before any vCPU runs: the cards
+ * announce themselves, the generation ID changes (unless --no-vmgenid). */
+static void tell_restored(struct vm *vm, int same_generation)
+{
+	pthread_mutex_lock(&vm->dev_lock);
+	for (unsigned i = 0; i < vm->ndevs; i++)
+		if (vm->devs[i].ops->restored)
+			vm->devs[i].ops->restored(vm->devs[i].obj, same_generation);
+	pthread_mutex_unlock(&vm->dev_lock);
+}
+
 int restore_run(const struct run_options *o)
 {
-	struct disk disks[VM_MAX_DISKS];
-	unsigned ndisks = 0;
+	struct vm_backends *be = calloc(1, sizeof(*be));
 	struct image_error err = { 0 };
 	struct image *img = NULL;
 	struct vm_state *st = calloc(1, sizeof(*st));
@@ -261,7 +345,7 @@ int restore_run(const struct run_options *o)
 	uint8_t *ram = NULL;
 	int ret, code = -1, created = 0;
 
-	if (!st || !vm) {
+	if (!st || !vm || !be) {
 		fail(EXIT_FAILURE_RT, "out of memory");
 		goto out;
 	}
@@ -281,8 +365,9 @@ int restore_run(const struct run_options *o)
 	close(ret);
 	if (check_host(st, img))
 		goto out;
-	/* A disk that moved or changed is found before memory is decoded. */
-	if (reopen_disks(st, o, disks, &ndisks))
+	/* A disk that moved or changed, or a tap that cannot be had, is found
+	 * before memory is decoded. */
+	if (reopen_backends(st, o, be))
 		goto out;
 	if (!(ram = vm_ram_map(&st->config)))
 		goto out;
@@ -294,9 +379,8 @@ int restore_run(const struct run_options *o)
 	}
 	image_close(img);
 	img = NULL;
-	ret = vm_create(vm, &st->config, o, 0, ram, disks, ndisks);
+	ret = vm_create(vm, &st->config, o, 0, ram, be);
 	ram = NULL;     /* the VM owns them now, even when creation failed */
-	ndisks = 0;
 	if (ret)
 		goto out;
 	created = 1;
@@ -305,6 +389,7 @@ int restore_run(const struct run_options *o)
 			goto out;
 	if (load_state(vm, st, o->clock))
 		goto out;
+	tell_restored(vm, o->no_vmgenid);
 	vm->resume = st->resume;
 	vm->resume_pending = 1;
 	vm->on_started = on_started;
@@ -315,8 +400,9 @@ out:
 	image_close(img);
 	if (ram)
 		munmap(ram, st->config.mem[0].size);
-	while (ndisks)
-		disk_close(&disks[--ndisks]);
+	if (be)
+		vm_backends_close(be);
+	free(be);
 	if (created)
 		vm_destroy(vm);
 	if (st)

@@ -170,12 +170,50 @@ static void dev_notify(void *ctx)
 	vm_notify(ctx);
 }
 
+/* Guest memory of a device's own (dev_ops.memslot), in memslot 1 + i: a
+ * window that is a whole number of host pages, zeroed. */
+static int map_window(struct vm *vm, struct vm_dev *vd, unsigned i)
+{
+	struct kvm_userspace_memory_region slot = { 0 };
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	void *p;
+
+	if (vd->cfg.size % page || vd->cfg.base % page)
+		return fail(EXIT_IMAGE, "device %u: window 0x%llx+0x%llx is not whole "
+			    "host pages", i, (unsigned long long)vd->cfg.base,
+			    (unsigned long long)vd->cfg.size);
+	p = mmap(NULL, vd->cfg.size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return fail(EXIT_FAILURE_RT, "cannot map device %u's window", i);
+	vd->window = p;
+	vd->window_size = vd->cfg.size;
+	slot.slot = 1 + i;
+	slot.guest_phys_addr = vd->cfg.base;
+	slot.memory_size = vd->cfg.size;
+	slot.userspace_addr = (uintptr_t)p;
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0)
+		return fail(EXIT_IMAGE, "device %u: KVM_SET_USER_MEMORY_REGION: %s",
+			    i, strerror(errno));
+	return 0;
+}
+
+/* The host resource the next device of kind backend gets, in order. */
+static void *next_backend(struct vm *vm, uint32_t backend, unsigned *disks,
+			  unsigned *taps)
+{
+	if (backend == DEV_BACKEND_DISK)
+		return *disks < vm->be.ndisks ? &vm->be.disks[(*disks)++] : NULL;
+	return *taps < vm->be.ntaps ? &vm->be.taps[(*taps)++] : NULL;
+}
+
 /* Creates every configured device from the device table and maps it on the
- * bus; an image naming an unknown type or a bad window is refused. */
+ * bus (or as guest memory); an image naming an unknown type or a bad window
+ * is refused, and every disk and tap must find its device. */
 static int add_devices(struct vm *vm)
 {
 	const struct vm_config *c = &vm->cfg;
-	unsigned backends = 0;
+	unsigned disks = 0, taps = 0;
 
 	for (uint32_t i = 0; i < c->ndevs; i++) {
 		const struct dev_cfg *d = &c->devs[i];
@@ -183,7 +221,7 @@ static int add_devices(struct vm *vm)
 		struct dev_env env = {
 			{ vm_set_spi, vm, d->spi }, console_out, dev_notify, vm,
 			{ vm->ram, c->mem[0].guest_addr, vm->ram_size }, &vm->dev_lock,
-			NULL,
+			NULL, NULL,
 		};
 		struct vm_dev *vd = &vm->devs[vm->ndevs];
 
@@ -193,29 +231,41 @@ static int add_devices(struct vm *vm)
 		if (d->spi >= GIC_NR_IRQS - GIC_SPI_BASE)
 			return fail(EXIT_IMAGE, "device %u: SPI %u out of range",
 				    i, d->spi);
-		if (ops->per_backend) {
-			if (backends == vm->ndisks)
-				return fail(EXIT_IMAGE, "device %u: %s without a disk",
-					    i, ops->name);
-			env.backend = &vm->disks[backends++];
-		}
+		if (ops->backend &&
+		    !(env.backend = next_backend(vm, ops->backend, &disks, &taps)))
+			return fail(EXIT_IMAGE, "device %u: %s without a %s", i, ops->name,
+				    ops->backend == DEV_BACKEND_DISK ? "disk" : "tap");
 		vd->ops = ops;
 		vd->cfg = *d;
+		if (ops->memslot) {
+			if (map_window(vm, vd, i))
+				return -1;
+			env.window = vd->window;
+		}
 		if (!(vd->obj = ops->create(&env)))
 			return fail(EXIT_FAILURE_RT, "out of memory");
 		vm->ndevs++;
-		if (mmio_register(&vm->bus, d->base, d->size, ops->mmio, vd->obj, ops->name))
+		if (!ops->memslot &&
+		    mmio_register(&vm->bus, d->base, d->size, ops->mmio, vd->obj, ops->name))
 			return fail(EXIT_IMAGE, "device layout overlaps or is too large");
 	}
-	if (backends != vm->ndisks)
-		return fail(EXIT_IMAGE, "%u disks for %u virtio-blk devices",
-			    vm->ndisks, backends);
+	if (disks != vm->be.ndisks || taps != vm->be.ntaps)
+		return fail(EXIT_IMAGE, "%u disks and %u taps for %u virtio-blk and %u "
+			    "virtio-net devices", vm->be.ndisks, vm->be.ntaps, disks, taps);
 	return 0;
+}
+
+void vm_backends_close(struct vm_backends *be)
+{
+	while (be->ndisks)
+		disk_close(&be->disks[--be->ndisks]);
+	while (be->ntaps)
+		tap_close(&be->taps[--be->ntaps]);
 }
 
 int vm_create(struct vm *vm, const struct vm_config *cfg,
 	      const struct run_options *opts, int secondaries_off, uint8_t *ram,
-	      struct disk *disks, unsigned ndisks)
+	      struct vm_backends *be)
 {
 	struct console_ops console_ops = { console_deliver, console_quit, vm };
 	int ret;
@@ -228,9 +278,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg,
 	vm->opts = opts;
 	vm->ram = ram;
 	vm->ram_size = cfg->mem[0].size;
-	vm->ndisks = ndisks;
-	for (unsigned i = 0; i < ndisks; i++)
-		vm->disks[i] = disks[i];
+	vm->be = *be;
+	be->ndisks = be->ntaps = 0;
 	for (unsigned i = 0; i < TORPOR_MAX_CPUS; i++)
 		vm->vcpus[i].fd = -1;
 	pthread_mutex_init(&vm->dev_lock, NULL);
@@ -280,9 +329,7 @@ void vm_destroy(struct vm *vm)
 	for (unsigned i = 0; i < vm->ndevs; i++)
 		vm->devs[i].ops->destroy(vm->devs[i].obj);
 	vm->ndevs = 0;
-	for (unsigned i = 0; i < vm->ndisks; i++)
-		disk_close(&vm->disks[i]);
-	vm->ndisks = 0;
+	vm_backends_close(&vm->be);
 	if (vm->gic_fd >= 0)
 		close(vm->gic_fd);
 	for (unsigned i = 0; i < TORPOR_MAX_CPUS; i++) {
@@ -297,6 +344,9 @@ void vm_destroy(struct vm *vm)
 	}
 	if (vm->ram)
 		munmap(vm->ram, vm->ram_size);
+	for (unsigned i = 0; i < VM_MAX_DEVICES; i++)
+		if (vm->devs[i].window)
+			munmap(vm->devs[i].window, vm->devs[i].window_size);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)

@@ -22,6 +22,7 @@
 #include "disk.h"
 #include "mmio.h"
 #include "run_options.h"
+#include "tap.h"
 #include "vm.h"
 #include "vm_state.h"
 
@@ -55,11 +56,22 @@ struct vcpu {
 /* Bad MMIO accesses logged one by one; the rest are counted. */
 #define BAD_MMIO_LOGGED 3
 
-/* A device of this VM: its table entry, its live object, its window. */
+/* A device of this VM: its table entry, its live object, its window (and,
+ * for a dev_ops.memslot device, the guest memory behind it). */
 struct vm_dev {
 	const struct dev_ops *ops;
 	void *obj;
 	struct dev_cfg cfg;
+	uint8_t *window;
+	uint64_t window_size;
+};
+
+/* The host resources of a VM's devices, per kind in configuration order:
+ * disks[k] is the k-th virtio-blk device's, taps[k] the k-th virtio-net's. */
+struct vm_backends {
+	unsigned ndisks, ntaps;
+	struct disk disks[VM_MAX_DISKS];
+	struct tap taps[VM_MAX_NICS];
 };
 
 struct vm {
@@ -78,8 +90,7 @@ struct vm {
 	uint64_t bad_mmio;              /* refused guest accesses (BAD_MMIO_LOGGED) */
 	uint32_t spi_level[GIC_NR_IRQS / 32];
 	struct console *console;
-	unsigned ndisks;                /* the virtio-blk devices' disks, in order */
-	struct disk disks[VM_MAX_DISKS];
+	struct vm_backends be;          /* the devices' disks and taps */
 
 	pthread_mutex_t ctl_lock;       /* everything below */
 	pthread_cond_t ctl_cond;
@@ -103,15 +114,18 @@ int kvm_open(void);
  * NULL on failure (recorded with fail()). */
 uint8_t *vm_ram_map(const struct vm_config *cfg);
 
+/* Closes every disk and tap in be and empties it. */
+void vm_backends_close(struct vm_backends *be);
+
 /* Builds a VM from cfg in the order KVM requires: VM (+ SYSTEM_SUSPEND cap),
  * RAM, vCPUs (secondaries powered off when secondaries_off), vGIC, devices.
  * ram: NULL for fresh RAM, or a vm_ram_map() mapping already holding the
- * guest's memory; disks: the open disks of cfg's virtio-blk devices, in
- * order (one each). The VM takes over ram and disks, also on failure. On
- * failure everything created is released. */
+ * guest's memory; be: the open disks and taps of cfg's devices (one each).
+ * The VM takes over ram and be's contents (be is left empty), also on
+ * failure. On failure everything created is released. */
 int vm_create(struct vm *vm, const struct vm_config *cfg,
 	      const struct run_options *opts, int secondaries_off, uint8_t *ram,
-	      struct disk *disks, unsigned ndisks);
+	      struct vm_backends *be);
 
 /* Releases everything vm_create made; vCPU threads must not be running. */
 void vm_destroy(struct vm *vm);

@@ -203,7 +203,7 @@ static void header_fields(void)
 {
 	static const struct { const char *name; unsigned off, width; } fields[] = {
 		{ "version major", HDR_VERSION_MAJOR, 2 }, { "version minor", HDR_VERSION_MINOR, 2 },
-		{ "compat major", HDR_COMPAT_MAJOR, 2 }, { "compat minor", HDR_COMPAT_MINOR, 2 },
+		{ "compat major", HDR_COMPAT_MAJOR, 2 }, { "compat minor", HDR_COMPAT_MINOR, 3 },
 		{ "header size", HDR_HEADER_SIZE, 4 }, { "section count", HDR_SECTION_COUNT, 4 },
 		{ "table offset", HDR_TABLE_OFFSET, 8 }, { "file size", HDR_FILE_SIZE, 8 },
 		{ "checksum", HDR_CHECKSUM, 8 },
