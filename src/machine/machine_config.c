@@ -36,17 +36,19 @@ void vm_config_default(struct vm_config *cfg, const struct run_options *o)
 	cfg->nmem = 1;
 	cfg->mem[0].guest_addr = RAM_BASE;
 	cfg->mem[0].size = o->memory;
-	/* In table order: each always-present device, one virtio-blk per
-	 * --disk (the guest's vda, vdb, ...), one virtio-net per --net (eth0,
-	 * ...). */
-	for (unsigned i = 0; i < dev_count(); i++) {
-		const struct dev_ops *ops = dev_at(i);
-		unsigned n = ops->backend == DEV_BACKEND_DISK ? o->ndisks :
-			     ops->backend == DEV_BACKEND_TAP ? o->nnets :
-			     !(ops->type == DEV_VMGENID && o->no_vmgenid);
+	/* Each always-present device in table order, then one virtio-blk per
+	 * --disk (the guest's vda, vdb, ...), then one virtio-net per --net
+	 * (eth0, ...). */
+	for (uint32_t kind = DEV_BACKEND_NONE; kind <= DEV_BACKEND_TAP; kind++) {
+		for (unsigned i = 0; i < dev_count(); i++) {
+			const struct dev_ops *ops = dev_at(i);
+			unsigned n = kind == DEV_BACKEND_DISK ? o->ndisks :
+				     kind == DEV_BACKEND_TAP ? o->nnets :
+				     !(ops->type == DEV_VMGENID && o->no_vmgenid);
 
-		for (unsigned k = 0; k < n; k++)
-			add_nth(cfg, ops, k);
+			for (unsigned k = 0; ops->backend == kind && k < n; k++)
+				add_nth(cfg, ops, k);
+		}
 	}
 	if (o->cmdline)
 		snprintf(cfg->cmdline, sizeof(cfg->cmdline), "%s", o->cmdline);

@@ -41,7 +41,7 @@ Test(machine_config, defaults)
 }
 
 /* Every always-present table device, in table order, at its default
- * window; no disk device without --disk. */
+ * window; no disk or network device without --disk or --net. */
 Test(machine_config, every_device_of_the_table)
 {
 	unsigned n = 0;
@@ -87,6 +87,58 @@ Test(machine_config, one_virtio_blk_per_disk)
 	}
 	cr_expect_leq(VIRTIO_MMIO_BASE + VIRTIO_MMIO_SLOTS * VIRTIO_MMIO_STRIDE,
 		      (uint64_t)RAM_BASE);
+}
+
+/* --net: a virtio-net device each, in order, in the virtio-mmio slots from
+ * VIRTIO_NET_SLOT, after the disks; none of them shares a window or an SPI
+ * with another device. */
+Test(machine_config, one_virtio_net_per_card)
+{
+	struct run_options o = { .cpus = 1, .memory = RUN_DEFAULT_MEMORY,
+				 .ndisks = VM_MAX_DISKS, .nnets = VM_MAX_NICS };
+	unsigned first;
+
+	build(1, RUN_DEFAULT_MEMORY, NULL);
+	first = cfg.ndevs + VM_MAX_DISKS;
+	vm_config_default(&cfg, &o);
+	cr_assert_eq(cfg.ndevs, first + VM_MAX_NICS);
+	cr_assert_leq(cfg.ndevs, VM_MAX_DEVICES);
+	for (unsigned i = 0; i < VM_MAX_NICS; i++) {
+		const struct dev_cfg *d = &cfg.devs[first + i];
+
+		cr_expect_eq(d->type, DEV_VIRTIO_NET);
+		cr_expect_eq(d->base, VIRTIO_MMIO_BASE + (VIRTIO_NET_SLOT + i) * VIRTIO_MMIO_STRIDE);
+		cr_expect_eq(d->spi, VIRTIO_SPI_BASE + VIRTIO_NET_SLOT + i);
+	}
+	for (unsigned i = 0; i < cfg.ndevs; i++)
+		for (unsigned j = 0; j < i; j++) {
+			cr_expect_neq(cfg.devs[i].spi, cfg.devs[j].spi, "devices %u and %u", j, i);
+			cr_expect(cfg.devs[i].base + cfg.devs[i].size <= cfg.devs[j].base ||
+				  cfg.devs[j].base + cfg.devs[j].size <= cfg.devs[i].base,
+				  "devices %u and %u overlap", j, i);
+		}
+}
+
+/* The generation ID is there unless --no-vmgenid; virtio-rng always. */
+Test(machine_config, vmgenid_and_rng)
+{
+	struct run_options o = { .cpus = 1, .memory = RUN_DEFAULT_MEMORY };
+	unsigned vmgenid = 0, rng = 0;
+
+	vm_config_default(&cfg, &o);
+	for (unsigned i = 0; i < cfg.ndevs; i++) {
+		vmgenid += cfg.devs[i].type == DEV_VMGENID;
+		rng += cfg.devs[i].type == DEV_VIRTIO_RNG;
+	}
+	cr_expect_eq(vmgenid, 1);
+	cr_expect_eq(rng, 1);
+	o.no_vmgenid = 1;
+	vm_config_default(&cfg, &o);
+	for (unsigned i = 0; i < cfg.ndevs; i++) {
+		cr_expect_neq(cfg.devs[i].type, DEV_VMGENID);
+		rng -= cfg.devs[i].type == DEV_VIRTIO_RNG;
+	}
+	cr_expect_eq(rng, 0);
 }
 
 /* One redistributor frame pair per vCPU, and the region still fits below

@@ -298,6 +298,12 @@ ParameterizedTestParameters(run_options, bad)
 		{ { "--kernel", "k", "--disk", "a,fast" }, "unknown option 'fast'" },
 		{ { "--kernel", "k", "--disk", "" }, "--disk" },
 		{ { "--kernel", "k", "--disk" }, "unknown or incomplete option: '--disk'" },
+		{ { "--kernel=k", "--net=tap=a", "--net=tap=b", "--net=tap=c", "--net=tap=d",
+		    "--net=tap=e" }, "at most 4 --net options: 'tap=e'" },
+		{ { "--kernel", "k", "--net", "tap=t0", "--net", "tap=t0,mac=02:00:00:00:00:01" },
+		  "--net names a tap twice: 't0'" },
+		{ { "--kernel", "k", "--net", "mac=02:00:00:00:00:01" }, "tap" },
+		{ { "--kernel", "k", "--net" }, "unknown or incomplete option: '--net'" },
 		/* restore-only options are not run options */
 		{ { "--kernel", "k", "--disk-overlay" }, "unknown or incomplete option" },
 		{ { "--kernel", "k", "--clock", "freeze" }, "unknown or incomplete option" },
@@ -402,6 +408,44 @@ Test(run_options, disks_in_order)
 	cr_expect_str_eq(o.disks[1].serial, "DATA-1");
 	cr_assert_eq(RUN(&o, err, "--kernel", "k"), 0, "%s", err);
 	cr_expect_eq(o.ndisks, 0, "disks of the previous call do not stick");
+}
+
+/* Cards in order, each with its MAC if given; --no-vmgenid. */
+Test(run_options, nets_in_order)
+{
+	static const uint8_t mac[MAC_LEN] = { 0x02, 0, 0, 0, 0, 0x42 };
+	struct run_options o;
+	char err[128];
+
+	cr_assert_eq(RUN(&o, err, "--kernel", "k", "--net", "tap=tap0", "--net",
+			 "tap=tap1,mac=02:00:00:00:00:42", "--no-vmgenid"), 0, "%s", err);
+	cr_assert_eq(o.nnets, 2);
+	cr_expect_str_eq(o.nets[0].tap, "tap0");
+	cr_expect_eq(o.nets[0].mac_set, 0);
+	cr_expect_str_eq(o.nets[1].tap, "tap1");
+	cr_expect_eq(o.nets[1].mac_set, 1);
+	cr_expect_eq(memcmp(o.nets[1].mac, mac, MAC_LEN), 0);
+	cr_expect_eq(o.no_vmgenid, 1);
+	cr_assert_eq(RUN(&o, err, "--kernel", "k"), 0, "%s", err);
+	cr_expect_eq(o.nnets, 0, "cards of the previous call do not stick");
+	cr_expect_eq(o.no_vmgenid, 0);
+}
+
+/* restore --net moves a card to another tap, or only changes its MAC. */
+Test(restore_options, nets)
+{
+	struct run_options o;
+	char err[128];
+
+	cr_assert_eq(RESTORE(&o, err, "--net", "tap=other", "--net", "mac=02:00:00:00:00:07",
+			     "--no-vmgenid", "vm.img"), 0, "%s", err);
+	cr_assert_eq(o.nnets, 2);
+	cr_expect_str_eq(o.nets[0].tap, "other");
+	cr_expect_eq(o.nets[0].mac_set, 0);
+	cr_expect_str_eq(o.nets[1].tap, "");
+	cr_expect_eq(o.nets[1].mac_set, 1);
+	cr_expect_eq(o.nets[1].mac[5], 7);
+	cr_expect_eq(o.no_vmgenid, 1);
 }
 
 /* restore --disk relocates; --disk-overlay cannot checkpoint, so it denies
