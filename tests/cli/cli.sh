@@ -111,6 +111,14 @@ check 2 'restore --disk takes a path only' "$T" restore --disk "$W/empty,readonl
 check 2 '--disk-overlay cannot be checkpointed' "$T" restore --disk-overlay \
 	--on-suspend snapshot "$good"
 check 0 'disk-overlay' "$T" restore --help
+check 2 'at most 4 --net options' "$T" run --kernel "$W/raw.bin" --net tap=a --net tap=b \
+	--net tap=c --net tap=d --net tap=e
+check 2 '--net names a tap twice' "$T" run --kernel "$W/raw.bin" --net tap=t0 --net tap=t0
+check 2 "mac" "$T" run --kernel "$W/raw.bin" --net tap=t0,mac=01:00:5e:00:00:01
+check 2 "mac" "$T" run --kernel "$W/raw.bin" --net tap=t0,mac=02:00:00:00:00
+check 2 "tap" "$T" run --kernel "$W/raw.bin" --net tap=this-name-is-too-long
+check 0 'no-vmgenid' "$T" run --help
+check 0 'net tap=NAME' "$T" restore --help
 check 0 'readonly' "$T" run --help
 if [ -n "$kvm" ]; then
 	check $kvm 'without KVM support' "$T" run --kernel "$W/raw.bin"
