@@ -820,7 +820,7 @@ static const struct fix_refusal fix_refusals[] = {
 	{ .name = "disks compatible with 1.0", .disks = 1,
 	  .e = { EDIT(AT_HDR(HDR_COMPAT_MINOR), 2, 0) },
 	  .expect = IMG_ECORRUPT,
-	  .msg = "header: compatible version 1.0, but 5 devices (2 virtio-blk) need 1.1" },
+	  .msg = "header: compatible version 1.0, but its 5 devices need 1.1" },
 };
 
 #define FIX_NREFUSALS   (sizeof(fix_refusals) / sizeof(fix_refusals[0]))

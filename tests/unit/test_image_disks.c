@@ -1,6 +1,6 @@
 /* test_image_disks.c - the disks section (type 9): its codec round-trips
  * the records and refuses malformed payloads; an image with disks is
- * written as format 1.1 compatible with 1.1, reads back the same and shows
+ * written compatible with 1.1, reads back the same and shows
  * its disks in inspect; an image without is still compatible with 1.0; the
  * writer refuses every record the reader would. The reader's refusals of
  * damaged files are in image_fixture.h's table (test_image_corrupt). */
@@ -139,7 +139,7 @@ Test(disks, writer_refuses_bad_records)
 		{ "serial with a newline", "disk 0: serial byte 3 is 0x0a, not printable ASCII" },
 		{ "serial with a high byte", "disk 0: serial byte 0 is 0xc3, not printable ASCII" },
 		{ "record on the RTC", "disk 0: vm config device 1 has type 2, not 4 (virtio-blk)" },
-		{ "record on no device", "disk 1: device 16 beyond the vm config's 5 devices" },
+		{ "record on no device", "disk 1: device 24 beyond the vm config's 5 devices" },
 		{ "two records for device 4", "disks: records 0 and 1 are both for vm config device 4" },
 		{ "device 4 without a record",
 		  "disks: vm config device 4 (virtio-blk at 0xa000200) has no disk record" },
@@ -184,7 +184,8 @@ Test(disks, writer_refuses_bad_records)
 	munmap(mem, FIX_MEM_SIZE);
 }
 
-/* Format 1.1 with compat 1.compat_minor, and a disks section if disks. */
+/* This format version with compat 1.compat_minor, and a disks section if
+ * disks. */
 static void expect_versions(const char *p, unsigned compat_minor, int disks)
 {
 	size_t size;
@@ -192,7 +193,7 @@ static void expect_versions(const char *p, unsigned compat_minor, int disks)
 
 	cr_assert_not_null(f);
 	cr_expect_eq(le_get16(f + HDR_VERSION_MAJOR), 1);
-	cr_expect_eq(le_get16(f + HDR_VERSION_MINOR), 1);
+	cr_expect_eq(le_get16(f + HDR_VERSION_MINOR), IMAGE_VERSION_MINOR);
 	cr_expect_eq(le_get16(f + HDR_COMPAT_MAJOR), 1);
 	cr_expect_eq(le_get16(f + HDR_COMPAT_MINOR), compat_minor);
 	cr_expect_eq(fix_entry(f, size, SEC_DISKS, 0) >= 0, disks, "disks section");
@@ -299,7 +300,7 @@ static char *inspect(int json)
 Test(disks, inspect_shows_disks)
 {
 	static const char *const want[] = {
-		"format 1.1 (readable by 1.1 and newer)",
+		"format 1.2 (readable by 1.1 and newer)",
 		"device 3: ", "(type 4) at 0xa000000+0x200, SPI 16",
 		"disk 0: /var/lib/torpor/root.raw, 1073741824 bytes, read-only, file, device 3, "
 		"serial \"TORPOR-ROOT-01\", mtime 2026-11-18T",
