@@ -147,6 +147,15 @@ unsigned config_virtio_blks(const struct vm_config *c);
  * has a virtio-blk device or more than IMAGE_1_0_MAX_DEVICES devices, else
  * IMAGE_COMPAT_MINOR. */
 unsigned image_compat_minor(const struct vm_config *c);
+
+/* A VM generation ID state's GUID into out (VMGENID_STR_LEN bytes); -1
+ * for another device or one without its ID fields. */
+int dev_state_genid(const struct dev_state *d, char *out);
+
+/* A virtio-net state's tap name (TAP_NAME_MAX + 1 bytes) and MAC as text
+ * (MAC_STR_LEN bytes); -1 for another device, one without a MAC field, or
+ * a name with other than printable ASCII. */
+int dev_state_card(const struct dev_state *d, char *tap, char *mac);
 /* The index of region `region` against config.mem[region] and itself. */
 int check_memindex(const struct vm_config *c, unsigned region,
 		   const struct region_index *ri, int code,

@@ -4,6 +4,8 @@
 
 #include "devices.h"
 #include "image_int.h"
+#include "tap.h"
+#include "vmgenid.h"
 
 /* Writes s as a JSON string literal. */
 static void json_str(FILE *f, const char *s)
@@ -18,6 +20,24 @@ static void json_str(FILE *f, const char *s)
 			fputc(*p, f);
 	}
 	fputc('"', f);
+}
+
+/* One device state: its counts, and a generation ID or a card's tap and
+ * MAC where it has them. */
+static void json_dev_state(const struct dev_state *d, uint32_t i, FILE *f)
+{
+	char id[VMGENID_STR_LEN], tap[TAP_NAME_MAX + 1], mac[MAC_STR_LEN];
+
+	fprintf(f, "%s{\"type\":%u,\"base\":%" PRIu64 ",\"nfields\":%u,\"blob_len\":%u",
+		i ? "," : "", d->type, d->base, d->nfields, d->blob_len);
+	if (!dev_state_genid(d, id))
+		fprintf(f, ",\"generation_id\":\"%s\"", id);
+	if (!dev_state_card(d, tap, mac)) {
+		fprintf(f, ",\"tap\":");
+		json_str(f, tap);
+		fprintf(f, ",\"mac\":\"%s\"", mac);
+	}
+	fputc('}', f);
 }
 
 static void json_config(const struct vm_config *c, FILE *f)
@@ -161,9 +181,7 @@ int image_print_json(const struct image *img, FILE *f, struct image_error *err)
 	fprintf(f, ",\"gic\":{\"version\":%u,\"nr_irqs\":%u,\"nregs\":%u},\"device_states\":[",
 		st->gic.version, st->gic.nr_irqs, st->gic.nregs);
 	for (uint32_t i = 0; i < st->ndevs; i++)
-		fprintf(f, "%s{\"type\":%u,\"base\":%" PRIu64 ",\"nfields\":%u,\"blob_len\":%u}",
-			i ? "," : "", st->devs[i].type, st->devs[i].base, st->devs[i].nfields,
-			st->devs[i].blob_len);
+		json_dev_state(&st->devs[i], i, f);
 	fputc(']', f);
 	json_disks(st, f);
 	json_memory(img, f);

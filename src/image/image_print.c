@@ -7,6 +7,9 @@
 #include "devices.h"
 #include "image_int.h"
 #include "le.h"
+#include "tap.h"
+#include "virtio_net.h"
+#include "vmgenid.h"
 
 /* KVM_MP_STATE_* values arm64 uses (the others are x86/s390 only). */
 #define MP_STATE_RUNNABLE       0
@@ -118,6 +121,56 @@ static void utc_time(int64_t secs, char *buf, size_t len)
 		strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
 }
 
+int dev_state_genid(const struct dev_state *d, char out[VMGENID_STR_LEN])
+{
+	uint8_t id[VMGENID_ID_LEN];
+	uint64_t lo, hi;
+
+	if (d->type != DEV_VMGENID || dev_state_get(d, VMGENID_F_ID_LO, &lo) ||
+	    dev_state_get(d, VMGENID_F_ID_HI, &hi))
+		return -1;
+	le_put64(id, lo);
+	le_put64(id + 8, hi);
+	vmgenid_format(id, out);
+	return 0;
+}
+
+int dev_state_card(const struct dev_state *d, char tap[TAP_NAME_MAX + 1],
+		   char mac[MAC_STR_LEN])
+{
+	uint8_t m[MAC_LEN];
+	uint64_t v;
+
+	if (d->type != DEV_VIRTIO_NET || d->blob_len > TAP_NAME_MAX ||
+	    dev_state_get(d, VNET_F_MAC, &v))
+		return -1;
+	/* Shown on a terminal: a hostile name gets no control bytes there. */
+	for (uint32_t i = 0; i < d->blob_len; i++)
+		if (d->blob[i] <= ' ' || d->blob[i] > '~')
+			return -1;
+	memcpy(tap, d->blob, d->blob_len);
+	tap[d->blob_len] = '\0';
+	for (unsigned i = 0; i < MAC_LEN; i++)
+		m[i] = (uint8_t)(v >> (8 * i));
+	mac_format(m, mac);
+	return 0;
+}
+
+/* A device state's counts, and what identifies it: a generation ID, or a
+ * card's tap and MAC. */
+static void print_dev_state(const struct dev_state *d, uint32_t i, FILE *f)
+{
+	char id[VMGENID_STR_LEN], tap[TAP_NAME_MAX + 1], mac[MAC_STR_LEN];
+
+	fprintf(f, "device state %u: %s at 0x%" PRIx64 ", %u fields, %u blob bytes", i,
+		dev_type_name(d->type), d->base, d->nfields, d->blob_len);
+	if (!dev_state_genid(d, id))
+		fprintf(f, ", generation id %s", id);
+	if (!dev_state_card(d, tap, mac))
+		fprintf(f, ", tap %s, mac %s", tap, mac);
+	fputc('\n', f);
+}
+
 /* Each disk: what restore opens, and the identity it compares (a block
  * device's mtime is not compared, so it is not shown). */
 static void print_disks(const struct vm_state *st, FILE *f)
@@ -160,9 +213,7 @@ static void print_human(const struct image *img, FILE *f)
 	fprintf(f, "gic: v%u, %u irqs, %u registers\n", st->gic.version, st->gic.nr_irqs,
 		st->gic.nregs);
 	for (uint32_t i = 0; i < st->ndevs; i++)
-		fprintf(f, "device state %u: %s at 0x%" PRIx64 ", %u fields, %u blob bytes\n", i,
-			dev_type_name(st->devs[i].type), st->devs[i].base, st->devs[i].nfields,
-			st->devs[i].blob_len);
+		print_dev_state(&st->devs[i], i, f);
 	print_disks(st, f);
 	print_memory(img, f);
 }
