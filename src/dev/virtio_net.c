@@ -190,6 +190,7 @@ struct vnet {
 	int set_offloads;               /* DRIVER_OK: tell the tap the driver's offloads */
 	int announce_due;               /* restored while the driver was not running */
 	int tap_gone;                   /* the tap failed a read: not polled again */
+	int offloads_refused;           /* logged once */
 	uint64_t resets;                /* counted: a frame taken before one is dropped */
 	uint16_t status;                /* the configuration space's status word */
 	uint8_t mac[MAC_LEN];
@@ -570,7 +571,7 @@ static void set_offloads(struct vnet *n)
 	pthread_mutex_lock(n->lock);
 	/* Frames then come without the offloads, or with ones vnet_rx_fix
 	 * refuses: slower or dropped, never wrong. */
-	if (r)
+	if (r && !n->offloads_refused++)
 		log_info("virtio-net %s: the tap refused offloads 0x%x (%s)",
 			 n->tap->name, want, strerror(-r));
 }
