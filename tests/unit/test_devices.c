@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <libfdt.h>
@@ -16,6 +17,7 @@
 #include "devices.h"
 #include "disk.h"
 #include "memmap.h"
+#include "tap.h"
 
 static int line_level;
 static unsigned out_bytes, notified;
@@ -40,7 +42,8 @@ static void notify(void *ctx)
 	notified++;
 }
 
-/* What a per-backend device (virtio-blk) is given: a scratch disk, a little
+/* What a per-backend device is given: a scratch disk (virtio-blk) or a
+ * tap that is one end of a datagram socket pair (virtio-net), a little
  * guest RAM, and the bus lock every call below holds, as vm/ does. */
 static pthread_mutex_t bus = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t ram[64 << 10];
@@ -61,6 +64,20 @@ static struct disk *scratch_disk(void)
 	return &disk;
 }
 
+static struct tap *scratch_tap(void)
+{
+	static struct tap tap = { .fd = -1 };
+	int sv[2];
+
+	if (tap.fd < 0) {
+		cr_assert_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
+		tap.fd = sv[0];
+		strcpy(tap.name, "devtest0");
+		mac_default(tap.name, tap.mac);
+	}
+	return &tap;
+}
+
 static void *create(const struct dev_ops *ops)
 {
 	struct dev_env env = { { set_line, NULL, ops->dflt.spi }, out, notify, NULL,
@@ -69,6 +86,8 @@ static void *create(const struct dev_ops *ops)
 
 	if (ops->backend == DEV_BACKEND_DISK)
 		env.backend = scratch_disk();
+	else if (ops->backend == DEV_BACKEND_TAP)
+		env.backend = scratch_tap();
 	dev = ops->create(&env);
 	cr_assert_not_null(dev, "%s: create", ops->name);
 	return dev;
