@@ -10,6 +10,7 @@ static const struct dev_ops *const table[] = {
 	&rtc_dev_ops,
 	&gpio_dev_ops,
 	&virtio_blk_dev_ops,
+	&virtio_rng_dev_ops,
 };
 
 #define N_DEVS (sizeof(table) / sizeof(table[0]))
