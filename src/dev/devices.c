@@ -9,6 +9,7 @@ static const struct dev_ops *const table[] = {
 	&uart_dev_ops,
 	&rtc_dev_ops,
 	&gpio_dev_ops,
+	&vmgenid_dev_ops,
 	&virtio_blk_dev_ops,
 	&virtio_rng_dev_ops,
 };
