@@ -7,8 +7,9 @@
  * bucket of bytes, VRNG_RATE a second up to VRNG_BURST. A chain gets what
  * the bucket holds up to its writable length (a partial fill, which the spec
  * allows) and costs at least VRNG_CHAIN_COST, so a flood of tiny or empty
- * chains is throttled too. An empty bucket puts the thread to sleep until
- * it holds VRNG_QUANTUM: at most RATE / QUANTUM wake-ups a second. */
+ * chains is throttled too. A chain that empties the bucket puts the thread
+ * to sleep until it holds VRNG_QUANTUM again, notified or not: at most
+ * RATE / QUANTUM wake-ups a second. */
 #ifndef TORPOR_VIRTIO_RNG_H
 #define TORPOR_VIRTIO_RNG_H
 
@@ -17,14 +18,17 @@
 #define VIRTIO_ID_RNG           4
 /* QueueNumMax; it also bounds a checkpoint's wait for tokens: every chain
  * in the queue is served within VRNG_QUEUE_MAX * VRNG_QUANTUM / VRNG_RATE
- * (0.25 s). Linux keeps one request in flight. */
+ * (0.26 s). Linux keeps one request in flight. */
 #define VRNG_QUEUE_MAX          64
 
-#define VRNG_RATE               (1u << 20)      /* bytes a second: 1 MiB/s */
+/* 1 MB/s: a whole number of ns per byte, so that refills lose no fraction
+ * of a byte however often they come. */
+#define VRNG_NS_PER_BYTE        1000u
+#define VRNG_NSEC               1000000000ull
+#define VRNG_RATE               (VRNG_NSEC / VRNG_NS_PER_BYTE)  /* bytes a second */
 #define VRNG_BURST              (64u << 10)     /* the bucket's size */
 #define VRNG_QUANTUM            (4u << 10)      /* what a sleep waits for */
 #define VRNG_CHAIN_COST         64u             /* the least a chain costs */
-#define VRNG_NSEC               1000000000ull
 
 /* The bucket: tokens (bytes) and the time, in ns of any monotonic clock,
  * up to which refills were counted. A fresh device's is full. */
@@ -33,8 +37,8 @@ struct vrng_bucket {
 	uint64_t last_ns;
 };
 
-/* b refilled at now_ns: VRNG_RATE bytes a second since b.last_ns, never
- * above VRNG_BURST; the fraction of a byte not yet earned is kept for the
+/* b refilled at now_ns: a byte per VRNG_NS_PER_BYTE since b.last_ns, never
+ * above VRNG_BURST; the time towards a byte not yet earned is kept for the
  * next refill. A now_ns before b.last_ns changes nothing. Pure. */
 struct vrng_bucket vrng_refill(struct vrng_bucket b, uint64_t now_ns);
 

@@ -15,12 +15,6 @@
 
 /* --- the token bucket ----------------------------------------------------- */
 
-/* Nanoseconds in which the bucket earns n bytes, rounded up. */
-static uint64_t earn_ns(uint64_t n)
-{
-	return (n * VRNG_NSEC + VRNG_RATE - 1) / VRNG_RATE;
-}
-
 struct vrng_bucket vrng_refill(struct vrng_bucket b, uint64_t now_ns)
 {
 	uint64_t elapsed, whole;
@@ -29,14 +23,13 @@ struct vrng_bucket vrng_refill(struct vrng_bucket b, uint64_t now_ns)
 		return b;
 	elapsed = now_ns - b.last_ns;
 	/* Time past a full bucket is not banked: idling never raises the
-	 * burst (and elapsed * VRNG_RATE cannot overflow below). */
-	if (b.tokens >= VRNG_BURST || elapsed >= earn_ns(VRNG_BURST - b.tokens))
+	 * burst. */
+	if (b.tokens >= VRNG_BURST ||
+	    elapsed >= (VRNG_BURST - b.tokens) * VRNG_NS_PER_BYTE)
 		return (struct vrng_bucket){ VRNG_BURST, now_ns };
-	whole = elapsed * VRNG_RATE / VRNG_NSEC;
+	whole = elapsed / VRNG_NS_PER_BYTE;
 	b.tokens += whole;
-	/* Only the time those whole bytes took is used up; it is at most
-	 * elapsed, as elapsed is a whole number of ns. */
-	b.last_ns += earn_ns(whole);
+	b.last_ns += whole * VRNG_NS_PER_BYTE;
 	return b;
 }
 
@@ -55,7 +48,7 @@ uint64_t vrng_ready_at(struct vrng_bucket b, uint64_t n)
 		n = VRNG_BURST;
 	if (b.tokens >= n)
 		return b.last_ns;
-	return b.last_ns + earn_ns(n - b.tokens);
+	return b.last_ns + (n - b.tokens) * VRNG_NS_PER_BYTE;
 }
 
 /* --- the device and its request thread -------------------------------------
@@ -79,6 +72,7 @@ struct vrng {
 	uint64_t faults;
 	/* Kept across a reset, so that resetting the device does not refill it. */
 	struct vrng_bucket bucket;
+	int starved;                    /* emptied: nothing until VRNG_QUANTUM */
 	struct vq_chain chain;
 };
 
@@ -116,13 +110,17 @@ static uint32_t fill(const struct vq_chain *c, uint32_t len)
 	return done;
 }
 
-/* Waits, releasing the bus lock, until the bucket could have QUANTUM. */
+/* Waits, releasing the bus lock, until the bucket holds VRNG_QUANTUM. A
+ * notification does not cut the sleep short (the guest would get a trickle
+ * of wake-ups); a reset, destroy or checkpoint's freeze does. */
 static void sleep_for_tokens(struct vrng *r)
 {
 	uint64_t at = vrng_ready_at(r->bucket, VRNG_QUANTUM);
 	struct timespec ts = { (time_t)(at / VRNG_NSEC), (long)(at % VRNG_NSEC) };
 
-	pthread_cond_timedwait(&r->cond, r->lock, &ts);
+	while (r->running && !r->frozen &&
+	       pthread_cond_timedwait(&r->cond, r->lock, &ts) != ETIMEDOUT)
+		;
 }
 
 /* Takes and serves chains until the queue is empty or the device stops. */
@@ -137,12 +135,13 @@ static void serve_queue(struct vrng *r)
 		int ret;
 
 		r->bucket = vrng_refill(r->bucket, now_ns());
-		if (r->bucket.tokens == 0) {
+		if (r->starved && r->bucket.tokens < VRNG_QUANTUM) {
 			/* Then look again: a reset, a checkpoint or destroy may
 			 * have come meanwhile. */
 			sleep_for_tokens(r);
 			continue;
 		}
+		r->starved = 0;
 		ret = vq_pop(q, &r->t.mem, &r->chain, &fault);
 		if (ret < 0) {
 			if (!r->faults++)
@@ -159,6 +158,7 @@ static void serve_queue(struct vrng *r)
 			return;
 		}
 		grant = vrng_take(&r->bucket, r->chain.in_bytes);
+		r->starved = r->bucket.tokens == 0;
 		r->busy = 1;
 		pthread_mutex_unlock(r->lock);
 		written = fill(&r->chain, grant);
