@@ -368,25 +368,35 @@ Test(vrng, malformed_queue_needs_reset)
 	virtio_rng_dev_ops.destroy(dev);
 }
 
-/* quiesce serves what was made available but never notified, then nothing
- * more until thaw, notified or not. */
+/* quiesce serves what was made available but never notified, waiting for
+ * tokens if it must, then nothing more until thaw, notified or not, even
+ * once the bucket has refilled. */
 Test(vrng, quiesce_serves_then_freezes_until_thaw)
 {
 	void *dev = bring_up();
 
-	for (unsigned n = 0; n < 3; n++)
-		post(n, O_DATA + 64 * n, 64);
+	post(0, O_DATA, VRNG_BURST);
+	wr(dev, R_QUEUE_NOTIFY, 0);
+	cr_assert(wait_used(1), "the burst");
+	/* The thread's sleep for tokens is over: it waits for a kick. */
+	nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+	post(1, O_DATA + VRNG_BURST, 64);
+	post(2, O_DATA + VRNG_BURST + 64, 64);
+	/* The last one empties the bucket again: the thread sleeps for it. */
+	post(3, O_DATA + VRNG_BURST + 128, VRNG_BURST);
 	cr_assert_eq(virtio_rng_dev_ops.quiesce(dev), 0);
-	cr_expect_eq(used_idx(), 3, "every available chain used");
-	for (unsigned n = 0; n < 3; n++)
-		cr_expect_eq(used_len(n), 64, "request %u", n);
-	post(3, O_DATA + 256, 64);
+	cr_expect_eq(used_idx(), 4, "every available chain used");
+	cr_expect_eq(used_len(1), 64);
+	cr_expect_eq(used_len(2), 64);
+	cr_expect_gt(used_len(3), 0);
+	post(4, O_DATA + 3 * VRNG_BURST, 64);
 	wr(dev, R_QUEUE_NOTIFY, 0);
 	nanosleep(&(struct timespec){ 0, 30000000 }, NULL);
-	cr_expect_eq(used_idx(), 3, "served while frozen");
-	cr_expect(all_zero(ram + O_DATA + 256, 64), "guest memory written while frozen");
+	cr_expect_eq(used_idx(), 4, "served while frozen");
+	cr_expect(all_zero(ram + O_DATA + 3 * VRNG_BURST, 64),
+		  "guest memory written while frozen");
 	virtio_rng_dev_ops.thaw(dev);
-	cr_expect(wait_used(4), "not served after thaw");
+	cr_expect(wait_used(5), "not served after thaw");
 	virtio_rng_dev_ops.destroy(dev);
 }
 
