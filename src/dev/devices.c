@@ -9,8 +9,10 @@ static const struct dev_ops *const table[] = {
 	&uart_dev_ops,
 	&rtc_dev_ops,
 	&gpio_dev_ops,
+	&vmgenid_dev_ops,
 	&virtio_blk_dev_ops,
 	&virtio_net_dev_ops,
+	&virtio_rng_dev_ops,
 };
 
 #define N_DEVS (sizeof(table) / sizeof(table[0]))
