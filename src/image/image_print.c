@@ -121,7 +121,7 @@ static void utc_time(int64_t secs, char *buf, size_t len)
 		strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
 }
 
-int dev_state_genid(const struct dev_state *d, char out[VMGENID_STR_LEN])
+int dev_state_genid(const struct dev_state *d, char *out)
 {
 	uint8_t id[VMGENID_ID_LEN];
 	uint64_t lo, hi;
@@ -135,8 +135,7 @@ int dev_state_genid(const struct dev_state *d, char out[VMGENID_STR_LEN])
 	return 0;
 }
 
-int dev_state_card(const struct dev_state *d, char tap[TAP_NAME_MAX + 1],
-		   char mac[MAC_STR_LEN])
+int dev_state_card(const struct dev_state *d, char *tap, char *mac)
 {
 	uint8_t m[MAC_LEN];
 	uint64_t v;

@@ -23,6 +23,7 @@ int kvm_open(void)
 		{ KVM_CAP_DEVICE_CTRL, "KVM_CAP_DEVICE_CTRL" },
 		{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP" },
 		{ KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE" },
+		{ KVM_CAP_READONLY_MEM, "KVM_CAP_READONLY_MEM" },   /* vmgenid's window */
 	};
 	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 
@@ -171,7 +172,8 @@ static void dev_notify(void *ctx)
 }
 
 /* Guest memory of a device's own (dev_ops.memslot), in memslot 1 + i: a
- * window that is a whole number of host pages, zeroed. */
+ * window that is a whole number of host pages, zeroed, and read-only to the
+ * guest (its writes exit as MMIO no device claims). */
 static int map_window(struct vm *vm, struct vm_dev *vd, unsigned i)
 {
 	struct kvm_userspace_memory_region slot = { 0 };
@@ -189,6 +191,7 @@ static int map_window(struct vm *vm, struct vm_dev *vd, unsigned i)
 	vd->window = p;
 	vd->window_size = vd->cfg.size;
 	slot.slot = 1 + i;
+	slot.flags = KVM_MEM_READONLY;
 	slot.guest_phys_addr = vd->cfg.base;
 	slot.memory_size = vd->cfg.size;
 	slot.userspace_addr = (uintptr_t)p;
