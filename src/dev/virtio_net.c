@@ -199,7 +199,8 @@ struct vnet {
 	struct vq_chain chain;
 	uint16_t rx_heads[VNET_QUEUE_MAX];
 	uint32_t rx_used[VNET_QUEUE_MAX];
-	uint8_t rx_buf[VNET_HDR_LEN + VNET_MAX_GSO_FRAME + 1];  /* + 1: an overlong frame shows */
+	/* One byte more than the longest frame, so that an overlong one shows. */
+	uint8_t rx_buf[VNET_HDR_LEN + VNET_MAX_GSO_FRAME + 1];
 	uint8_t tx_buf[VNET_HDR_LEN + VNET_MAX_GSO_FRAME];
 };
 
@@ -607,7 +608,8 @@ static void *vnet_thread(void *arg)
 		if ((fds[0].revents & POLLIN) && read(n->efd, &count, sizeof(count)) < 0)
 			count = 0;
 		pthread_mutex_lock(n->lock);
-		if (rx && fds[1].revents)
+		/* The driver may have been reset while the thread slept. */
+		if (rx && fds[1].revents && n->running && !n->frozen && rx_wanted(n))
 			rx_read(n);
 	}
 	pthread_mutex_unlock(n->lock);
