@@ -633,8 +633,16 @@ static void vnet_notify(void *dev, unsigned q)
 	kick(dev);
 }
 
-/* Waits, releasing the bus lock, until no tap read or write is under way;
- * a frame read and not delivered goes. */
+/* Waits, releasing the bus lock, until no tap read or write is under way:
+ * the thread then holds no chain. */
+static void wait_idle(struct vnet *n)
+{
+	while (n->busy)
+		pthread_cond_wait(&n->cond, n->lock);
+}
+
+/* Stops the thread's work on the queues; a frame read and not delivered
+ * goes. */
 static void stop_io(struct vnet *n)
 {
 	n->running = 0;
@@ -642,8 +650,7 @@ static void stop_io(struct vnet *n)
 	n->set_offloads = 0;
 	n->rx_len = 0;
 	n->resets++;
-	while (n->busy)
-		pthread_cond_wait(&n->cond, n->lock);
+	wait_idle(n);
 }
 
 /* The driver resets the card (Linux does it on suspend, then frees the
@@ -817,9 +824,11 @@ static int vnet_restore(void *dev, const struct dev_state *d)
 
 	if (d->type != DEV_VIRTIO_NET || check_fields(d, &mac, &status, &due))
 		return -EINVAL;
-	stop_io(n);
+	/* A refused state leaves a running device as it was. */
+	wait_idle(n);
 	if (virtio_mmio_restore(&n->t, d))
 		return -EINVAL;
+	n->rx_len = 0;
 	for (unsigned i = 0; i < MAC_LEN; i++)
 		n->mac[i] = n->tap->mac_given ? n->tap->mac[i] : (uint8_t)(mac >> (8 * i));
 	n->status = (uint16_t)status;

@@ -979,6 +979,7 @@ ParameterizedTest(struct bad_state *c, vnet_dev, restore_refuses)
 {
 	void *a = bring_up(LINUX), *b;
 	static struct dev_state good, bad, before, after;
+	uint8_t h[VNET_HDR_LEN];
 
 	restored(a);
 	save(a, &good);
@@ -994,6 +995,10 @@ ParameterizedTest(struct bad_state *c, vnet_dev, restore_refuses)
 	cr_expect_eq(restore(b, &bad), -EINVAL, "%s", c->what);
 	save(b, &after);
 	expect_same(&before, &after);
+	hdr(h, 0, 0, 0, 0, 0, 0);
+	post_tx(0, h, 60, 1);
+	wr(b, R_QUEUE_NOTIFY, TXQ);
+	cr_expect(wait_used(TXQ, 1), "%s: the device stopped", c->what);
 	virtio_net_dev_ops.destroy(b);
 }
 
