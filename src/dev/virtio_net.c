@@ -513,6 +513,13 @@ static void rx_read(struct vnet *n)
 
 /* --- control --- */
 
+static void ctrl_error(struct vnet *n, const char *why)
+{
+	if (!n->stats.ctrl_errors++)
+		log_info("virtio-net %s: a control command %s; later ones are only "
+			 "counted", n->tap->name, why);
+}
+
 /* One control command: class, command, data, and a device-writable ack
  * (the last writable byte); returns the bytes written, 0 with no ack. */
 static uint32_t ctrl_serve(struct vnet *n)
@@ -521,14 +528,12 @@ static uint32_t ctrl_serve(struct vnet *n)
 	uint8_t cmd[2], *ack = c->in_bytes ? chain_wbyte(c, c->in_bytes - 1) : NULL;
 
 	if (!ack) {
-		if (!n->stats.ctrl_errors++)
-			log_info("virtio-net %s: a control command without room for "
-				 "its ack", n->tap->name);
+		ctrl_error(n, "without room for its ack");
 		return 0;
 	}
 	*ack = VNET_ERR;
 	if (c->out_bytes < sizeof(cmd)) {
-		n->stats.ctrl_errors++;
+		ctrl_error(n, "without a class and command");
 		return 1;
 	}
 	chain_read(c, cmd, sizeof(cmd));
@@ -537,7 +542,7 @@ static uint32_t ctrl_serve(struct vnet *n)
 		n->status &= (uint16_t)~VNET_S_ANNOUNCE;
 		*ack = VNET_OK;
 	} else {
-		n->stats.ctrl_errors++;
+		ctrl_error(n, "the device does not know");
 	}
 	return 1;
 }

@@ -649,15 +649,16 @@ Test(vnet_dev, frame_waits_for_a_buffer)
 	virtio_net_dev_ops.destroy(dev);
 }
 
-/* Control command in slot s: class and command readable, ack writable. */
-static void post_ctrl(unsigned s, uint8_t class, uint8_t cmd, int with_ack)
+/* Control command in slot s: class and command readable (len bytes of
+ * them), ack writable. */
+static void post_ctrl(unsigned s, uint8_t class, uint8_t cmd, uint32_t len, int with_ack)
 {
 	uint8_t *b = ram + buf(CTRLQ, s);
 
 	b[0] = class;
 	b[1] = cmd;
 	b[16] = 0xee;
-	desc(CTRLQ, 2 * s, buf(CTRLQ, s), 2, with_ack ? VQ_DESC_F_NEXT : 0,
+	desc(CTRLQ, 2 * s, buf(CTRLQ, s), len, with_ack ? VQ_DESC_F_NEXT : 0,
 	     (uint16_t)(2 * s + 1));
 	desc(CTRLQ, 2 * s + 1, buf(CTRLQ, s) + 16, 1, VQ_DESC_F_WRITE, 0);
 	publish(CTRLQ, (uint16_t)(2 * s));
@@ -684,18 +685,21 @@ Test(vnet_dev, restored_announces_and_the_ack_clears_it)
 	cr_expect_eq(level, 1);
 	cr_expect_neq(rd(dev, R_CONFIG_GEN), gen);
 	wr(dev, R_ACK, VIRTIO_INT_CONFIG);
-	post_ctrl(0, VNET_CTRL_ANNOUNCE, VNET_CTRL_ANNOUNCE_ACK, 1);
-	post_ctrl(1, 9, 0, 1);
-	post_ctrl(2, VNET_CTRL_ANNOUNCE, 1, 1);
-	post_ctrl(3, VNET_CTRL_ANNOUNCE, VNET_CTRL_ANNOUNCE_ACK, 0);
+	post_ctrl(0, VNET_CTRL_ANNOUNCE, VNET_CTRL_ANNOUNCE_ACK, 2, 1);
+	post_ctrl(1, 9, 0, 2, 1);
+	post_ctrl(2, VNET_CTRL_ANNOUNCE, 1, 2, 1);
+	post_ctrl(3, VNET_CTRL_ANNOUNCE, VNET_CTRL_ANNOUNCE_ACK, 2, 0);
+	post_ctrl(4, VNET_CTRL_ANNOUNCE, VNET_CTRL_ANNOUNCE_ACK, 1, 1);
 	wr(dev, R_QUEUE_NOTIFY, CTRLQ);
-	cr_assert(wait_used(CTRLQ, 4));
+	cr_assert(wait_used(CTRLQ, 5));
 	cr_expect_eq(ram[buf(CTRLQ, 0) + 16], VNET_OK);
 	cr_expect_eq(used_len(CTRLQ, 0), 1);
 	cr_expect_eq(ram[buf(CTRLQ, 1) + 16], VNET_ERR, "unknown class");
 	cr_expect_eq(ram[buf(CTRLQ, 2) + 16], VNET_ERR, "unknown command");
 	cr_expect_eq(used_len(CTRLQ, 3), 0, "no room for an ack");
-	cr_expect_eq(stats(dev).ctrl_errors, 3);
+	cr_expect_eq(ram[buf(CTRLQ, 4) + 16], VNET_ERR, "no command byte");
+	cr_expect_eq(used_len(CTRLQ, 4), 1);
+	cr_expect_eq(stats(dev).ctrl_errors, 4);
 	cr_expect_eq(rd_cfg(dev, 6, 2), VNET_S_LINK_UP, "announce acknowledged");
 	virtio_net_dev_ops.destroy(dev);
 }
