@@ -204,14 +204,12 @@ struct vnet {
 	uint8_t tx_buf[VNET_HDR_LEN + VNET_MAX_GSO_FRAME];
 };
 
+/* The eventfd fails a write only when 2^64 - 2 wake-ups are pending, which
+ * wake the thread all the same. */
 static void kick(struct vnet *n)
 {
-	uint64_t one = 1;
-
 	n->kicked = 1;
-	/* Cannot fail but at 2^64 - 2 pending wake-ups, which still wake. */
-	if (write(n->efd, &one, sizeof(one)) < 0)
-		return;
+	eventfd_write(n->efd, 1);
 }
 
 static void fault(struct vnet *n, enum vq_fault f)
@@ -601,7 +599,7 @@ static int serve(struct vnet *n)
 static void *vnet_thread(void *arg)
 {
 	struct vnet *n = arg;
-	uint64_t count;
+	eventfd_t count;
 
 	pthread_mutex_lock(n->lock);
 	while (!n->stop) {
@@ -610,8 +608,8 @@ static void *vnet_thread(void *arg)
 
 		pthread_mutex_unlock(n->lock);
 		poll(fds, rx ? 2 : 1, -1);
-		if ((fds[0].revents & POLLIN) && read(n->efd, &count, sizeof(count)) < 0)
-			count = 0;
+		if (fds[0].revents & POLLIN)
+			eventfd_read(n->efd, &count);
 		pthread_mutex_lock(n->lock);
 		/* The driver may have been reset while the thread slept. */
 		if (rx && fds[1].revents && n->running && !n->frozen && rx_wanted(n))
