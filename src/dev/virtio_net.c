@@ -199,18 +199,17 @@ struct vnet {
 	struct vq_chain chain;
 	uint16_t rx_heads[VNET_QUEUE_MAX];
 	uint32_t rx_used[VNET_QUEUE_MAX];
-	uint8_t rx_buf[VNET_HDR_LEN + VNET_MAX_GSO_FRAME + 1];  /* + 1: an overlong frame shows */
+	/* One byte more than the longest frame, so that an overlong one shows. */
+	uint8_t rx_buf[VNET_HDR_LEN + VNET_MAX_GSO_FRAME + 1];
 	uint8_t tx_buf[VNET_HDR_LEN + VNET_MAX_GSO_FRAME];
 };
 
+/* The eventfd fails a write only when 2^64 - 2 wake-ups are pending, which
+ * wake the thread all the same. */
 static void kick(struct vnet *n)
 {
-	uint64_t one = 1;
-
 	n->kicked = 1;
-	/* Cannot fail but at 2^64 - 2 pending wake-ups, which still wake. */
-	if (write(n->efd, &one, sizeof(one)) < 0)
-		return;
+	eventfd_write(n->efd, 1);
 }
 
 static void fault(struct vnet *n, enum vq_fault f)
@@ -512,6 +511,13 @@ static void rx_read(struct vnet *n)
 
 /* --- control --- */
 
+static void ctrl_error(struct vnet *n, const char *why)
+{
+	if (!n->stats.ctrl_errors++)
+		log_info("virtio-net %s: a control command %s; later ones are only "
+			 "counted", n->tap->name, why);
+}
+
 /* One control command: class, command, data, and a device-writable ack
  * (the last writable byte); returns the bytes written, 0 with no ack. */
 static uint32_t ctrl_serve(struct vnet *n)
@@ -520,14 +526,12 @@ static uint32_t ctrl_serve(struct vnet *n)
 	uint8_t cmd[2], *ack = c->in_bytes ? chain_wbyte(c, c->in_bytes - 1) : NULL;
 
 	if (!ack) {
-		if (!n->stats.ctrl_errors++)
-			log_info("virtio-net %s: a control command without room for "
-				 "its ack", n->tap->name);
+		ctrl_error(n, "without room for its ack");
 		return 0;
 	}
 	*ack = VNET_ERR;
 	if (c->out_bytes < sizeof(cmd)) {
-		n->stats.ctrl_errors++;
+		ctrl_error(n, "without a class and command");
 		return 1;
 	}
 	chain_read(c, cmd, sizeof(cmd));
@@ -536,7 +540,7 @@ static uint32_t ctrl_serve(struct vnet *n)
 		n->status &= (uint16_t)~VNET_S_ANNOUNCE;
 		*ack = VNET_OK;
 	} else {
-		n->stats.ctrl_errors++;
+		ctrl_error(n, "the device does not know");
 	}
 	return 1;
 }
@@ -595,7 +599,7 @@ static int serve(struct vnet *n)
 static void *vnet_thread(void *arg)
 {
 	struct vnet *n = arg;
-	uint64_t count;
+	eventfd_t count;
 
 	pthread_mutex_lock(n->lock);
 	while (!n->stop) {
@@ -604,10 +608,11 @@ static void *vnet_thread(void *arg)
 
 		pthread_mutex_unlock(n->lock);
 		poll(fds, rx ? 2 : 1, -1);
-		if ((fds[0].revents & POLLIN) && read(n->efd, &count, sizeof(count)) < 0)
-			count = 0;
+		if (fds[0].revents & POLLIN)
+			eventfd_read(n->efd, &count);
 		pthread_mutex_lock(n->lock);
-		if (rx && fds[1].revents)
+		/* The driver may have been reset while the thread slept. */
+		if (rx && fds[1].revents && n->running && !n->frozen && rx_wanted(n))
 			rx_read(n);
 	}
 	pthread_mutex_unlock(n->lock);
@@ -631,8 +636,16 @@ static void vnet_notify(void *dev, unsigned q)
 	kick(dev);
 }
 
-/* Waits, releasing the bus lock, until no tap read or write is under way;
- * a frame read and not delivered goes. */
+/* Waits, releasing the bus lock, until no tap read or write is under way:
+ * the thread then holds no chain. */
+static void wait_idle(struct vnet *n)
+{
+	while (n->busy)
+		pthread_cond_wait(&n->cond, n->lock);
+}
+
+/* Stops the thread's work on the queues; a frame read and not delivered
+ * goes. */
 static void stop_io(struct vnet *n)
 {
 	n->running = 0;
@@ -640,8 +653,7 @@ static void stop_io(struct vnet *n)
 	n->set_offloads = 0;
 	n->rx_len = 0;
 	n->resets++;
-	while (n->busy)
-		pthread_cond_wait(&n->cond, n->lock);
+	wait_idle(n);
 }
 
 /* The driver resets the card (Linux does it on suspend, then frees the
@@ -815,9 +827,11 @@ static int vnet_restore(void *dev, const struct dev_state *d)
 
 	if (d->type != DEV_VIRTIO_NET || check_fields(d, &mac, &status, &due))
 		return -EINVAL;
-	stop_io(n);
+	/* A refused state leaves a running device as it was. */
+	wait_idle(n);
 	if (virtio_mmio_restore(&n->t, d))
 		return -EINVAL;
+	n->rx_len = 0;
 	for (unsigned i = 0; i < MAC_LEN; i++)
 		n->mac[i] = n->tap->mac_given ? n->tap->mac[i] : (uint8_t)(mac >> (8 * i));
 	n->status = (uint16_t)status;
