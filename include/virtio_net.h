@@ -23,12 +23,16 @@
 #define VNET_ETH_HLEN           14      /* the shortest frame: its header */
 #define VNET_MAX_FRAME          (1514 + 4)      /* an MTU 1500 frame, VLAN tag */
 #define VNET_MAX_GSO_FRAME      (65535 + 14 + 4)        /* a TSO frame */
-#define VNET_CONFIG_LEN         10      /* mac, status, max_virtqueue_pairs */
+#define VNET_MTU                1500    /* offered (VNET_FEAT_MTU): Linux then
+					 * refuses a larger MTU, which the
+					 * untagged limit below would drop */
+#define VNET_CONFIG_LEN         12      /* mac, status, max_virtqueue_pairs, mtu */
 #define VNET_QUIESCE_SECS       30      /* a checkpoint waits this long */
 
 /* Feature bits (VIRTIO_NET_F_*; VNET_F_* are the saved fields). */
 #define VNET_FEAT_CSUM          0
 #define VNET_FEAT_GUEST_CSUM    1
+#define VNET_FEAT_MTU           3
 #define VNET_FEAT_MAC           5
 #define VNET_FEAT_GUEST_TSO4    7
 #define VNET_FEAT_GUEST_TSO6    8
@@ -93,8 +97,8 @@ int vnet_rx_fix(uint8_t *hdr, uint64_t features);
  * frames it receives. */
 unsigned vnet_tun_offloads(uint64_t features);
 
-/* The configuration space: mac, status, max_virtqueue_pairs (1), in
- * little-endian. */
+/* The configuration space: mac, status, max_virtqueue_pairs (1), mtu
+ * (VNET_MTU), in little-endian. */
 void vnet_config(const uint8_t mac[MAC_LEN], uint16_t status,
 		 uint8_t cfg[VNET_CONFIG_LEN]);
 

@@ -92,6 +92,12 @@ int vq_pop(struct vq *q, const struct guest_mem *m, struct vq_chain *c,
 int vq_push(struct vq *q, const struct guest_mem *m, uint16_t head,
 	    uint32_t written);
 
+/* vq_push of n chains at once (n <= the queue's size): every entry is
+ * written before the index moves, so the driver sees all or none — one
+ * frame over several buffers (VIRTIO 1.2 section 5.1.6.4). */
+int vq_push_n(struct vq *q, const struct guest_mem *m, const uint16_t *heads,
+	      const uint32_t *written, unsigned n);
+
 /* Whether the driver wants an interrupt for what was pushed since the last
  * call: used_event with event idx (always 1 the first time, with nothing to
  * compare against), else the VIRTQ_AVAIL_F_NO_INTERRUPT flag. Call after

@@ -24,7 +24,7 @@
 			 1ull << VNET_FEAT_GUEST_TSO6 | 1ull << VNET_FEAT_HOST_TSO4 | \
 			 1ull << VNET_FEAT_HOST_TSO6 | 1ull << VNET_FEAT_MRG_RXBUF | \
 			 1ull << VNET_FEAT_STATUS | 1ull << VNET_FEAT_CTRL_VQ | \
-			 1ull << VNET_FEAT_GUEST_ANNOUNCE)
+			 1ull << VNET_FEAT_GUEST_ANNOUNCE | 1ull << VNET_FEAT_MTU)
 
 /* --- frames and headers -------------------------------------------------------- */
 
@@ -117,6 +117,7 @@ void vnet_config(const uint8_t mac[MAC_LEN], uint16_t status,
 	memcpy(cfg, mac, MAC_LEN);
 	le_put16(cfg + 6, status);
 	le_put16(cfg + 8, 1);           /* max_virtqueue_pairs */
+	le_put16(cfg + 10, VNET_MTU);   /* mtu: what VNET_MAX_FRAME carries */
 }
 
 /* --- chains -------------------------------------------------------------------- */
@@ -393,36 +394,37 @@ static void untake(struct vnet *n, uint16_t saved)
 }
 
 /* Gives the frame in rx_buf to the driver over as many chains as it needs
- * (one without MRG_RXBUF), num_buffers set; a frame that does not fit the
- * buffers available is dropped and they stay available. */
+ * (one without MRG_RXBUF), num_buffers set, all made used at once. A frame
+ * that needs more buffers than the driver has posted stays in rx_buf, and
+ * the chains go back, until it posts more (rx_wanted, on its kick); one that
+ * cannot fit the whole ring, or one chain without MRG_RXBUF, is dropped. */
 static void rx_deliver(struct vnet *n)
 {
 	struct vq *q = &n->t.q[VNET_RXQ];
 	uint32_t total = n->rx_len, off = 0, used = 0;
 	uint16_t saved = q->last_avail;
-	int mrg = virtio_mmio_has(&n->t, VNET_FEAT_MRG_RXBUF);
+	int mrg = virtio_mmio_has(&n->t, VNET_FEAT_MRG_RXBUF), r;
 	uint8_t *nb_lo = NULL, *nb_hi = NULL;
 
-	n->rx_len = 0;
-	if (vnet_rx_fix(n->rx_buf, n->t.driver_features)) {
-		rx_drop(n, "an offload the driver did not take");
-		return;
-	}
 	while (off < total) {
 		if (used == q->size || (used && !mrg)) {
 			untake(n, saved);
-			rx_drop(n, "larger than the receive buffers available");
+			n->rx_len = 0;
+			rx_drop(n, "larger than the receive buffers can hold");
 			return;
 		}
-		if (take(n, VNET_RXQ) <= 0) {
-			if (n->running)
+		if ((r = take(n, VNET_RXQ)) <= 0) {
+			/* A fault has stopped the device; else wait for buffers. */
+			if (r == 0) {
 				untake(n, saved);
-			rx_drop(n, "larger than the receive buffers available");
+				vq_enable_notify(q, &n->t.mem);
+			}
 			return;
 		}
 		/* A first buffer without room for the header can take no frame:
 		 * it goes back unused. */
 		if (!used && n->chain.in_bytes < VNET_HDR_LEN) {
+			n->rx_len = 0;
 			rx_drop(n, "a receive buffer shorter than the header");
 			give_back(n, VNET_RXQ, n->chain.head, 0);
 			return;
@@ -435,13 +437,13 @@ static void rx_deliver(struct vnet *n)
 		n->rx_used[used] = chain_write(&n->chain, n->rx_buf + off, total - off);
 		off += n->rx_used[used++];
 	}
+	n->rx_len = 0;
 	*nb_lo = (uint8_t)used;
 	*nb_hi = (uint8_t)(used >> 8);
-	for (uint32_t i = 0; i < used; i++)
-		if (vq_push(q, &n->t.mem, n->rx_heads[i], n->rx_used[i]) < 0) {
-			fault(n, VQ_BAD_RING);
-			return;
-		}
+	if (vq_push_n(q, &n->t.mem, n->rx_heads, n->rx_used, used) < 0) {
+		fault(n, VQ_BAD_RING);
+		return;
+	}
 	if (vq_need_interrupt(q, &n->t.mem))
 		virtio_mmio_signal(&n->t, VIRTIO_INT_USED);
 	n->stats.rx_frames++;
@@ -455,7 +457,7 @@ static int rx_wanted(struct vnet *n)
 	struct vq *q = &n->t.q[VNET_RXQ];
 	int p;
 
-	if (n->tap_gone || !q->ready)
+	if (n->tap_gone || !q->ready || n->rx_len)
 		return 0;
 	p = vq_pending(q, &n->t.mem);
 	if (p == 0) {
@@ -502,6 +504,10 @@ static void rx_read(struct vnet *n)
 		return;
 	if (r < VNET_HDR_LEN + VNET_ETH_HLEN || (size_t)r == sizeof(n->rx_buf)) {
 		rx_drop(n, "a frame from the tap too short or too long");
+		return;
+	}
+	if (vnet_rx_fix(n->rx_buf, n->t.driver_features)) {
+		rx_drop(n, "an offload the driver did not take");
 		return;
 	}
 	n->rx_len = (uint32_t)r;
@@ -611,8 +617,17 @@ static void *vnet_thread(void *arg)
 		if (fds[0].revents & POLLIN)
 			eventfd_read(n->efd, &count);
 		pthread_mutex_lock(n->lock);
+		/* An error without a frame (a tap being deleted) would wake the
+		 * poll again at once: the tap is dropped as after a failed read. */
+		if (rx && (fds[1].revents & (POLLERR | POLLHUP | POLLNVAL)) &&
+		    !(fds[1].revents & POLLIN) && !n->tap_gone) {
+			n->tap_gone = 1;
+			log_info("virtio-net %s: the tap failed: the guest receives "
+				 "nothing more", n->tap->name);
+		}
 		/* The driver may have been reset while the thread slept. */
-		if (rx && fds[1].revents && n->running && !n->frozen && rx_wanted(n))
+		if (rx && (fds[1].revents & POLLIN) && n->running && !n->frozen &&
+		    rx_wanted(n))
 			rx_read(n);
 	}
 	pthread_mutex_unlock(n->lock);

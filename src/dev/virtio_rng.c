@@ -169,6 +169,15 @@ static void serve_queue(struct vrng *r)
 		 * driver has taken its buffers back. */
 		if (!r->running || r->resets != resets)
 			return;
+		/* An empty answer would end Linux's reads for good (it takes
+		 * one as the device going away): a failing getrandom() stops
+		 * the device visibly instead. */
+		if (!written && r->chain.in_bytes) {
+			log_info("virtio-rng: getrandom() failed: the device needs a reset");
+			r->running = 0;
+			virtio_mmio_needs_reset(&r->t);
+			return;
+		}
 		if (vq_push(q, &r->t.mem, r->chain.head, written) < 0) {
 			r->running = 0;
 			virtio_mmio_needs_reset(&r->t);

@@ -217,19 +217,29 @@ int vq_pop(struct vq *q, const struct guest_mem *m, struct vq_chain *c,
 	return 1;
 }
 
-int vq_push(struct vq *q, const struct guest_mem *m, uint16_t head,
-	    uint32_t written)
+int vq_push_n(struct vq *q, const struct guest_mem *m, const uint16_t *heads,
+	      const uint32_t *written, unsigned n)
 {
-	uint8_t *used, *e;
+	uint8_t *used;
 
 	if (!q->size || !(used = used_ring(q, m)))
 		return -EINVAL;
-	e = used + RING_HDR + USED_ENTRY * (q->used_idx % q->size);
-	le_put32(e, head);
-	le_put32(e + 4, written);
-	/* The release store makes the entry visible no later than the index. */
-	store16(used + 2, ++q->used_idx, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t *e = used + RING_HDR + USED_ENTRY * ((uint16_t)(q->used_idx + i) % q->size);
+
+		le_put32(e, heads[i]);
+		le_put32(e + 4, written[i]);
+	}
+	q->used_idx = (uint16_t)(q->used_idx + n);
+	/* The release store makes the entries visible no later than the index. */
+	store16(used + 2, q->used_idx, __ATOMIC_RELEASE);
 	return 0;
+}
+
+int vq_push(struct vq *q, const struct guest_mem *m, uint16_t head,
+	    uint32_t written)
+{
+	return vq_push_n(q, m, &head, &written, 1);
 }
 
 /* Whether new_idx passing event (the driver's used_event) happened in this

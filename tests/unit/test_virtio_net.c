@@ -159,8 +159,9 @@ Test(vnet, config_layout_and_features)
 	cr_expect_arr_eq(cfg, mac, MAC_LEN);
 	cr_expect_eq(le_get16(cfg + 6), 3, "status");
 	cr_expect_eq(le_get16(cfg + 8), 1, "max_virtqueue_pairs");
+	cr_expect_eq(le_get16(cfg + 10), VNET_MTU, "mtu");
 	for (unsigned b = 0; b < 64; b++) {
-		int want = b == 0 || b == 1 || b == 5 || b == 7 || b == 8 || b == 11 ||
+		int want = b == 0 || b == 1 || b == 3 || b == 5 || b == 7 || b == 8 || b == 11 ||
 			   b == 12 || b == 15 || b == 16 || b == 17 || b == 21;
 
 		cr_expect_eq((f >> b) & 1, (uint64_t)want, "feature bit %u", b);
@@ -550,9 +551,10 @@ Test(vnet_dev, receive_into_one_buffer)
 	virtio_net_dev_ops.destroy(dev);
 }
 
-/* A frame larger than the buffers the guest has is dropped whole (never a
- * partial frame), and the buffers then take the next frame that fits. */
-Test(vnet_dev, frame_larger_than_the_buffers_is_dropped)
+/* A frame larger than the buffers the guest has posted waits (never a
+ * partial frame, and nothing used) until it posts more; then all of its
+ * buffers become used at once. */
+Test(vnet_dev, frame_waits_for_enough_buffers)
 {
 	void *dev = bring_up(LINUX);
 	uint8_t h[VNET_HDR_LEN];
@@ -562,6 +564,31 @@ Test(vnet_dev, frame_larger_than_the_buffers_is_dropped)
 	wr(dev, R_QUEUE_NOTIFY, RXQ);
 	hdr(h, 0, 0, 0, 0, 0, 0);
 	peer_send(h, 200, 1);
+	cr_expect_not(wait_used(RXQ, 1), "delivered into too few buffers");
+	cr_expect_eq(stats(dev).rx_dropped, 0, "dropped although it can fit");
+	post_rx(2, 64);
+	post_rx(3, 64);
+	wr(dev, R_QUEUE_NOTIFY, RXQ);
+	cr_assert(wait_used(RXQ, 4));
+	cr_expect_eq(used_idx(RXQ), 4, "every buffer of the frame at once");
+	cr_expect_eq(le_get16(ram + buf(RXQ, 0) + 10), 4, "num_buffers");
+	cr_expect_eq(ram[buf(RXQ, 0) + VNET_HDR_LEN], 1, "the frame");
+	cr_expect_eq(stats(dev).rx_frames, 1);
+	virtio_net_dev_ops.destroy(dev);
+}
+
+/* A frame the whole ring could not hold is dropped, and the buffers then
+ * take the next frame that fits. */
+Test(vnet_dev, frame_larger_than_the_ring_is_dropped)
+{
+	void *dev = bring_up(LINUX);
+	uint8_t h[VNET_HDR_LEN];
+
+	for (unsigned i = 0; i < QSIZE; i++)
+		post_rx(i, 64);
+	wr(dev, R_QUEUE_NOTIFY, RXQ);
+	hdr(h, 0, 0, 0, 0, 0, 0);
+	peer_send(h, QSIZE * 64, 1);
 	cr_assert(wait_stat(dev, rx_dropped, 1), "not dropped");
 	cr_expect_eq(used_idx(RXQ), 0, "nothing used");
 	peer_send(h, 100, 2);
