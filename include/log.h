@@ -9,6 +9,8 @@
 #ifndef TORPOR_LOG_H
 #define TORPOR_LOG_H
 
+#include <stddef.h>
+
 /* Prints "torpor: <message>" on stderr, ending the line as the terminal
  * needs it (log_raw_terminal). */
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -25,6 +27,12 @@ struct failure {
 
 /* Hands over the recorded failure and forgets it. */
 void fail_take(struct failure *f);
+
+/* Writes a one-line message into err (errlen bytes; nothing when err is
+ * NULL), control bytes blanked so that an argument holding a newline still
+ * gives one line: how the host libraries report, and the caller decides. */
+void err_line(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* The console tells the log when stderr's terminal is in raw mode, where a
  * line must end in "\r\n". */

@@ -6,7 +6,6 @@
 #include <limits.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "disk.h"
+#include "log.h"
 #include "file_io.h"
 
 #define IOV_BATCH       128             /* iovecs per preadv/pwritev call */
@@ -32,23 +32,6 @@ struct disk_overlay {
 	uint64_t *map;                  /* bit per cluster: 1 = in the overlay */
 	uint8_t buf[DISK_OVERLAY_CLUSTER];      /* read-modify-write bounce */
 };
-
-/* Writes a message and blanks control bytes, so a path or option holding a
- * newline still gives one line. */
-static void __attribute__((format(printf, 3, 4)))
-say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	for (char *p = err; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-}
 
 static int in_range(const struct disk *d, uint64_t off, uint64_t len)
 {
@@ -163,7 +146,7 @@ int disk_spec_parse(char *arg, struct disk_spec *s, char *err, size_t errlen)
 	int readonly = 0;
 
 	if (comma == arg || !*arg) {
-		say(err, errlen, "--disk %s: empty path", arg);
+		err_line(err, errlen, "--disk %s: empty path", arg);
 		return -EINVAL;
 	}
 	/* Checked whole before any ',' becomes a NUL, so messages quote arg. */
@@ -180,27 +163,27 @@ int disk_spec_parse(char *arg, struct disk_spec *s, char *err, size_t errlen)
 			size_t slen = len - 7;
 
 			if (serial) {
-				say(err, errlen, "--disk %s: serial given twice", arg);
+				err_line(err, errlen, "--disk %s: serial given twice", arg);
 				return -EINVAL;
 			}
 			serial = o + 7;
 			if (!slen || slen > DISK_SERIAL_MAX) {
-				say(err, errlen, "--disk %s: the serial must be 1 to %d bytes",
+				err_line(err, errlen, "--disk %s: the serial must be 1 to %d bytes",
 				    arg, DISK_SERIAL_MAX);
 				return -EINVAL;
 			}
 			for (size_t i = 0; i < slen; i++) {
 				if (serial[i] < 0x20 || serial[i] > 0x7e) {
-					say(err, errlen,
+					err_line(err, errlen,
 					    "--disk %s: the serial must be printable ASCII", arg);
 					return -EINVAL;
 				}
 			}
 		} else if (!len) {
-			say(err, errlen, "--disk %s: empty option", arg);
+			err_line(err, errlen, "--disk %s: empty option", arg);
 			return -EINVAL;
 		} else {
-			say(err, errlen, "--disk %s: unknown option '%.*s'", arg, (int)len, o);
+			err_line(err, errlen, "--disk %s: unknown option '%.*s'", arg, (int)len, o);
 			return -EINVAL;
 		}
 	}
@@ -228,11 +211,11 @@ static int open_path(struct disk *d, const char *path, int writable, char *err, 
 	abs = realpath(path, NULL);
 	if (!abs) {
 		r = -errno;
-		say(err, errlen, "disk %s: %s", path, strerror(-r));
+		err_line(err, errlen, "disk %s: %s", path, strerror(-r));
 		return r;
 	}
 	if (strlen(abs) > DISK_PATH_MAX) {
-		say(err, errlen, "disk %s: the absolute path is longer than %d bytes",
+		err_line(err, errlen, "disk %s: the absolute path is longer than %d bytes",
 		    path, DISK_PATH_MAX);
 		free(abs);
 		return -ENAMETOOLONG;
@@ -244,12 +227,12 @@ static int open_path(struct disk *d, const char *path, int writable, char *err, 
 	fd = open(d->path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		r = -errno;
-		say(err, errlen, "disk %s: %s", d->path, strerror(-r));
+		err_line(err, errlen, "disk %s: %s", d->path, strerror(-r));
 		goto out;
 	}
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
-		say(err, errlen, "disk %s: %s", d->path, strerror(-r));
+		err_line(err, errlen, "disk %s: %s", d->path, strerror(-r));
 		goto out_fd;
 	}
 	if (S_ISREG(st.st_mode)) {
@@ -260,18 +243,18 @@ static int open_path(struct disk *d, const char *path, int writable, char *err, 
 
 		if (ioctl(fd, BLKGETSIZE64, &d->size) < 0 || ioctl(fd, BLKSSZGET, &ssz) < 0) {
 			r = -errno;
-			say(err, errlen, "disk %s: %s", d->path, strerror(-r));
+			err_line(err, errlen, "disk %s: %s", d->path, strerror(-r));
 			goto out_fd;
 		}
 		d->blk_size = (uint32_t)ssz;
 		d->blockdev = 1;
 	} else {
-		say(err, errlen, "disk %s is not a regular file or a block device", d->path);
+		err_line(err, errlen, "disk %s is not a regular file or a block device", d->path);
 		r = -EINVAL;
 		goto out_fd;
 	}
 	if (!d->size || d->size % DISK_SECTOR) {
-		say(err, errlen, "disk %s: size %llu is not a non-zero multiple of %d",
+		err_line(err, errlen, "disk %s: size %llu is not a non-zero multiple of %d",
 		    d->path, (unsigned long long)d->size, DISK_SECTOR);
 		r = -EINVAL;
 		goto out_fd;
@@ -279,16 +262,16 @@ static int open_path(struct disk *d, const char *path, int writable, char *err, 
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
 		r = -errno;
-		say(err, errlen, "disk %s: %s", d->path, strerror(-r));
+		err_line(err, errlen, "disk %s: %s", d->path, strerror(-r));
 		goto out_fd;
 	}
 	if (flock(fd, (writable ? LOCK_EX : LOCK_SH) | LOCK_NB) < 0) {
 		r = -errno;
 		if (r == -EWOULDBLOCK) {
-			say(err, errlen, "disk %s is in use by another process", d->path);
+			err_line(err, errlen, "disk %s is in use by another process", d->path);
 			r = -EBUSY;
 		} else {
-			say(err, errlen, "disk %s: lock: %s", d->path, strerror(-r));
+			err_line(err, errlen, "disk %s: lock: %s", d->path, strerror(-r));
 		}
 		goto out_fd;
 	}
@@ -449,12 +432,12 @@ static int ov_create(struct disk *d, const char *tmpdir, char *err, size_t errle
 	}
 	if (fd < 0) {
 		r = -errno;
-		say(err, errlen, "disk %s: overlay in %s: %s", d->path, tmpdir, strerror(-r));
+		err_line(err, errlen, "disk %s: overlay in %s: %s", d->path, tmpdir, strerror(-r));
 		return r;
 	}
 	if (ftruncate(fd, (off_t)d->size) < 0) {
 		r = -errno;
-		say(err, errlen, "disk %s: overlay in %s: %s", d->path, tmpdir, strerror(-r));
+		err_line(err, errlen, "disk %s: overlay in %s: %s", d->path, tmpdir, strerror(-r));
 		close(fd);
 		return r;
 	}
@@ -464,7 +447,7 @@ static int ov_create(struct disk *d, const char *tmpdir, char *err, size_t errle
 	if (!o || !o->map) {
 		free(o);
 		close(fd);
-		say(err, errlen, "disk %s: overlay: out of memory", d->path);
+		err_line(err, errlen, "disk %s: overlay: out of memory", d->path);
 		return -ENOMEM;
 	}
 	o->fd = fd;
@@ -607,7 +590,7 @@ int disk_stamp(struct disk *d, struct disk_record *rec, char *err, size_t errlen
 	int r = 0;
 
 	if (d->overlay) {
-		say(err, errlen, "disk %s has a private overlay: its writes are thrown away "
+		err_line(err, errlen, "disk %s has a private overlay: its writes are thrown away "
 		    "at exit, so a checkpoint cannot keep it", d->path);
 		return -EOPNOTSUPP;
 	}
@@ -622,7 +605,7 @@ int disk_stamp(struct disk *d, struct disk_record *rec, char *err, size_t errlen
 	if (!r && fstat(d->fd, &st) < 0)
 		r = -errno;
 	if (r) {
-		say(err, errlen, "disk %s: %s", d->path, strerror(-r));
+		err_line(err, errlen, "disk %s: %s", d->path, strerror(-r));
 		return r;
 	}
 	rec->flags = (d->readonly ? DISK_REC_READONLY : 0) | (d->blockdev ? DISK_REC_BLOCKDEV : 0);
@@ -648,13 +631,13 @@ int disk_reopen(struct disk *d, const struct disk_record *rec, const char *path,
 	if (r)
 		return r;
 	if (d->blockdev != blockdev) {
-		say(err, errlen, "disk %s is a %s, the image expects a %s", d->path,
+		err_line(err, errlen, "disk %s is a %s, the image expects a %s", d->path,
 		    d->blockdev ? "block device" : "file", blockdev ? "block device" : "file");
 		r = -EINVAL;
 		goto fail;
 	}
 	if (d->size != rec->size) {
-		say(err, errlen, "disk %s: size %llu, the image expects %llu", d->path,
+		err_line(err, errlen, "disk %s: size %llu, the image expects %llu", d->path,
 		    (unsigned long long)d->size, (unsigned long long)rec->size);
 		r = -EINVAL;
 		goto fail;
@@ -662,12 +645,12 @@ int disk_reopen(struct disk *d, const struct disk_record *rec, const char *path,
 	if (!blockdev) {
 		if (fstat(d->fd, &st) < 0) {
 			r = -errno;
-			say(err, errlen, "disk %s: %s", d->path, strerror(-r));
+			err_line(err, errlen, "disk %s: %s", d->path, strerror(-r));
 			goto fail;
 		}
 		if (!disk_mtime_matches(rec->mtime_sec, rec->mtime_nsec,
 					st.st_mtim.tv_sec, st.st_mtim.tv_nsec)) {
-			say(err, errlen, "disk %s was written after the checkpoint "
+			err_line(err, errlen, "disk %s was written after the checkpoint "
 			    "(mtime %lld.%09ld, the image expects %lld.%09u)", d->path,
 			    (long long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec,
 			    (long long)rec->mtime_sec, rec->mtime_nsec);
@@ -778,25 +761,25 @@ int disk_copy(struct disk *d, const char *dst, int *reflinked, char *err, size_t
 
 	*reflinked = 0;
 	if (d->overlay) {
-		say(err, errlen, "disk %s has a private overlay: its writes are thrown away "
+		err_line(err, errlen, "disk %s has a private overlay: its writes are thrown away "
 		    "at exit, so a checkpoint cannot keep it", d->path);
 		return -EOPNOTSUPP;
 	}
 	r = tmp_name(tmp, dst);
 	if (r) {
-		say(err, errlen, "copy of disk %s to %s: %s", d->path, dst, strerror(-r));
+		err_line(err, errlen, "copy of disk %s to %s: %s", d->path, dst, strerror(-r));
 		return r;
 	}
 	if (fstat(d->fd, &st) < 0) {
 		r = -errno;
-		say(err, errlen, "disk %s: %s", d->path, strerror(-r));
+		err_line(err, errlen, "disk %s: %s", d->path, strerror(-r));
 		return r;
 	}
 	/* O_TRUNC: a .tmp left by a crashed checkpoint is ours to reuse. */
 	dfd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, st.st_mode & 0666);
 	if (dfd < 0) {
 		r = -errno;
-		say(err, errlen, "copy of disk %s: %s: %s", d->path, tmp, strerror(-r));
+		err_line(err, errlen, "copy of disk %s: %s: %s", d->path, tmp, strerror(-r));
 		return r;
 	}
 	r = ioctl(dfd, FICLONE, d->fd) < 0 ? -errno : 0;
@@ -816,18 +799,18 @@ int disk_copy(struct disk *d, const char *dst, int *reflinked, char *err, size_t
 	if (!r && fstat(dfd, &cst) < 0)
 		r = -errno;
 	if (r) {
-		say(err, errlen, "copy of disk %s to %s: %s", d->path, tmp, strerror(-r));
+		err_line(err, errlen, "copy of disk %s to %s: %s", d->path, tmp, strerror(-r));
 		goto fail;
 	}
 	if (!same_time(&cst.st_mtim, &st.st_mtim)) {
-		say(err, errlen, "copy of disk %s to %s: its file system cannot keep the "
+		err_line(err, errlen, "copy of disk %s to %s: its file system cannot keep the "
 		    "disk's mtime to the nanosecond", d->path, tmp);
 		r = -EOPNOTSUPP;
 		goto fail;
 	}
 	if (close(dfd) < 0) {
 		r = -errno;
-		say(err, errlen, "copy of disk %s to %s: %s", d->path, tmp, strerror(-r));
+		err_line(err, errlen, "copy of disk %s to %s: %s", d->path, tmp, strerror(-r));
 		unlink(tmp);
 		return r;
 	}
@@ -848,7 +831,7 @@ int disk_copy_commit(const char *dst, char *err, size_t errlen)
 	if (!r && rename(tmp, dst) < 0)
 		r = -errno;
 	if (r) {
-		say(err, errlen, "copy of a disk to %s: %s", dst, strerror(-r));
+		err_line(err, errlen, "copy of a disk to %s: %s", dst, strerror(-r));
 		return r;
 	}
 	/* The rename is durable once the directory is. */
@@ -866,7 +849,7 @@ int disk_copy_commit(const char *dst, char *err, size_t errlen)
 	if (dfd >= 0)
 		close(dfd);
 	if (r)
-		say(err, errlen, "copy of a disk to %s: sync of %s: %s", dst, dir, strerror(-r));
+		err_line(err, errlen, "copy of a disk to %s: sync of %s: %s", dst, dir, strerror(-r));
 	return r;
 }
 

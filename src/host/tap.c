@@ -5,33 +5,16 @@
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "tap.h"
 
 #define VNET_HDR_SIZE   12      /* struct virtio_net_hdr_v1 */
-
-/* Writes a message and blanks control bytes, so an argument holding a
- * newline still gives one line. */
-static void __attribute__((format(printf, 3, 4)))
-say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	for (char *p = err; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-}
 
 /* --- MAC addresses ----------------------------------------------------------- */
 
@@ -110,11 +93,11 @@ static int spec_item(struct net_spec *n, const char *s, size_t len, char *err,
 
 	if (len >= 4 && !memcmp(s, "tap=", 4)) {
 		if (n->tap[0]) {
-			say(err, errlen, "--net: tap= given twice");
+			err_line(err, errlen, "--net: tap= given twice");
 			return -EINVAL;
 		}
 		if (!name_ok(s + 4, len - 4)) {
-			say(err, errlen, "--net: tap name '%.*s' is not 1..%d letters, "
+			err_line(err, errlen, "--net: tap name '%.*s' is not 1..%d letters, "
 			    "digits, '-', '_' or '.'", (int)(len - 4), s + 4, TAP_NAME_MAX);
 			return -EINVAL;
 		}
@@ -123,25 +106,25 @@ static int spec_item(struct net_spec *n, const char *s, size_t len, char *err,
 	}
 	if (len >= 4 && !memcmp(s, "mac=", 4)) {
 		if (n->mac_set) {
-			say(err, errlen, "--net: mac= given twice");
+			err_line(err, errlen, "--net: mac= given twice");
 			return -EINVAL;
 		}
 		if (len - 4 != MAC_STR_LEN - 1) {
-			say(err, errlen, "--net: mac '%.*s' is not xx:xx:xx:xx:xx:xx",
+			err_line(err, errlen, "--net: mac '%.*s' is not xx:xx:xx:xx:xx:xx",
 			    (int)(len - 4), s + 4);
 			return -EINVAL;
 		}
 		memcpy(mac, s + 4, MAC_STR_LEN - 1);
 		mac[MAC_STR_LEN - 1] = '\0';
 		if (mac_parse(mac, n->mac)) {
-			say(err, errlen, "--net: mac %s is not a unicast address "
+			err_line(err, errlen, "--net: mac %s is not a unicast address "
 			    "xx:xx:xx:xx:xx:xx other than zero", mac);
 			return -EINVAL;
 		}
 		n->mac_set = 1;
 		return 0;
 	}
-	say(err, errlen, "--net: '%.*s' is not tap=NAME or mac=MAC", (int)len, s);
+	err_line(err, errlen, "--net: '%.*s' is not tap=NAME or mac=MAC", (int)len, s);
 	return -EINVAL;
 }
 
@@ -163,7 +146,7 @@ int net_spec_parse(struct net_spec *s, const char *arg, int allow_no_tap,
 		p = comma + 1;
 	}
 	if (!n.tap[0] && !allow_no_tap) {
-		say(err, errlen, "--net: tap=NAME is missing");
+		err_line(err, errlen, "--net: tap=NAME is missing");
 		return -EINVAL;
 	}
 	*s = n;
@@ -197,21 +180,21 @@ int tap_open(struct tap *t, const char *name, char *err, size_t errlen)
 	memset(t, 0, sizeof(*t));
 	t->fd = -1;
 	if (!name_ok(name, strlen(name))) {
-		say(err, errlen, "tap '%s': not a valid interface name", name);
+		err_line(err, errlen, "tap '%s': not a valid interface name", name);
 		return -EINVAL;
 	}
 	existed = if_nametoindex(name) != 0;
 	t->fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	if (t->fd < 0) {
 		e = errno;
-		say(err, errlen, "tap %s: /dev/net/tun: %s", name, strerror(e));
+		err_line(err, errlen, "tap %s: /dev/net/tun: %s", name, strerror(e));
 		return -e;
 	}
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
 	memcpy(ifr.ifr_name, name, strlen(name));
 	if (ioctl(t->fd, TUNSETIFF, &ifr)) {
 		e = errno;
-		say(err, errlen, "tap %s: %s%s", name, strerror(e),
+		err_line(err, errlen, "tap %s: %s%s", name, strerror(e),
 		    e == EBUSY ? " (in use by another program?)" :
 		    e == EINVAL && existed ? " (not a tap?)" : "");
 		goto fail;
@@ -220,7 +203,7 @@ int tap_open(struct tap *t, const char *name, char *err, size_t errlen)
 	 * 10-byte legacy one the tap assumes by default. */
 	if (ioctl(t->fd, TUNSETVNETHDRSZ, &hdr)) {
 		e = errno;
-		say(err, errlen, "tap %s: TUNSETVNETHDRSZ: %s", name, strerror(e));
+		err_line(err, errlen, "tap %s: TUNSETVNETHDRSZ: %s", name, strerror(e));
 		goto fail;
 	}
 	memcpy(t->name, name, strlen(name) + 1);

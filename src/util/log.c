@@ -56,3 +56,17 @@ void fail_take(struct failure *f)
 	have_failure = 0;
 	pthread_mutex_unlock(&fail_lock);
 }
+
+void err_line(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	for (char *p = err; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
