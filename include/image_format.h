@@ -203,6 +203,8 @@ enum image_section_type {
 #define IMAGE_DEV_VIRTIO_NET    5u              /* its blob: the tap's name */
 #define IMAGE_DEV_VMGENID       7u              /* fields 1, 2: the generation ID */
 #define IMAGE_NET_BLOB_MAX      15u             /* a tap name, IFNAMSIZ - 1 bytes */
+#define IMAGE_MAX_NICS          4u              /* virtio-net devices per VM */
+#define IMAGE_VMGENID_SIZE      0x10000u        /* a generation ID's window */
 #define IMAGE_DISK_FLAGS_KNOWN  0x3u            /* bit 0 read-only, bit 1 block device */
 #define IMAGE_DISK_SECTOR       512u            /* a disk's size is a multiple of it */
 #define IMAGE_NSEC_PER_SEC      1000000000u     /* mtime_nsec is below it */

@@ -37,6 +37,11 @@ struct tap {
 int net_spec_parse(struct net_spec *s, const char *arg, int allow_no_tap,
 		   char *err, size_t errlen);
 
+/* Whether the len bytes at name are a tap name torpor takes: 1 to
+ * TAP_NAME_MAX of A-Z a-z 0-9 '.' '_' '-' (no NUL, nothing a shell or a
+ * terminal would read differently). */
+int tap_name_ok(const void *name, size_t len);
+
 /* Parses six hex pairs separated by ':' into mac; a multicast address or
  * all zeroes is refused. 0 or -EINVAL. */
 int mac_parse(const char *s, uint8_t mac[MAC_LEN]);

@@ -159,8 +159,10 @@ static int parse_net(struct run_options *o, const char *s, int restore, char *er
 {
 	struct net_spec *n = &o->nets[o->nnets];
 
-	if (o->nnets == VM_MAX_NICS)
-		return bad(err, errlen, "at most 4 --net options", s);
+	if (o->nnets == VM_MAX_NICS) {
+		snprintf(err, errlen, "at most %u --net options: '%s'", VM_MAX_NICS, s);
+		return -EINVAL;
+	}
 	if (net_spec_parse(n, s, restore, err, errlen))
 		return -EINVAL;
 	for (unsigned i = 0; i < o->nnets; i++)

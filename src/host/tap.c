@@ -71,8 +71,10 @@ void mac_default(const char *name, uint8_t mac[MAC_LEN])
 
 /* --- --net ------------------------------------------------------------------- */
 
-static int name_ok(const char *s, size_t len)
+int tap_name_ok(const void *name, size_t len)
 {
+	const char *s = name;
+
 	if (len < 1 || len > TAP_NAME_MAX)
 		return 0;
 	for (size_t i = 0; i < len; i++) {
@@ -96,7 +98,7 @@ static int spec_item(struct net_spec *n, const char *s, size_t len, char *err,
 			err_line(err, errlen, "--net: tap= given twice");
 			return -EINVAL;
 		}
-		if (!name_ok(s + 4, len - 4)) {
+		if (!tap_name_ok(s + 4, len - 4)) {
 			err_line(err, errlen, "--net: tap name '%.*s' is not 1..%d letters, "
 			    "digits, '-', '_' or '.'", (int)(len - 4), s + 4, TAP_NAME_MAX);
 			return -EINVAL;
@@ -179,7 +181,7 @@ int tap_open(struct tap *t, const char *name, char *err, size_t errlen)
 
 	memset(t, 0, sizeof(*t));
 	t->fd = -1;
-	if (!name_ok(name, strlen(name))) {
+	if (!tap_name_ok(name, strlen(name))) {
 		err_line(err, errlen, "tap '%s': not a valid interface name", name);
 		return -EINVAL;
 	}

@@ -4,6 +4,7 @@
 
 #include "devices.h"
 #include "image_int.h"
+#include "tap.h"
 #include "memmap.h"
 
 /* a + b without wrapping past 2^64; 0 (and *sum untouched) if it would. */
@@ -61,6 +62,11 @@ static int check_bits(const struct vm_config *c, int code, struct image_error *e
 	return 0;
 }
 
+_Static_assert(IMAGE_NET_BLOB_MAX == TAP_NAME_MAX && IMAGE_MAX_NICS == VM_MAX_NICS &&
+	       IMAGE_VMGENID_SIZE == VMGENID_SIZE && IMAGE_1_1_DEV_TYPE_MAX == DEV_VIRTIO_BLK &&
+	       IMAGE_DEV_VIRTIO_NET == DEV_VIRTIO_NET && IMAGE_DEV_VMGENID == DEV_VMGENID,
+	       "the format's limits are what torpor builds");
+
 int format_dev_max_blob(uint32_t type)
 {
 	if (type < 1 || type > IMAGE_DEV_TYPE_MAX)
@@ -91,11 +97,13 @@ unsigned image_compat_minor(const struct vm_config *c)
 	return IMAGE_COMPAT_MINOR;
 }
 
-/* Device types the format defines, interrupt lines the GIC has, one device
- * per MMIO base. */
+/* Device types the format defines, interrupt lines the GIC has, windows
+ * that do not overlap (a generation ID's: VMGENID_SIZE at a multiple of
+ * it, so that it is whole pages on any arm64 host), at most IMAGE_MAX_NICS
+ * cards. */
 static int check_config_devices(const struct vm_config *c, int code, struct image_error *err)
 {
-	uint32_t spis = c->gic_nr_irqs - IMAGE_GIC_SPI_BASE;
+	uint32_t spis = c->gic_nr_irqs - IMAGE_GIC_SPI_BASE, cards = 0;
 
 	for (uint32_t i = 0; i < c->ndevs; i++) {
 		const struct dev_cfg *d = &c->devs[i];
@@ -106,10 +114,25 @@ static int check_config_devices(const struct vm_config *c, int code, struct imag
 		if (d->spi >= spis)
 			return img_fail(err, code, "vm config: device %u: SPI %u beyond the GIC's %u SPIs",
 					i, d->spi, spis);
+		if (d->type == IMAGE_DEV_VMGENID &&
+		    (d->size != IMAGE_VMGENID_SIZE || d->base % IMAGE_VMGENID_SIZE))
+			return img_fail(err, code, "vm config: device %u: a generation ID's window "
+					"is 0x%x bytes at a multiple of that, not 0x%llx at 0x%llx",
+					i, IMAGE_VMGENID_SIZE, (unsigned long long)d->size,
+					(unsigned long long)d->base);
+		if (d->type == IMAGE_DEV_VIRTIO_NET && ++cards > IMAGE_MAX_NICS)
+			return img_fail(err, code, "vm config: more than %u network cards",
+					IMAGE_MAX_NICS);
+		if (d->size == 0 || d->base + d->size < d->base)
+			return img_fail(err, code, "vm config: device %u: window 0x%llx+0x%llx",
+					i, (unsigned long long)d->base, (unsigned long long)d->size);
 		for (uint32_t j = 0; j < i; j++)
-			if (c->devs[j].base == d->base)
-				return img_fail(err, code, "vm config: devices %u and %u both at 0x%llx",
-						j, i, (unsigned long long)d->base);
+			if (d->base < c->devs[j].base + c->devs[j].size &&
+			    c->devs[j].base < d->base + d->size)
+				return img_fail(err, code, "vm config: devices %u and %u overlap "
+						"(0x%llx and 0x%llx)", j, i,
+						(unsigned long long)c->devs[j].base,
+						(unsigned long long)d->base);
 	}
 	return 0;
 }
@@ -216,7 +239,8 @@ static int check_resume(const struct vm_state *st, int code, struct image_error 
 }
 
 /* Exactly one state per configured device, matched by (type, base), and a
- * blob only on the device type whose appendix has one (the UART's FIFO). */
+ * blob only on the device types whose appendix has one (the UART's FIFOs,
+ * a card's tap name, which is a valid name). */
 static int check_devices(const struct vm_state *st, int code, struct image_error *err)
 {
 	const struct vm_config *c = &st->config;
@@ -254,6 +278,9 @@ static int check_devices(const struct vm_state *st, int code, struct image_error
 		if (d->blob_len > (uint32_t)max_blob)
 			return img_fail(err, code, "device %u: %u blob bytes, a %s holds %d",
 					i, d->blob_len, dev_type_name(d->type), max_blob);
+		if (d->type == IMAGE_DEV_VIRTIO_NET && !tap_name_ok(d->blob, d->blob_len))
+			return img_fail(err, code, "device %u: the tap name is not 1 to %u of "
+					"A-Z a-z 0-9 . _ -", i, IMAGE_NET_BLOB_MAX);
 	}
 	for (uint32_t k = 0; k < c->ndevs; k++)
 		if (owner[k] < 0)

@@ -224,7 +224,8 @@ static const struct disk_record *disk_record_of(const struct vm_state *st, uint3
 	return NULL;
 }
 
-/* The tap name a card's saved state records (its blob), into name. */
+/* The tap name a card's saved state records (its blob), into name: 0, or
+ * -1 when the image has no state for the card or no name in it. */
 static int saved_tap(const struct vm_state *st, const struct dev_cfg *c,
 		     char name[TAP_NAME_MAX + 1])
 {
@@ -312,6 +313,11 @@ static int reopen_backends(const struct vm_state *st, const struct run_options *
 			be->ndisks++;
 		} else if (ops && ops->backend == DEV_BACKEND_TAP) {
 			k = be->ntaps;
+			/* The reader refuses more; this keeps be's bounds here. */
+			if (k == VM_MAX_NICS) {
+				vm_backends_close(be);
+				return fail(EXIT_IMAGE, "more than %u network cards", VM_MAX_NICS);
+			}
 			if (reopen_tap(st, o, c, k, &be->taps[k], err, sizeof(err)))
 				goto fail;
 			be->ntaps++;

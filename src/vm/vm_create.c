@@ -171,7 +171,8 @@ static void dev_notify(void *ctx)
 	vm_notify(ctx);
 }
 
-/* Guest memory of a device's own (dev_ops.memslot), in memslot 1 + i: a
+/* Guest memory of a device's own (dev_ops.memslot), in memslot
+ * VM_MAX_MEM_REGIONS + i (after every RAM region's): a
  * window that is a whole number of host pages, zeroed, and read-only to the
  * guest (its writes exit as MMIO no device claims). */
 static int map_window(struct vm *vm, struct vm_dev *vd, unsigned i)
@@ -190,13 +191,13 @@ static int map_window(struct vm *vm, struct vm_dev *vd, unsigned i)
 		return fail(EXIT_FAILURE_RT, "cannot map device %u's window", i);
 	vd->window = p;
 	vd->window_size = vd->cfg.size;
-	slot.slot = 1 + i;
+	slot.slot = VM_MAX_MEM_REGIONS + i;
 	slot.flags = KVM_MEM_READONLY;
 	slot.guest_phys_addr = vd->cfg.base;
 	slot.memory_size = vd->cfg.size;
 	slot.userspace_addr = (uintptr_t)p;
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0)
-		return fail(EXIT_IMAGE, "device %u: KVM_SET_USER_MEMORY_REGION: %s",
+		return fail(EXIT_FAILURE_RT, "device %u: KVM_SET_USER_MEMORY_REGION: %s",
 			    i, strerror(errno));
 	return 0;
 }
@@ -347,9 +348,11 @@ void vm_destroy(struct vm *vm)
 	}
 	if (vm->ram)
 		munmap(vm->ram, vm->ram_size);
-	for (unsigned i = 0; i < VM_MAX_DEVICES; i++)
+	for (unsigned i = 0; i < VM_MAX_DEVICES; i++) {
 		if (vm->devs[i].window)
 			munmap(vm->devs[i].window, vm->devs[i].window_size);
+		vm->devs[i].window = NULL;
+	}
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)

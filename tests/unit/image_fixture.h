@@ -666,7 +666,7 @@ static const struct fix_refusal fix_refusals[] = {
 	  .expect = IMG_ECORRUPT, .msg = "vm config: device 2: SPI 96 beyond the GIC's 96 SPIs" },
 	{ .name = "two devices at one base",
 	  .e = { EDIT(AT_SUB(SEC_VM_CONFIG, 0, FS_CFG_DEV, 1, CDEV_BASE), 8, UART_BASE) },
-	  .expect = IMG_ECORRUPT, .msg = "vm config: devices 0 and 1 both at 0x9000000" },
+	  .expect = IMG_ECORRUPT, .msg = "vm config: devices 0 and 1 overlap (0x9000000 and 0x9000000)" },
 	{ .name = "two states for the UART",
 	  .e = { EDIT(AT_SUB(SEC_DEVICES, 0, FS_DEV, 1, DST_TYPE), 4, DEV_UART_16550),
 		 EDIT(AT_SUB(SEC_DEVICES, 0, FS_DEV, 1, DST_BASE), 8, UART_BASE) },

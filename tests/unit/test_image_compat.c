@@ -8,6 +8,8 @@
 
 #include "image_fixture.h"
 #include "le.h"
+#include "virtio_net.h"
+#include "vmgenid.h"
 
 static struct vm_state st;
 static char *dir, path[256];
@@ -30,21 +32,31 @@ static void teardown(void)
 
 TestSuite(compat, .init = setup, .fini = teardown);
 
-/* Adds a device of type at base with one field and the blob given. */
-static void add_device(uint32_t type, uint64_t base, uint32_t spi, const char *blob)
+/* Adds a device of type at base (a window of size bytes) with field 1 and
+ * the blob given (len bytes). */
+static struct dev_state *add_sized(uint32_t type, uint64_t base, uint64_t size,
+				   uint32_t spi, const char *blob, size_t len)
 {
 	uint32_t k = st.config.ndevs++;
 	struct dev_state *d = &st.devs[st.ndevs++];
 
-	st.config.devs[k] = (struct dev_cfg){ type, spi, base, 0x200 };
+	st.config.devs[k] = (struct dev_cfg){ type, spi, base, size };
 	memset(d, 0, sizeof(*d));
 	d->type = type;
 	d->base = base;
 	dev_state_put(d, 1, 0x1234);
-	if (blob) {
-		d->blob_len = (uint32_t)strlen(blob);
-		memcpy(d->blob, blob, d->blob_len);
-	}
+	d->blob_len = (uint32_t)len;
+	memcpy(d->blob, blob, len);
+	return d;
+}
+
+/* A device of type in a virtio-mmio window, its blob a string. */
+static struct dev_state *add_device(uint32_t type, uint64_t base, uint32_t spi,
+				    const char *blob)
+{
+	if (type == DEV_VMGENID)
+		return add_sized(type, VMGENID_BASE, VMGENID_SIZE, VMGENID_SPI, "", 0);
+	return add_sized(type, base, 0x200, spi, blob ? blob : "", blob ? strlen(blob) : 0);
 }
 
 static int write_image(struct image_error *err)
@@ -140,4 +152,115 @@ Test(compat, card_blob_is_bounded)
 	add_device(DEV_VIRTIO_NET, 0x0A001000, 24, "sixteen-bytes-xx");
 	cr_expect_neq(write_image(&err), 0);
 	cr_expect(strstr(err.msg, "blob"), "%s", err.msg);
+}
+
+/* A tap name is a name: no NUL inside, no control or shell bytes, not
+ * empty — what restore would open and inspect show. */
+Test(compat, card_blob_is_a_tap_name)
+{
+	static const struct { const char *blob; size_t len; } bad[] = {
+		{ "tap0\0zz", 7 }, { "tap\n0", 5 }, { "", 0 }, { "tap 0", 5 }, { "t/0", 3 },
+	};
+
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct image_error err = { 0 };
+
+		vm_state_free(&st);
+		fix_state(&st);
+		add_sized(DEV_VIRTIO_NET, 0x0A001000, 0x200, 24, bad[i].blob, bad[i].len);
+		cr_expect_neq(write_image(&err), 0, "case %u written", i);
+		cr_expect(strstr(err.msg, "tap name"), "case %u: %s", i, err.msg);
+	}
+}
+
+/* At most four cards: restore has room for four taps. */
+Test(compat, five_cards_are_refused)
+{
+	struct image_error err = { 0 };
+	char name[8];
+
+	for (unsigned i = 0; i < VM_MAX_NICS + 1; i++) {
+		snprintf(name, sizeof(name), "tap%u", i);
+		add_device(DEV_VIRTIO_NET, 0x0A001000 + 0x200ULL * i, 24 + i, name);
+	}
+	cr_expect_neq(write_image(&err), 0);
+	cr_expect(strstr(err.msg, "more than 4 network cards"), "%s", err.msg);
+}
+
+/* A generation ID's window is 64K at a multiple of 64K; no window overlaps
+ * another. */
+Test(compat, windows)
+{
+	struct image_error err = { 0 };
+
+	add_sized(DEV_VMGENID, VMGENID_BASE + 0x1000, VMGENID_SIZE, VMGENID_SPI, "", 0);
+	cr_expect_neq(write_image(&err), 0);
+	cr_expect(strstr(err.msg, "generation ID's window"), "%s", err.msg);
+	vm_state_free(&st);
+	fix_state(&st);
+	add_sized(DEV_VMGENID, VMGENID_BASE, 0x1000, VMGENID_SPI, "", 0);
+	cr_expect_neq(write_image(&err), 0);
+	cr_expect(strstr(err.msg, "generation ID's window"), "%s", err.msg);
+	vm_state_free(&st);
+	fix_state(&st);
+	add_sized(DEV_VIRTIO_RNG, UART_BASE + 0x800, 0x200, 30, "", 0);
+	cr_expect_neq(write_image(&err), 0);
+	cr_expect(strstr(err.msg, "overlap"), "%s", err.msg);
+}
+
+/* Sixteen devices of 1.1's types stay readable by 1.1; a disk and a card
+ * together need 1.2. */
+Test(compat, boundaries)
+{
+	struct image_error err = { 0 };
+
+	while (st.config.ndevs < IMAGE_1_1_MAX_DEVICES) {
+		uint32_t k = st.config.ndevs;
+
+		add_device(DEV_GPIO_PL061, GPIO_BASE + 0x1000ULL * k, 20 + k, NULL);
+	}
+	cr_assert_eq(write_image(&err), 0, "%s", err.msg);
+	cr_expect_eq(compat_minor(), IMAGE_COMPAT_MINOR_1_1);
+	vm_state_free(&st);
+	fix_state(&st);
+	fix_disks(&st);
+	cr_assert_eq(write_image(&err), 0, "%s", err.msg);
+	cr_expect_eq(compat_minor(), IMAGE_COMPAT_MINOR_1_1);
+	add_device(DEV_VIRTIO_NET, 0x0A001000, 24, "tap0");
+	cr_assert_eq(write_image(&err), 0, "%s", err.msg);
+	cr_expect_eq(compat_minor(), IMAGE_COMPAT_MINOR_1_2);
+}
+
+/* inspect names a generation ID by its GUID (bytes 0-7 from field 1, 8-15
+ * from field 2) and a card by its tap and MAC (field 0x1000, first byte
+ * lowest), in the summary and the JSON. */
+Test(compat, inspect_shows_ids_and_cards)
+{
+	struct image_error err = { 0 };
+	struct dev_state *g, *n;
+	struct image *img;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	g = add_device(DEV_VMGENID, 0, 0, NULL);
+	g->nfields = 0;
+	dev_state_put(g, VMGENID_F_ID_LO, 0x0706050403020100ULL);
+	dev_state_put(g, VMGENID_F_ID_HI, 0x0f0e0d0c0b0a0908ULL);
+	n = add_device(DEV_VIRTIO_NET, 0x0A001000, 24, "tap-7");
+	dev_state_put(n, VNET_F_MAC, 0x420000000002ULL);
+	cr_assert_eq(write_image(&err), 0, "%s", err.msg);
+	for (int json = 0; json < 2; json++) {
+		cr_assert_eq(image_open(&img, path, 0, &err), 0, "%s", err.msg);
+		f = open_memstream(&out, &len);
+		cr_assert_eq(image_print(img, f, json, &err), 0, "%s", err.msg);
+		fclose(f);
+		image_close(img);
+		cr_expect(strstr(out, json ? "\"generation_id\":\"03020100-0504-0706-0809-0a0b0c0d0e0f\""
+				      : "generation id 03020100-0504-0706-0809-0a0b0c0d0e0f"), "%s", out);
+		cr_expect(strstr(out, json ? "\"tap\":\"tap-7\",\"mac\":\"02:00:00:00:00:42\""
+				      : "tap tap-7, mac 02:00:00:00:00:42"), "%s", out);
+		free(out);
+		out = NULL;
+	}
 }
