@@ -290,3 +290,169 @@ zero_except() {
 	echo "$ze_disk: $ze_n non-zero bytes outside the sectors the guest wrote" >&2
 	return 1
 }
+
+# --- networking ---------------------------------------------------------------
+# The guests' cards sit on persistent taps (tests/tools/tapctl) that outlive
+# torpor, so that the host's end of a connection, its address and its route
+# stay while a guest is hibernated. Host addresses are 10.0.N.1, the guests'
+# 10.0.N.2; the rig's host has no other interface, so nothing leaves it.
+
+# now_cs: the host's uptime in centiseconds (for figures).
+now_cs() {
+	read -r nc_up _ </proc/uptime
+	echo "${nc_up%.*}${nc_up#*.}" | sed 's/^0*//; s/^$/0/'
+}
+
+# secs_cs CS: centiseconds as seconds with two decimals.
+secs_cs() {
+	printf '%d.%02d' $(($1 / 100)) $(($1 % 100))
+}
+
+# net_up TAP ADDR/N: a fresh persistent tap TAP (one left over by an
+# earlier scenario deleted first), up, with the host address ADDR/N and no
+# IPv6 (so that the host sends nothing on it of its own accord).
+net_up() {
+	net_down "$1" 2>/dev/null
+	"$(dirname "$TORPOR")/tapctl" add "$1" || fail "tapctl add $1"
+	nu_v6=/proc/sys/net/ipv6/conf/$1/disable_ipv6
+	[ ! -e "$nu_v6" ] || echo 1 >"$nu_v6"
+	ip link set "$1" up || fail "ip link set $1 up"
+	ip addr add "$2" dev "$1" || fail "ip addr add $2 dev $1"
+}
+
+# net_down TAP: deletes the persistent tap TAP (status 1 if there is none,
+# or a torpor still has it open).
+net_down() {
+	[ -e "/sys/class/net/$1" ] || return 1
+	ip link set "$1" down
+	"$(dirname "$TORPOR")/tapctl" del "$1"
+}
+
+# neigh_mac TAP ADDR: the MAC in the host's neighbour entry for ADDR on
+# TAP, or nothing (no entry, or one without an address: INCOMPLETE, FAILED).
+neigh_mac() {
+	ip neigh show dev "$1" | awk -v a="$2" '$1 == a { for (i = 2; i < NF; i++) if ($i == "lladdr") print $(i + 1) }'
+}
+
+# neigh_state TAP ADDR: the state (REACHABLE, STALE...) of that entry.
+neigh_state() {
+	ip neigh show dev "$1" | awk -v a="$2" '$1 == a { print $NF }'
+}
+
+# tap_sent TAP: frames the host has sent into TAP (towards the guest),
+# delivered or dropped (no torpor attached).
+tap_sent() {
+	echo $(($(cat "/sys/class/net/$1/statistics/tx_packets") + \
+		$(cat "/sys/class/net/$1/statistics/tx_dropped")))
+}
+
+# spawn_torpor ARG...: `torpor ARG...` in the background, pid in $pid, its
+# console in $WORK/console.raw (read it with wait_line), stderr in
+# $WORK/stderr, stdin a FIFO the scenario writes on fd 3 (type_line LINE).
+# reap_torpor ends it.
+spawn_torpor() {
+	rm -f "$WORK/in"
+	mkfifo "$WORK/in" || fail "mkfifo"
+	"$TORPOR" "$@" <"$WORK/in" >"$WORK/console.raw" 2>"$WORK/stderr" &
+	pid=$!
+	exec 3>"$WORK/in"
+}
+
+# type_line LINE: types LINE on the spawned guest's console.
+type_line() {
+	echo "$1" >&3
+}
+
+# wait_line PATTERN [COUNT [SECONDS]]: until COUNT (1) console lines of the
+# spawned torpor match PATTERN (grep -E), at most SECONDS (90); status 1 if
+# it did not happen, or torpor exited first.
+wait_line() {
+	wl_ticks=$((${3:-90} * 10))
+	while [ "$(tr -d '\r' <"$WORK/console.raw" | grep -cE "$1")" -lt "${2:-1}" ]; do
+		kill -0 "$pid" 2>/dev/null || return 1
+		[ $wl_ticks -gt 0 ] || return 1
+		sleep 0.1
+		wl_ticks=$((wl_ticks - 1))
+	done
+}
+
+# reap_torpor [SECONDS]: waits for the spawned torpor (SECONDS, 120, at
+# most: then it is killed and rc is 124), sets rc, closes fd 3, and leaves
+# the console without CRs in $WORK/console.
+reap_torpor() {
+	rt_ticks=$((${1:-120} * 10))
+	while kill -0 "$pid" 2>/dev/null && [ $rt_ticks -gt 0 ]; do
+		sleep 0.1
+		rt_ticks=$((rt_ticks - 1))
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "torpor still running after ${1:-120} s: killed" >&2
+		kill -KILL "$pid"
+		wait "$pid"
+		rc=124
+	else
+		wait "$pid"
+		rc=$?
+	fi
+	exec 3>&-
+	tr -d '\r' <"$WORK/console.raw" >"$WORK/console"
+}
+
+# guest_died WHAT: fails, showing the console and stderr of the spawned
+# torpor (killed if still running).
+guest_died() {
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	tr -d '\r' <"$WORK/console.raw" >"$WORK/console"
+	show "$WORK/console"
+	show "$WORK/stderr" 5
+	fail "$1"
+}
+
+# net_bench ADDR: the host's end of the network bench against a guest at
+# ADDR that is in host_commands (guest-init.sh; torpor.net_mib= MiB, 8 by
+# default, as MIB here): types "bench", reads MIB MiB the guest sends
+# (guest->host), sends as many (host->guest), each timed from connect to the
+# last byte (the guest answers "done" to what it read), then the same two
+# transfers on the host's loopback with the same tools; prints the rates and
+# their ratios as rig-info lines. Judges no speed.
+net_bench() {
+	nb_mib=${MIB:-8}
+	printf '#!/bin/sh\ndd if=/dev/zero bs=65536 count=%d 2>/dev/null\n' $((nb_mib * 16)) >"$WORK/send"
+	printf '#!/bin/sh\nhead -c %d >/dev/null\necho done\n' $((nb_mib * 1048576)) >"$WORK/recv"
+	chmod +x "$WORK/send" "$WORK/recv"
+	type_line bench
+	wait_line '^GUEST-BENCH send' 1 30 || guest_died "bench: the guest does not send"
+	nb_t=$(now_cs)
+	nb_n=$(nc "$1" 5001 </dev/null | wc -c)
+	nb_g2h=$(($(now_cs) - nb_t))
+	[ "$nb_n" -eq $((nb_mib * 1048576)) ] || fail "bench: read $nb_n bytes from the guest, want $((nb_mib * 1048576))"
+	wait_line '^GUEST-BENCH recv' 1 30 || guest_died "bench: the guest does not receive"
+	nb_t=$(now_cs)
+	nb_r=$(dd if=/dev/zero bs=65536 count=$((nb_mib * 16)) 2>/dev/null | nc "$1" 5002)
+	nb_h2g=$(($(now_cs) - nb_t))
+	[ "$nb_r" = done ] || fail "bench: the guest answered '$nb_r' after reading, want 'done'"
+	# The baseline: the same transfers on the loopback.
+	nc -l -p 6001 -e "$WORK/send" &
+	nb_p=$!
+	sleep 0.3
+	nb_t=$(now_cs)
+	nb_n=$(nc 127.0.0.1 6001 </dev/null | wc -c)
+	nb_lo1=$(($(now_cs) - nb_t))
+	wait $nb_p
+	nc -l -p 6002 -e "$WORK/recv" &
+	nb_p=$!
+	sleep 0.3
+	nb_t=$(now_cs)
+	nb_r=$(dd if=/dev/zero bs=65536 count=$((nb_mib * 16)) 2>/dev/null | nc 127.0.0.1 6002)
+	nb_lo2=$(($(now_cs) - nb_t))
+	wait $nb_p
+	echo "rig-info: net-bench $nb_mib MiB each way: guest->host $(secs_cs $nb_g2h) s, host->guest $(secs_cs $nb_h2g) s; host loopback $(secs_cs $nb_lo1) s and $(secs_cs $nb_lo2) s" |
+		awk -v m="$nb_mib" -v a="$nb_g2h" -v b="$nb_h2g" -v c="$nb_lo1" -v d="$nb_lo2" '
+			function r(cs) { return cs > 0 ? m * 100 / cs : 0 }
+			{ print }
+			END {
+				printf "rig-info: figure: net-bench guest->host %.1f MiB/s, host->guest %.1f MiB/s, loopback %.1f and %.1f MiB/s; ratios %.3f and %.3f\n",
+					r(a), r(b), r(c), r(d), (r(c) > 0 ? r(a) / r(c) : 0), (r(d) > 0 ? r(b) / r(d) : 0)
+			}'
+}
