@@ -597,7 +597,7 @@ vmgenid)
 			if echo mem >/sys/power/state; then
 				r=$(head -c 32 /dev/urandom | od -A n -t x1 | tr -d ' \n')
 				echo "GUEST-RANDOM $r"
-				dmesg | grep -m1 'crng reseeded due to virtual machine fork' |
+				dmesg | grep 'random: crng reseeded' |
 					sed 's/^.*random: /GUEST-DMESG random: /'
 			else
 				bad "suspend 1: write to /sys/power/state failed"
