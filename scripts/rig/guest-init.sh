@@ -403,7 +403,8 @@ arm_wake() {
 # acknowledged every byte, so that after the resume the guest sends nothing
 # of its own until the host types "go": the host can check that it learnt
 # the guest's MAC from the card's announce alone. Then the stream goes on
-# over the same connection until the host types "stop".
+# over the same connection, a second suspend comes in the middle of it (not
+# held), and it goes on again until the host types "stop".
 net_stream() {
 	rm -f /tmp/hold
 	(i=0; while :; do
@@ -425,7 +426,13 @@ net_stream() {
 	echo "GUEST-RESUMED 1"
 	host_line go || return 1
 	rm -f /tmp/hold
-	if tcp_state 5000 01; then ok "stream-connected"; else bad "stream-connected: no connection on 5000 after the resume"; fi
+	if tcp_state 5000 01; then ok "stream-connected 1"; else bad "stream-connected 1: no connection on 5000 after the resume"; fi
+	# Then a suspend in the middle of the stream, not held.
+	sleep 2
+	echo "GUEST-SUSPENDING 2"
+	if ! echo mem >/sys/power/state; then bad "suspend 2: write to /sys/power/state failed"; return 1; fi
+	echo "GUEST-RESUMED 2"
+	if tcp_state 5000 01; then ok "stream-connected 2"; else bad "stream-connected 2: no connection on 5000 after the resume"; fi
 	host_line stop || return 1
 	kill $streamer
 	wait $streamer 2>/dev/null

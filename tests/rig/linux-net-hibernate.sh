@@ -12,9 +12,11 @@
 # come back, with the guest's MAC, from the card's announce alone
 # (VIRTIO_NET_F_GUEST_ANNOUNCE: a gratuitous ARP) within 10 s, while the host
 # has sent nothing into tap0 (its tx counters unchanged). Then the host
-# pings it, types "go", and the same connection carries on: the host's file
-# holds 1, 2, 3... with no gap and no repeat, more of them than before the
-# hibernate, from one nc that stayed connected throughout.
+# pings it and types "go"; the guest streams on, and suspends again in the
+# middle of the stream (not held this time), is hibernated and restored once
+# more. At the end the host's file holds 1, 2, 3... with no gap and no
+# repeat, more of them after each restore than before it, from one nc that
+# stayed connected throughout.
 # Figures: restore start to the announce learnt, and to the first ping reply.
 # rig-timeout: 300
 . "$RIG_LIB"
@@ -96,12 +98,22 @@ pinged=$(($(now_cs) - t0))
 echo "figure: restore to announce learnt $(secs_cs $learnt) s, to first ping reply $(secs_cs $pinged) s"
 echo "rig-info: figure: restore to announce learnt $(secs_cs $learnt) s, to first ping reply $(secs_cs $pinged) s"
 
-# --- the same connection goes on ----------------------------------------------
+# --- the same connection goes on, across a second hibernate ----------------
 wait_line '^GUEST-READY go' || guest_died "the guest does not wait for go"
 type_line go
+wait_line '^GUEST-SUSPENDING 2' || guest_died "the guest did not suspend again"
+reap_torpor 120
+expect_rc 7 "second hibernate"
+expect_guest_ok "stream-connected 1"
+kill -0 $reader 2>/dev/null || { cat "$WORK/nc.err" >&2; fail "the host's connection ended at the second hibernate"; }
+mid=$(consecutive "$WORK/stream")
+case $mid in *[!0-9]* | '') fail "the stream before the second hibernate: $mid" ;; esac
+[ "$mid" -gt "$before" ] || fail "the stream did not go on after the first restore ($before lines, then $mid)"
+spawn_torpor restore "$img"
 n=0
-while [ "$(wc -l <"$WORK/stream")" -lt $((before + 10)) ]; do
-	[ $n -lt 300 ] || guest_died "the stream did not go on after the restore ($(wc -l <"$WORK/stream") lines, $before before)"
+while [ "$(wc -l <"$WORK/stream")" -lt $((mid + 10)) ]; do
+	[ $n -lt 600 ] || guest_died "the stream did not go on after the second restore ($(wc -l <"$WORK/stream") lines, $mid before)"
+	kill -0 "$pid" 2>/dev/null || guest_died "torpor restore exited"
 	sleep 0.1
 	n=$((n + 1))
 done
@@ -111,7 +123,7 @@ type_line stop
 wait_line '^GUEST-READY cmd' || guest_died "the guest did not stop its stream"
 type_line off
 reap_torpor 60
-expect_guest_ok "stream-connected"
+expect_guest_ok "stream-connected 2"
 expect_rc 0 "restored guest"
 # The guest's nc ended the connection: the host's ends with it.
 n=0
@@ -120,5 +132,5 @@ kill -0 $reader 2>/dev/null && fail "the host's nc still runs after the guest en
 exec 4>&-
 after=$(consecutive "$WORK/stream")
 case $after in *[!0-9]* | '') fail "the stream across the restore: $after" ;; esac
-[ "$after" -gt "$before" ] || fail "the stream did not grow after the restore ($before lines, then $after)"
-echo "rig-info: $after lines over one connection, $before before the hibernate"
+[ "$after" -gt "$mid" ] || fail "the stream did not grow after the second restore ($mid lines, then $after)"
+echo "rig-info: $after lines over one connection: $before before the first hibernate, $mid before the second"
