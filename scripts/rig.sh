@@ -244,6 +244,8 @@ mke2fs=$(PATH=$PATH:/usr/sbin:/sbin command -v mke2fs) || die "no mke2fs: run sc
 mkdir -p $B/rootfs/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,mnt,data}
 cp $busybox $B/rootfs/bin/busybox
 [ -x build/arm64/tools/blkbench ] && cp build/arm64/tools/blkbench $B/rootfs/bin/
+# netbench likewise, for the network bench (net_bench).
+[ -x build/arm64/tools/netbench ] && cp build/arm64/tools/netbench $B/rootfs/bin/
 install -m 0755 scripts/rig/guest-init.sh $B/rootfs/init
 truncate -s 16M $ROOT/rig/rootfs.ext4
 "$mke2fs" -q -F -t ext4 -L torpor-root -E root_owner=0:0 -d $B/rootfs $ROOT/rig/rootfs.ext4

@@ -18,7 +18,8 @@
 #   torpor.ip=A/N      a network: the initramfs loads virtio_net and
 #                      virtio_rng (lib/net/NN-NAME.ko), eth0 comes up with
 #                      address A/N (net-stream, net-clone)
-#   torpor.net_mib=N   MiB each way for the network bench (8)
+#   torpor.net_mib=N   MiB each way for the network bench (8; netbench is on
+#                      the root disk only)
 #   torpor.vmgenid=no  vmgenid: the generation ID device must be absent
 # Checks print "GUEST-OK <what>" or "GUEST-FAIL <what>: <details>". The
 # first line is "GUEST-INIT <uptime>" (printed from the root the checks run
@@ -353,25 +354,16 @@ host_line() {
 	line=$(echo "$line" | tr -d '\r')
 }
 
-# net_bench: the guest's end of the network bench (net-bench in lib.sh): a
-# listener on 5001 sends torpor.net_mib= MiB of zeros to the host that
-# connects, then one on 5002 reads as much from it and answers "done".
+# net_bench: the guest's end of the network bench (net_bench in lib.sh),
+# with netbench (tests/tools; on the root disk only): a server on 5001 sends
+# torpor.net_mib= MiB (8) to the host that connects, then one on 5002 reads
+# what the host sends and answers its size. "GUEST-BENCH send 5001" and
+# "GUEST-BENCH recv 5002" once each listens.
 net_bench() {
 	mib=$(param net_mib)
-	mib=${mib:-8}
-	printf '#!/bin/sh\ndd if=/dev/zero bs=65536 count=%d 2>/dev/null\n' $((mib * 16)) >/tmp/send
-	printf '#!/bin/sh\nhead -c %d >/dev/null\necho done\n' $((mib * 1048576)) >/tmp/recv
-	chmod +x /tmp/send /tmp/recv
-	nc -l -p 5001 -e /tmp/send &
-	p=$!
-	wait_tcp 5001 0A 100 || { bad "bench: nothing listens on 5001"; kill $p; return 1; }
-	echo "GUEST-BENCH send 5001"
-	wait $p
-	nc -l -p 5002 -e /tmp/recv &
-	p=$!
-	wait_tcp 5002 0A 100 || { bad "bench: nothing listens on 5002"; kill $p; return 1; }
-	echo "GUEST-BENCH recv 5002"
-	wait $p
+	command -v netbench >/dev/null || { bad "bench: no netbench (the root disk has it)"; return 1; }
+	netbench serve 5001 send "${mib:-8}" | while read -r l; do echo "GUEST-BENCH send 5001"; done
+	netbench serve 5002 recv | while read -r l; do echo "GUEST-BENCH recv 5002"; done
 	ok bench
 }
 

@@ -410,49 +410,39 @@ guest_died() {
 }
 
 # net_bench ADDR: the host's end of the network bench against a guest at
-# ADDR that is in host_commands (guest-init.sh; torpor.net_mib= MiB, 8 by
-# default, as MIB here): types "bench", reads MIB MiB the guest sends
-# (guest->host), sends as many (host->guest), each timed from connect to the
-# last byte (the guest answers "done" to what it read), then the same two
-# transfers on the host's loopback with the same tools; prints the rates and
-# their ratios as rig-info lines. Judges no speed.
+# ADDR that is in host_commands (guest-init.sh) on the root disk (netbench,
+# tests/tools, is there; torpor.net_mib= must match MIB, 8 by default):
+# types "bench", reads MIB MiB the guest sends (guest->host) and sends as
+# many (host->guest), each timed from connect to the last byte the receiver
+# got, then the same two on the host's loopback; prints the rates and the
+# ratios as rig-info lines. Judges no speed.
 net_bench() {
 	nb_mib=${MIB:-8}
-	printf '#!/bin/sh\ndd if=/dev/zero bs=65536 count=%d 2>/dev/null\n' $((nb_mib * 16)) >"$WORK/send"
-	printf '#!/bin/sh\nhead -c %d >/dev/null\necho done\n' $((nb_mib * 1048576)) >"$WORK/recv"
-	chmod +x "$WORK/send" "$WORK/recv"
+	nb_tool=$(dirname "$TORPOR")/netbench
 	type_line bench
 	wait_line '^GUEST-BENCH send' 1 30 || guest_died "bench: the guest does not send"
-	nb_t=$(now_cs)
-	nb_n=$(nc "$1" 5001 </dev/null | wc -c)
-	nb_g2h=$(($(now_cs) - nb_t))
-	[ "$nb_n" -eq $((nb_mib * 1048576)) ] || fail "bench: read $nb_n bytes from the guest, want $((nb_mib * 1048576))"
+	nb_g2h=$("$nb_tool" "$1" 5001 recv) || guest_died "bench: guest->host"
 	wait_line '^GUEST-BENCH recv' 1 30 || guest_died "bench: the guest does not receive"
-	nb_t=$(now_cs)
-	nb_r=$(dd if=/dev/zero bs=65536 count=$((nb_mib * 16)) 2>/dev/null | nc "$1" 5002)
-	nb_h2g=$(($(now_cs) - nb_t))
-	[ "$nb_r" = done ] || fail "bench: the guest answered '$nb_r' after reading, want 'done'"
-	# The baseline: the same transfers on the loopback.
-	nc -l -p 6001 -e "$WORK/send" &
+	nb_h2g=$("$nb_tool" "$1" 5002 send "$nb_mib") || guest_died "bench: host->guest"
+	# The baseline: the same on the loopback.
+	"$nb_tool" serve 6001 send "$nb_mib" >"$WORK/nb.serve" &
 	nb_p=$!
-	sleep 0.3
-	nb_t=$(now_cs)
-	nb_n=$(nc 127.0.0.1 6001 </dev/null | wc -c)
-	nb_lo1=$(($(now_cs) - nb_t))
+	sleep 0.2
+	grep -q listening "$WORK/nb.serve" || sleep 1
+	nb_lo1=$("$nb_tool" 127.0.0.1 6001 recv) || fail "bench: loopback recv"
 	wait $nb_p
-	nc -l -p 6002 -e "$WORK/recv" &
+	"$nb_tool" serve 6002 recv >"$WORK/nb.serve" &
 	nb_p=$!
-	sleep 0.3
-	nb_t=$(now_cs)
-	nb_r=$(dd if=/dev/zero bs=65536 count=$((nb_mib * 16)) 2>/dev/null | nc 127.0.0.1 6002)
-	nb_lo2=$(($(now_cs) - nb_t))
+	sleep 0.2
+	grep -q listening "$WORK/nb.serve" || sleep 1
+	nb_lo2=$("$nb_tool" 127.0.0.1 6002 send "$nb_mib") || fail "bench: loopback send"
 	wait $nb_p
-	echo "rig-info: net-bench $nb_mib MiB each way: guest->host $(secs_cs $nb_g2h) s, host->guest $(secs_cs $nb_h2g) s; host loopback $(secs_cs $nb_lo1) s and $(secs_cs $nb_lo2) s" |
-		awk -v m="$nb_mib" -v a="$nb_g2h" -v b="$nb_h2g" -v c="$nb_lo1" -v d="$nb_lo2" '
-			function r(cs) { return cs > 0 ? m * 100 / cs : 0 }
-			{ print }
-			END {
-				printf "rig-info: figure: net-bench guest->host %.1f MiB/s, host->guest %.1f MiB/s, loopback %.1f and %.1f MiB/s; ratios %.3f and %.3f\n",
-					r(a), r(b), r(c), r(d), (r(c) > 0 ? r(a) / r(c) : 0), (r(d) > 0 ? r(b) / r(d) : 0)
-			}'
+	echo "$nb_g2h $nb_h2g $nb_lo1 $nb_lo2" | awk -v m="$nb_mib" '
+		function r(b, us) { return us > 0 ? b / us * 1000000 / 1048576 : 0 }
+		{
+			g = r($1, $2); h = r($3, $4); l1 = r($5, $6); l2 = r($7, $8)
+			if ($1 != m * 1048576 || $3 != m * 1048576) print "rig-info: net-bench: short transfer: " $0
+			printf "rig-info: figure: net-bench %d MiB each way: guest->host %.1f MiB/s, host->guest %.1f MiB/s; host loopback %.1f and %.1f MiB/s; ratios %.3f and %.3f\n",
+				m, g, h, l1, l2, (l1 > 0 ? g / l1 : 0), (l2 > 0 ? h / l2 : 0)
+		}'
 }

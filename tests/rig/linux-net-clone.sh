@@ -1,5 +1,6 @@
 #!/bin/sh
-# linux-net-clone: a Linux guest (1 vCPU, initramfs) with its card on tap0
+# linux-net-clone: a Linux guest (1 vCPU, on its ext4 root disk) with its
+# card on tap0
 # (guest 10.0.0.2, host 10.0.0.1) suspends and torpor hibernates it (exit
 # 7). tap0 is then deleted and the host's address moves to a new tap1 (the
 # clone's network); `torpor restore --net tap=tap1,mac=02:00:00:00:00:42`
@@ -17,14 +18,16 @@
 
 G=10.0.0.2
 NEW=02:00:00:00:00:42
-MIB=8
+MIB=16
+# On its root disk: netbench (the bench's tool) is there.
+use_root_disk "$WORK/root.ext4"
 net_down tap1 2>/dev/null
 net_up tap0 10.0.0.1/24
 trap 'net_down tap0 2>/dev/null; net_down tap1 2>/dev/null' EXIT
 img=$WORK/vm.torpor
 
 spawn_torpor run --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --cpus 1 --memory 256M \
-	--image "$img" --on-suspend hibernate --net tap=tap0 \
+	--image "$img" --on-suspend hibernate --net tap=tap0 $(disk_args) \
 	--cmdline "$(guest_cmdline net-clone 1 "torpor.ip=$G/24 torpor.net_mib=$MIB ipv6.disable=1")"
 wait_line '^GUEST-SUSPENDING 1' || guest_died "the guest did not suspend"
 reap_torpor 120
@@ -60,3 +63,4 @@ type_line off
 reap_torpor 60
 expect_guest_ok rebind bench
 expect_rc 0 "restored clone"
+fsck_disk "$WORK/root.ext4"
