@@ -430,11 +430,26 @@ net_stream() {
 	wait $streamer 2>/dev/null
 }
 
-# net_clone: linux-net-clone's guest. Suspends with eth0 up; after the
+# check_rng N: the kernel's hardware RNG is torpor's virtio-rng (loaded
+# with the network's modules) and /dev/hwrng gives 64 bytes within 10 s.
+check_rng() {
+	cur=$(cat /sys/class/misc/hw_random/rng_current 2>/dev/null)
+	case $cur in
+	virtio_rng*) ;;
+	*) bad "rng $1: the hardware RNG is '$cur', not virtio_rng"; return ;;
+	esac
+	n=$(timeout 10 head -c 64 /dev/hwrng | wc -c)
+	if [ "$n" -eq 64 ]; then ok "rng $1"; else bad "rng $1: $n bytes of /dev/hwrng in 10 s"; fi
+}
+
+# net_clone: linux-net-clone's guest. Checks the entropy device (check_rng
+# 1), suspends with eth0 up; after the
 # resume (a clone, restored onto another tap with another MAC) rebinds the
 # card to virtio_net, which reads the MAC only when it probes, and gives
-# eth0 its address again ("GUEST-NET eth0 MAC ADDRESS" once more).
+# eth0 its address again ("GUEST-NET eth0 MAC ADDRESS" once more), and
+# checks the entropy device again (check_rng 2).
 net_clone() {
+	check_rng 1
 	arm_wake || return 1
 	echo "GUEST-SUSPENDING 1"
 	if ! echo mem >/sys/power/state; then bad "suspend 1: write to /sys/power/state failed"; return 1; fi
@@ -445,6 +460,7 @@ net_clone() {
 	echo "$dev" >$drv/unbind && echo "$dev" >$drv/bind || { bad "clone: rebinding $dev failed"; return 1; }
 	net_up || return 1
 	ok rebind
+	check_rng 2
 }
 
 # --- vmgenid --------------------------------------------------------------

@@ -8,7 +8,9 @@
 # only when it probes, so the guest (net-clone) rebinds its card after the
 # resume and gives eth0 its address again; it must then report the new MAC,
 # answer the host's ping over tap1, and the host's neighbour entry for it on
-# tap1 must carry 02:00:00:00:00:42. Then the network bench (net_bench in
+# tap1 must carry 02:00:00:00:00:42. The guest's hardware RNG is torpor's
+# virtio-rng and gives bytes, before the hibernate and after the restore.
+# Then the network bench (net_bench in
 # lib.sh: guest->host and host->guest TCP against the host's loopback, as
 # figures) and the guest powers off (exit 0).
 # Figure: restore start to the first ping reply over tap1 (the rebind
@@ -18,7 +20,7 @@
 
 G=10.0.0.2
 NEW=02:00:00:00:00:42
-MIB=16
+MIB=8
 # On its root disk: netbench (the bench's tool) is there.
 use_root_disk "$WORK/root.ext4"
 net_down tap1 2>/dev/null
@@ -32,6 +34,7 @@ spawn_torpor run --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --cpus 1 --me
 wait_line '^GUEST-SUSPENDING 1' || guest_died "the guest did not suspend"
 reap_torpor 120
 expect_rc 7 "hibernate"
+expect_guest_ok "rng 1"
 old=$(sed -n 's/^GUEST-NET eth0 \([0-9a-f:]*\) .*/\1/p' "$WORK/console" | head -n 1)
 [ -n "$old" ] || { show "$WORK/console"; fail "the guest did not say its MAC"; }
 [ "$old" != $NEW ] || fail "the original already has $NEW"
@@ -57,10 +60,10 @@ mac=$(neigh_mac tap1 $G)
 echo "figure: clone restore to first ping reply over tap1 $(secs_cs $pinged) s"
 echo "rig-info: figure: clone restore to first ping reply over tap1 $(secs_cs $pinged) s (rebind included); $G at $mac on tap1"
 wait_line '^GUEST-READY cmd' || guest_died "the guest does not wait for the bench"
-net_bench $G
-wait_line '^GUEST-READY cmd' 2 || guest_died "the guest did not finish the bench"
+net_bench $G 2
+wait_line '^GUEST-READY cmd' 3 || guest_died "the guest did not finish the bench"
 type_line off
 reap_torpor 60
-expect_guest_ok rebind bench
+expect_guest_ok rebind "rng 2" bench
 expect_rc 0 "restored clone"
 fsck_disk "$WORK/root.ext4"
