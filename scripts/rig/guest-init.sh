@@ -362,8 +362,8 @@ host_line() {
 net_bench() {
 	mib=$(param net_mib)
 	command -v netbench >/dev/null || { bad "bench: no netbench (the root disk has it)"; return 1; }
-	netbench serve 5001 send "${mib:-8}" | while read -r l; do echo "GUEST-BENCH send 5001"; done
-	netbench serve 5002 recv | while read -r l; do echo "GUEST-BENCH recv 5002"; done
+	netbench serve 5001 send "${mib:-8}" | while read -r _; do echo "GUEST-BENCH send 5001"; done
+	netbench serve 5002 recv | while read -r _; do echo "GUEST-BENCH recv 5002"; done
 	ok bench
 }
 

@@ -28,6 +28,7 @@ net_up tap0 10.0.0.1/24
 trap 'net_down tap0 2>/dev/null; net_down tap1 2>/dev/null' EXIT
 img=$WORK/vm.torpor
 
+# shellcheck disable=SC2046
 spawn_torpor run --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" --cpus 1 --memory 256M \
 	--image "$img" --on-suspend hibernate --net tap=tap0 $(disk_args) \
 	--cmdline "$(guest_cmdline net-clone 1 "torpor.ip=$G/24 torpor.net_mib=$MIB ipv6.disable=1")"

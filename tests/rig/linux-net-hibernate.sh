@@ -22,6 +22,7 @@
 . "$RIG_LIB"
 
 G=10.0.0.2
+net_down tap1 2>/dev/null # linux-net-clone's, had it been killed: 10.0.0.1 too
 net_up tap0 10.0.0.1/24
 trap 'net_down tap0 2>/dev/null' EXIT
 img=$WORK/vm.torpor
@@ -64,7 +65,7 @@ echo 1 >/proc/sys/net/ipv4/conf/tap0/arp_accept || fail "arp_accept on tap0"
 sent=$(tap_sent tap0)
 t0=$(now_cs)
 spawn_torpor restore "$img"
-learnt= resumed=
+learnt='' resumed=''
 while :; do
 	got=$(neigh_mac tap0 $G)
 	if [ -n "$got" ]; then
