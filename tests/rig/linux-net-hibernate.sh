@@ -11,7 +11,9 @@
 # acknowledged every byte), so the host's neighbour entry for the guest must
 # come back, with the guest's MAC, from the card's announce alone
 # (VIRTIO_NET_F_GUEST_ANNOUNCE: a gratuitous ARP) within 10 s, while the host
-# has sent nothing into tap0 (its tx counters unchanged). Then the host
+# has sent nothing into tap0 (its tx counters unchanged, no ARP frame out
+# of it), and the first ARP frame from the guest must be its gratuitous ARP
+# (tests/tools/arpwatch on tap0). Then the host
 # pings it and types "go"; the guest streams on, and suspends again in the
 # middle of the stream (not held this time), is hibernated and restored once
 # more. At the end the host's file holds 1, 2, 3... with no gap and no
@@ -63,6 +65,16 @@ ip neigh flush dev tap0 >/dev/null
 echo 1 >/proc/sys/net/ipv4/conf/tap0/arp_accept || fail "arp_accept on tap0"
 [ -z "$(neigh_mac tap0 $G)" ] || fail "the neighbour entry for $G survived the flush"
 sent=$(tap_sent tap0)
+# Every ARP frame on tap0 from here (tests/tools/arpwatch).
+"$(dirname "$TORPOR")/arpwatch" tap0 100 >"$WORK/arp" 2>&1 &
+watcher=$!
+trap 'kill $reader $watcher 2>/dev/null; net_down tap0 2>/dev/null' EXIT
+n=0
+until grep -q '^watching' "$WORK/arp"; do
+	[ $n -lt 50 ] || { cat "$WORK/arp" >&2; fail "arpwatch does not watch tap0"; }
+	sleep 0.1
+	n=$((n + 1))
+done
 t0=$(now_cs)
 spawn_torpor restore "$img"
 learnt='' resumed=''
@@ -90,7 +102,22 @@ now_sent=$(tap_sent tap0)
 [ "$now_sent" = "$sent" ] ||
 	guest_died "the host sent $((now_sent - sent)) frame(s) into tap0 before it learnt $G's MAC: not the announce alone"
 [ "$got" = "$mac" ] || guest_died "the neighbour entry for $G has $got, the guest's card is $mac"
-echo "rig-info: learnt $G at $got ($state) from the announce, $(secs_cs $learnt) s after the restore began"
+# The first ARP frame the guest sent after the restore is its gratuitous
+# ARP (sender and target address its own), and the host sent none.
+n=0
+until grep -q '^in ' "$WORK/arp"; do
+	[ $n -lt 20 ] || { cat "$WORK/arp" >&2; guest_died "arpwatch saw no ARP frame from the guest"; }
+	sleep 0.1
+	n=$((n + 1))
+done
+kill $watcher 2>/dev/null
+first=$(grep -m1 '^in ' "$WORK/arp")
+# shellcheck disable=SC2086
+set -- $first
+[ "$4" = "$G" ] && [ "$6" = "$G" ] && [ "$3" = "$mac" ] ||
+	{ cat "$WORK/arp" >&2; guest_died "the guest's first ARP frame after the restore is no gratuitous ARP from $mac: $first"; }
+! grep -q '^out ' "$WORK/arp" || { cat "$WORK/arp" >&2; guest_died "the host sent ARP on tap0 before it learnt $G"; }
+echo "rig-info: learnt $G at $got ($state) from the announce ($first), $(secs_cs $learnt) s after the restore began"
 until ping -c 1 -W 1 $G >/dev/null 2>&1; do
 	kill -0 "$pid" 2>/dev/null || guest_died "torpor restore exited"
 	[ $(($(now_cs) - t0)) -lt 9000 ] || guest_died "no ping reply after the restore"
