@@ -40,7 +40,9 @@ static void mac_str(const uint8_t *m, char *out)
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ARP) };
+	/* ETH_P_ALL: a socket bound to one protocol sees the frames the host
+	 * receives, not those it sends. */
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
 	struct timespec t0, t;
 	long secs;
 	int fd;
@@ -54,7 +56,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "arpwatch: %s: %s\n", argv[1], strerror(errno));
 		return 1;
 	}
-	fd = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_ARP));
+	fd = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_ALL));
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
 		fprintf(stderr, "arpwatch: packet socket on %s: %s\n", argv[1], strerror(errno));
 		return 1;
@@ -79,7 +81,8 @@ int main(int argc, char **argv)
 			continue;
 		/* SOCK_DGRAM: the ARP body, without the Ethernet header. */
 		n = recvfrom(fd, &a, sizeof(a), 0, (struct sockaddr *)&from, &flen);
-		if (n < (ssize_t)sizeof(a) || a.hlen != 6 || a.plen != 4)
+		if (n < (ssize_t)sizeof(a) || from.sll_protocol != htons(ETH_P_ARP) ||
+		    a.hlen != 6 || a.plen != 4)
 			continue;
 		mac_str(a.sha, sha);
 		mac_str(a.tha, tha);
