@@ -218,6 +218,15 @@ for k in "${guest_kernels[@]}"; do
 	for m in virtio_mmio virtio_blk crc32c_generic ext4; do
 		add_module "$tree" $m $B/guest-root/lib/disk
 	done
+	# The network card and the entropy device (torpor.ip=, see
+	# guest-init.sh): virtio_net (with failover, net_failover) and
+	# virtio_rng (rng-core is built in), after their transport virtio_mmio,
+	# which lib/disk has too: the guest skips a module already loaded.
+	rm -rf $B/guest-root/lib/net
+	mkdir -p $B/guest-root/lib/net
+	for m in virtio_mmio virtio_net virtio_rng; do
+		add_module "$tree" $m $B/guest-root/lib/net
+	done
 	(cd $B/guest-root && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) \
 		>$ROOT/rig/kernels/$k/guest.cpio
 done
@@ -235,6 +244,8 @@ mke2fs=$(PATH=$PATH:/usr/sbin:/sbin command -v mke2fs) || die "no mke2fs: run sc
 mkdir -p $B/rootfs/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,mnt,data}
 cp $busybox $B/rootfs/bin/busybox
 [ -x build/arm64/tools/blkbench ] && cp build/arm64/tools/blkbench $B/rootfs/bin/
+# netbench likewise, for the network bench (net_bench).
+[ -x build/arm64/tools/netbench ] && cp build/arm64/tools/netbench $B/rootfs/bin/
 install -m 0755 scripts/rig/guest-init.sh $B/rootfs/init
 truncate -s 16M $ROOT/rig/rootfs.ext4
 "$mke2fs" -q -F -t ext4 -L torpor-root -E root_owner=0:0 -d $B/rootfs $ROOT/rig/rootfs.ext4
@@ -251,7 +262,9 @@ for s in "${scenarios[@]}"; do
 	[ "${f#tests/soak/}" = "$f" ] || cp "$f" $ROOT/rig/tests/
 done
 # The outer host's own modules, from its kernel's tree, for each kernel the
-# host boots (not needed native), under lib/rig-modules/RELEASE.
+# host boots (not needed native), under lib/rig-modules/RELEASE: the rig
+# disk's virtio_mmio and virtio_blk, and tun for the guests' taps (Debian's
+# tun has no dependencies).
 mkdir -p $ROOT/lib/rig-modules
 if [ -z "$native" ]; then
 	for k in "$host" "${next_hosts[@]}"; do
@@ -259,7 +272,7 @@ if [ -z "$native" ]; then
 		release=$(basename "$(kernel_image "$tree")")
 		release=${release#vmlinuz-}
 		mkdir -p $ROOT/lib/rig-modules/$release
-		for m in virtio/virtio_mmio block/virtio_blk; do
+		for m in virtio/virtio_mmio block/virtio_blk net/tun; do
 			kernel_module "$tree" drivers/$m $ROOT/lib/rig-modules/$release/${m#*/}.ko ||
 				die "no $m module in $tree"
 		done

@@ -4,8 +4,9 @@
 #
 # Mounts the pseudo file systems, then runs the in-guest check named by
 # torpor.test= on the kernel command line (boot, suspend, suspend-loop,
-# reset; on a root disk also disk-boot, disk-suspend, disk-read, disk-ro,
-# disk-bench) and powers off (reset: reboots). Other parameters:
+# reset, vmgenid; on a root disk also disk-boot, disk-suspend, disk-read,
+# disk-ro, disk-bench; with torpor.ip= also net-stream, net-clone) and
+# powers off (reset: reboots). Other parameters:
 #   torpor.cpus=N      vCPUs the guest should have online
 #   torpor.now=EPOCH   the host's time when it started the guest
 #   torpor.token=WORD  line the host types on the console once asked to
@@ -14,6 +15,12 @@
 #   torpor.root=DEV    the root file system is the ext4 on DEV (/dev/vda):
 #                      the initramfs loads the drivers, mounts it and
 #                      switch_roots to the disk's copy of this script
+#   torpor.ip=A/N      a network: the initramfs loads virtio_net and
+#                      virtio_rng (lib/net/NN-NAME.ko), eth0 comes up with
+#                      address A/N (net-stream, net-clone)
+#   torpor.net_mib=N   MiB each way for the network bench (8; netbench is on
+#                      the root disk only)
+#   torpor.vmgenid=no  vmgenid: the generation ID device must be absent
 # Checks print "GUEST-OK <what>" or "GUEST-FAIL <what>: <details>". The
 # first line is "GUEST-INIT <uptime>" (printed from the root the checks run
 # on), the last "GUEST-DONE <mode> <uptime>" (to tell guest boot time from
@@ -51,6 +58,27 @@ wake_button() {
 	[ "$(param keys)" = no ] || [ ! -e /lib/gpio_keys.ko ] || insmod /lib/gpio_keys.ko
 }
 
+# load_modules DIR: insmod DIR/NN-NAME.ko in order (dependencies first: see
+# scripts/rig.sh), but for a module already loaded; status 1 if one fails.
+load_modules() {
+	for m in "$1"/*.ko; do
+		[ -e "$m" ] || continue
+		n=${m##*/}
+		n=${n#*-}
+		[ -e "/sys/module/${n%.ko}" ] && continue
+		insmod "$m" || { bad "modules: insmod ${m##*/} failed"; return 1; }
+	done
+}
+
+# net_modules: with torpor.ip=, on the initramfs, the network card's and
+# the entropy device's drivers (lib/net: virtio_mmio, virtio_net and its
+# failover modules, virtio_rng). Without it neither is loaded, and guests
+# run as they did before torpor had the devices.
+net_modules() {
+	[ -z "$ondisk" ] && [ -n "$(param ip)" ] || return 0
+	load_modules /lib/net || poweroff -f
+}
+
 # torpor.root=DEV, still on the initramfs: load the modules for it
 # (lib/disk/NN-NAME.ko, in dependency order: see scripts/rig.sh), wait for
 # DEV, mount it, leave it the pseudo file systems to mount anew and hand
@@ -62,6 +90,7 @@ if [ -n "$root" ] && [ -z "$ondisk" ]; then
 		[ -e "$m" ] || continue
 		insmod "$m" || { bad "root: insmod ${m##*/} failed"; poweroff -f; }
 	done
+	net_modules
 	# Probing is asynchronous and, nested under TCG with several vCPUs,
 	# takes seconds.
 	n=0
@@ -75,6 +104,7 @@ if [ -n "$root" ] && [ -z "$ondisk" ]; then
 	umount /tmp /dev /sys /proc
 	exec switch_root /newroot /init
 fi
+net_modules
 read -r up _ </proc/uptime
 echo "GUEST-INIT $up"
 
@@ -266,6 +296,184 @@ leave_root() {
 	mount -o remount,ro / || bad "root: remounting / read-only failed"
 }
 
+# --- network (torpor.ip=) -------------------------------------------------
+# net_up: eth0 (the first virtio-net card) up with address torpor.ip=
+# (probing is asynchronous: up to 30 s for it to appear); prints
+# "GUEST-NET eth0 MAC ADDRESS". Status 1 (and a GUEST-FAIL) if not.
+net_up() {
+	ip=$(param ip)
+	[ -n "$ip" ] || { bad "net: no torpor.ip="; return 1; }
+	ip link set lo up
+	n=0
+	while [ ! -e /sys/class/net/eth0 ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
+	[ -e /sys/class/net/eth0 ] || { bad "net: no eth0 (have: $(ls /sys/class/net | tr '\n' ' '))"; return 1; }
+	if ! ip link set eth0 up || ! ip addr add "$ip" dev eth0; then
+		bad "net: eth0 up with $ip failed"
+		return 1
+	fi
+	echo "GUEST-NET eth0 $(cat /sys/class/net/eth0/address) $ip"
+}
+
+# tcp_port_hex PORT: PORT as /proc/net/tcp writes it (":1388" for 5000).
+tcp_port_hex() {
+	printf ':%04X' "$1"
+}
+
+# tcp_state PORT STATE: status 0 if a TCP socket on local PORT is in STATE
+# (/proc/net/tcp's hex code: 0A listening, 01 established).
+tcp_state() {
+	awk -v p="$(tcp_port_hex "$1")" -v st="$2" \
+		'NR > 1 && substr($2, length($2) - 4) == p && $4 == st { f = 1 } END { exit !f }' /proc/net/tcp
+}
+
+# tcp_unacked PORT: bytes sent on the established connection on local PORT
+# that the peer has not acknowledged yet (tx_queue), or nothing.
+tcp_unacked() {
+	awk -v p="$(tcp_port_hex "$1")" \
+		'NR > 1 && substr($2, length($2) - 4) == p && $4 == "01" { split($5, q, ":"); print q[1]; exit }' \
+		/proc/net/tcp
+}
+
+# wait_tcp PORT STATE TENTHS: until a socket on PORT is in STATE, at most
+# TENTHS tenths of a second; status 1 if it never is.
+wait_tcp() {
+	n=0
+	while ! tcp_state "$1" "$2"; do
+		[ $n -lt "$3" ] || return 1
+		sleep 0.1
+		n=$((n + 1))
+	done
+}
+
+# host_line: reads the next line the host types on the console (120 s), into
+# $line; status 1 if none came.
+host_line() {
+	stty -echo 2>/dev/null
+	echo "GUEST-READY $1"
+	read -t 120 -r line || { bad "input: nothing typed in 120 s after GUEST-READY $1"; return 1; }
+	line=$(echo "$line" | tr -d '\r')
+}
+
+# net_bench: the guest's end of the network bench (net_bench in lib.sh),
+# with netbench (tests/tools; on the root disk only): a server on 5001 sends
+# torpor.net_mib= MiB (8) to the host that connects, then one on 5002 reads
+# what the host sends and answers its size. "GUEST-BENCH send 5001" and
+# "GUEST-BENCH recv 5002" once each listens.
+net_bench() {
+	mib=$(param net_mib)
+	command -v netbench >/dev/null || { bad "bench: no netbench (the root disk has it)"; return 1; }
+	netbench serve 5001 send "${mib:-8}" | while read -r _; do echo "GUEST-BENCH send 5001"; done
+	netbench serve 5002 recv | while read -r _; do echo "GUEST-BENCH recv 5002"; done
+	ok bench
+}
+
+# host_commands: what the host types next, until "off": "bench" runs
+# net_bench.
+host_commands() {
+	while host_line cmd; do
+		case $line in
+		off) return 0 ;;
+		bench) net_bench ;;
+		*) bad "input: unknown command '$line'" ;;
+		esac
+	done
+}
+
+# arm_wake: the console port as a wake source, deep sleep chosen; status 1
+# (and a GUEST-FAIL) if the guest cannot suspend.
+arm_wake() {
+	wake=/sys/class/tty/ttyS0/power/wakeup
+	[ -e $wake ] || { bad "wakeup: no $wake"; return 1; }
+	echo enabled >$wake
+	grep -qw deep /sys/power/mem_sleep || { bad "deep: no deep sleep"; return 1; }
+	echo deep >/sys/power/mem_sleep
+}
+
+# net_stream: linux-net-hibernate's guest. A listener on TCP 5000 streams a
+# counter (one integer a line, 5 a second) to the host, which connects once.
+# Before the suspend the counter is held (/tmp/hold) until the host has
+# acknowledged every byte, so that after the resume the guest sends nothing
+# of its own until the host types "go": the host can check that it learnt
+# the guest's MAC from the card's announce alone. Then the stream goes on
+# over the same connection, a second suspend comes in the middle of it (not
+# held), and it goes on again until the host types "stop".
+net_stream() {
+	rm -f /tmp/hold
+	(i=0; while :; do
+		if [ ! -e /tmp/hold ]; then i=$((i + 1)); echo $i; fi
+		sleep 0.2
+	done) | nc -l -p 5000 &
+	streamer=$!
+	wait_tcp 5000 0A 100 || { bad "stream: nothing listens on 5000"; return 1; }
+	echo "GUEST-NET listening 5000"
+	wait_tcp 5000 01 600 || { bad "stream: no connection on 5000 in 60 s"; return 1; }
+	sleep 2
+	touch /tmp/hold
+	n=0
+	while [ "$(tcp_unacked 5000)" != 00000000 ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+	[ "$(tcp_unacked 5000)" = 00000000 ] || { bad "stream: unacknowledged bytes after 5 s: $(tcp_unacked 5000)"; return 1; }
+	arm_wake || return 1
+	echo "GUEST-SUSPENDING 1"
+	if ! echo mem >/sys/power/state; then bad "suspend 1: write to /sys/power/state failed"; return 1; fi
+	echo "GUEST-RESUMED 1"
+	host_line go || return 1
+	rm -f /tmp/hold
+	if tcp_state 5000 01; then ok "stream-connected 1"; else bad "stream-connected 1: no connection on 5000 after the resume"; fi
+	# Then a suspend in the middle of the stream, not held.
+	sleep 2
+	echo "GUEST-SUSPENDING 2"
+	if ! echo mem >/sys/power/state; then bad "suspend 2: write to /sys/power/state failed"; return 1; fi
+	echo "GUEST-RESUMED 2"
+	if tcp_state 5000 01; then ok "stream-connected 2"; else bad "stream-connected 2: no connection on 5000 after the resume"; fi
+	host_line stop || return 1
+	kill $streamer
+	wait $streamer 2>/dev/null
+}
+
+# check_rng N: the kernel's hardware RNG is torpor's virtio-rng (loaded
+# with the network's modules) and /dev/hwrng gives 64 bytes within 10 s.
+check_rng() {
+	cur=$(cat /sys/class/misc/hw_random/rng_current 2>/dev/null)
+	case $cur in
+	virtio_rng*) ;;
+	*) bad "rng $1: the hardware RNG is '$cur', not virtio_rng"; return ;;
+	esac
+	n=$(timeout 10 head -c 64 /dev/hwrng | wc -c)
+	if [ "$n" -eq 64 ]; then ok "rng $1"; else bad "rng $1: $n bytes of /dev/hwrng in 10 s"; fi
+}
+
+# net_clone: linux-net-clone's guest. Checks the entropy device (check_rng
+# 1), suspends with eth0 up; after the
+# resume (a clone, restored onto another tap with another MAC) rebinds the
+# card to virtio_net, which reads the MAC only when it probes, and gives
+# eth0 its address again ("GUEST-NET eth0 MAC ADDRESS" once more), and
+# checks the entropy device again (check_rng 2).
+net_clone() {
+	check_rng 1
+	arm_wake || return 1
+	echo "GUEST-SUSPENDING 1"
+	if ! echo mem >/sys/power/state; then bad "suspend 1: write to /sys/power/state failed"; return 1; fi
+	echo "GUEST-RESUMED 1"
+	dev=$(basename "$(readlink /sys/class/net/eth0/device)")
+	drv=/sys/bus/virtio/drivers/virtio_net
+	case $dev in virtio*) ;; *) bad "clone: eth0's device is '$dev'"; return 1 ;; esac
+	echo "$dev" >$drv/unbind && echo "$dev" >$drv/bind || { bad "clone: rebinding $dev failed"; return 1; }
+	net_up || return 1
+	ok rebind
+	check_rng 2
+}
+
+# --- vmgenid --------------------------------------------------------------
+# vmgenid_bound: the vmgenid driver has a device (torpor's
+# microsoft,vmgenid device-tree node, which Linux binds from 6.10).
+vmgenid_bound() {
+	for f in /sys/bus/platform/drivers/vmgenid/*; do
+		case ${f##*/} in bind | unbind | uevent | module) continue ;; esac
+		[ -L "$f" ] && return 0
+	done
+	return 1
+}
+
 wake_button
 
 test=$(param test)
@@ -376,6 +584,42 @@ disk-bench)
 		dd if=/dev/zero of=/dev/vdb bs=1M count=8 2>/dev/null
 		start_state
 		suspend_once 1
+	fi
+	;;
+net-stream)
+	net_up && net_stream
+	host_commands
+	;;
+net-clone)
+	net_up && net_clone
+	host_commands
+	;;
+vmgenid)
+	# The generation ID device is bound (or, with torpor.vmgenid=no,
+	# absent: run --no-vmgenid); then a suspend, and the first thing
+	# after it returns is 32 bytes of /dev/urandom: two restores of one
+	# image must read different bytes, unless restored --no-vmgenid.
+	if [ "$(param vmgenid)" = no ]; then
+		if vmgenid_bound || ls /sys/firmware/devicetree/base | grep -q vmgenid; then
+			bad "vmgenid-absent: a generation ID device: $(ls /sys/firmware/devicetree/base | grep vmgenid)"
+		else
+			ok vmgenid-absent
+		fi
+	elif vmgenid_bound; then
+		ok vmgenid-bound
+		if arm_wake; then
+			echo "GUEST-SUSPENDING 1"
+			if echo mem >/sys/power/state; then
+				r=$(head -c 32 /dev/urandom | od -A n -t x1 | tr -d ' \n')
+				echo "GUEST-RANDOM $r"
+				dmesg | grep 'random: crng reseeded' |
+					sed 's/^.*random: /GUEST-DMESG random: /'
+			else
+				bad "suspend 1: write to /sys/power/state failed"
+			fi
+		fi
+	else
+		bad "vmgenid-bound: no device bound to vmgenid ($(uname -r); /sys/bus/platform/drivers/vmgenid: $(ls /sys/bus/platform/drivers/vmgenid 2>&1 | tr '\n' ' '))"
 	fi
 	;;
 *)

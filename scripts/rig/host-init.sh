@@ -22,6 +22,12 @@ mount -t tmpfs -o size=1536m,mode=1777 tmp /tmp
 for m in /lib/rig-modules/$(uname -r)/virtio_mmio.ko /lib/rig-modules/$(uname -r)/virtio_blk.ko; do
 	[ -e $m ] && insmod $m
 done
+# The guests' taps (/dev/net/tun; tun is a module too) and the loopback
+# (net-bench's baseline). No other interface: QEMU gives this host no NIC,
+# so nothing a scenario sends leaves it.
+m=/lib/rig-modules/$(uname -r)/tun.ko
+[ -e $m ] && insmod $m
+ip link set lo up
 n=0
 while [ ! -b /dev/vda ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
 [ -b /dev/vda ] && export RIG_DISK=/dev/vda

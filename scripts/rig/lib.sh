@@ -290,3 +290,183 @@ zero_except() {
 	echo "$ze_disk: $ze_n non-zero bytes outside the sectors the guest wrote" >&2
 	return 1
 }
+
+# --- networking ---------------------------------------------------------------
+# The guests' cards sit on persistent taps (tests/tools/tapctl) that outlive
+# torpor, so that the host's end of a connection, its address and its route
+# stay while a guest is hibernated. Host addresses are 10.0.N.1, the guests'
+# 10.0.N.2; the rig's host has no other interface, so nothing leaves it.
+
+# now_cs: the host's uptime in centiseconds (for figures).
+now_cs() {
+	read -r nc_up _ </proc/uptime
+	echo "${nc_up%.*}${nc_up#*.}" | sed 's/^0*//; s/^$/0/'
+}
+
+# secs_cs CS: centiseconds as seconds with two decimals.
+secs_cs() {
+	printf '%d.%02d' $(($1 / 100)) $(($1 % 100))
+}
+
+# net_up TAP ADDR/N: a fresh persistent tap TAP (one left over by an
+# earlier scenario deleted first), up, with the host address ADDR/N and no
+# IPv6 (so that the host sends nothing on it of its own accord).
+net_up() {
+	net_down "$1" 2>/dev/null
+	"$(dirname "$TORPOR")/tapctl" add "$1" || fail "tapctl add $1"
+	nu_v6=/proc/sys/net/ipv6/conf/$1/disable_ipv6
+	[ ! -e "$nu_v6" ] || echo 1 >"$nu_v6"
+	ip link set "$1" up || fail "ip link set $1 up"
+	ip addr add "$2" dev "$1" || fail "ip addr add $2 dev $1"
+}
+
+# net_down TAP: deletes the persistent tap TAP (status 1 if there is none,
+# or a torpor still has it open).
+net_down() {
+	[ -e "/sys/class/net/$1" ] || return 1
+	ip link set "$1" down
+	"$(dirname "$TORPOR")/tapctl" del "$1"
+}
+
+# neigh_mac TAP ADDR: the MAC in the host's neighbour entry for ADDR on
+# TAP, or nothing (no entry, or one without an address: INCOMPLETE, FAILED).
+neigh_mac() {
+	ip neigh show dev "$1" | awk -v a="$2" '$1 == a { for (i = 2; i < NF; i++) if ($i == "lladdr") print $(i + 1) }'
+}
+
+# neigh_state TAP ADDR: the state (REACHABLE, STALE...) of that entry.
+neigh_state() {
+	ip neigh show dev "$1" | awk -v a="$2" '$1 == a { print $NF }'
+}
+
+# tap_sent TAP: frames the host has sent into TAP (towards the guest),
+# delivered or dropped (no torpor attached).
+tap_sent() {
+	echo $(($(cat "/sys/class/net/$1/statistics/tx_packets") + \
+		$(cat "/sys/class/net/$1/statistics/tx_dropped")))
+}
+
+# spawn_torpor ARG...: `torpor ARG...` in the background, pid in $pid, its
+# console in $WORK/console.raw (read it with wait_line), stderr in
+# $WORK/stderr, stdin a FIFO the scenario writes on fd 3 (type_line LINE).
+# reap_torpor ends it.
+spawn_torpor() {
+	rm -f "$WORK/in"
+	mkfifo "$WORK/in" || fail "mkfifo"
+	"$TORPOR" "$@" <"$WORK/in" >"$WORK/console.raw" 2>"$WORK/stderr" &
+	pid=$!
+	exec 3>"$WORK/in"
+}
+
+# type_line LINE: types LINE on the spawned guest's console.
+type_line() {
+	echo "$1" >&3
+}
+
+# wait_line PATTERN [COUNT [SECONDS]]: until COUNT (1) console lines of the
+# spawned torpor match PATTERN (grep -E), at most SECONDS (90); status 1 if
+# it did not happen, or torpor exited first.
+wait_line() {
+	wl_ticks=$((${3:-90} * 10))
+	while [ "$(tr -d '\r' <"$WORK/console.raw" | grep -cE "$1")" -lt "${2:-1}" ]; do
+		kill -0 "$pid" 2>/dev/null || return 1
+		[ $wl_ticks -gt 0 ] || return 1
+		sleep 0.1
+		wl_ticks=$((wl_ticks - 1))
+	done
+}
+
+# reap_torpor [SECONDS]: waits for the spawned torpor (SECONDS, 120, at
+# most: then it is killed and rc is 124), sets rc, closes fd 3, and leaves
+# the console without CRs in $WORK/console.
+reap_torpor() {
+	rt_ticks=$((${1:-120} * 10))
+	while kill -0 "$pid" 2>/dev/null && [ $rt_ticks -gt 0 ]; do
+		sleep 0.1
+		rt_ticks=$((rt_ticks - 1))
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "torpor still running after ${1:-120} s: killed" >&2
+		kill -KILL "$pid"
+		wait "$pid"
+		rc=124
+	else
+		wait "$pid"
+		rc=$?
+	fi
+	exec 3>&-
+	tr -d '\r' <"$WORK/console.raw" >"$WORK/console"
+}
+
+# guest_died WHAT: fails, showing the console and stderr of the spawned
+# torpor (killed if still running).
+guest_died() {
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	tr -d '\r' <"$WORK/console.raw" >"$WORK/console"
+	show "$WORK/console"
+	show "$WORK/stderr" 5
+	fail "$1"
+}
+
+# net_bench ADDR [ROUNDS]: the host's end of the network bench against a
+# guest at ADDR that is in host_commands (guest-init.sh) on the root disk
+# (netbench, tests/tools, is there; torpor.net_mib= must match MIB, 8 by
+# default). ROUNDS (2) times: types "bench", reads MIB MiB the guest sends
+# (guest->host) and sends as many (host->guest), each timed from connect to
+# the last byte the receiver got; then the same on the host's loopback, 3
+# rounds. Prints each direction's best rate (the rig's machine is shared and
+# TCG is noisy: the best is the least disturbed), every rate, and the ratios
+# of the bests, as rig-info lines. Judges no speed.
+net_bench() {
+	nb_mib=${MIB:-8}
+	nb_addr=$1
+	nb_rounds=${2:-2}
+	nb_tool=$(dirname "$TORPOR")/netbench
+	nb_all=
+	nb_r=0
+	while [ $nb_r -lt "$nb_rounds" ]; do
+		nb_r=$((nb_r + 1))
+		type_line bench
+		wait_line '^GUEST-BENCH send' $nb_r 30 || guest_died "bench: the guest does not send"
+		nb_g=$("$nb_tool" "$nb_addr" 5001 recv) || guest_died "bench: guest->host"
+		wait_line '^GUEST-BENCH recv' $nb_r 30 || guest_died "bench: the guest does not receive"
+		nb_h=$("$nb_tool" "$nb_addr" 5002 send "$nb_mib") || guest_died "bench: host->guest"
+		nb_all="$nb_all g2h $nb_g h2g $nb_h"
+		[ $nb_r -eq "$nb_rounds" ] || wait_line '^GUEST-READY cmd' $((nb_r + 1)) 60 ||
+			guest_died "bench: the guest did not finish round $nb_r"
+	done
+	# The baseline: the same on the loopback.
+	for nb_r in 1 2 3; do
+		for nb_dir in recv send; do
+			if [ $nb_dir = recv ]; then set -- send "$nb_mib"; else set -- recv; fi
+			"$nb_tool" serve 6001 "$@" >"$WORK/nb.serve" &
+			nb_p=$!
+			sleep 0.2
+			grep -q listening "$WORK/nb.serve" || sleep 1
+			if [ $nb_dir = recv ]; then
+				nb_x=$("$nb_tool" 127.0.0.1 6001 recv) || fail "bench: loopback recv"
+				nb_all="$nb_all lo1 $nb_x"
+			else
+				nb_x=$("$nb_tool" 127.0.0.1 6001 send "$nb_mib") || fail "bench: loopback send"
+				nb_all="$nb_all lo2 $nb_x"
+			fi
+			wait $nb_p
+		done
+	done
+	echo "$nb_all" | awk -v m="$nb_mib" '
+		{
+			for (i = 1; i + 2 <= NF; i += 3) {
+				k = $i; b = $(i + 1); us = $(i + 2)
+				if (b != m * 1048576) print "rig-info: net-bench: short transfer (" k "): " b " bytes"
+				r = us > 0 ? b / us * 1000000 / 1048576 : 0
+				all[k] = all[k] sprintf(" %.1f", r)
+				if (r > best[k]) best[k] = r
+			}
+			printf "rig-info: figure: net-bench %d MiB, best of each: guest->host %.1f MiB/s, host->guest %.1f MiB/s; host loopback %.1f and %.1f MiB/s; ratios %.3f and %.3f\n",
+				m, best["g2h"], best["h2g"], best["lo1"], best["lo2"],
+				(best["lo1"] > 0 ? best["g2h"] / best["lo1"] : 0), (best["lo2"] > 0 ? best["h2g"] / best["lo2"] : 0)
+			printf "rig-info: net-bench rates (MiB/s): guest->host%s; host->guest%s; loopback%s and%s\n",
+				all["g2h"], all["h2g"], all["lo1"], all["lo2"]
+		}'
+}
