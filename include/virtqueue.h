@@ -112,4 +112,16 @@ void vq_enable_notify(struct vq *q, const struct guest_mem *m);
 /* A short name of a fault, for logs. */
 const char *vq_fault_name(enum vq_fault f);
 
+/* Copies bytes [from, from + len) of chain c's readable buffers, in order,
+ * into out; from + len <= c->out_bytes. */
+void vq_chain_read(const struct vq_chain *c, uint32_t from, uint8_t *out, uint32_t len);
+
+/* Copies up to len bytes from in into c's writable buffers from their
+ * start; returns how many fit (at most c->in_bytes). */
+uint32_t vq_chain_write(const struct vq_chain *c, const uint8_t *in, uint32_t len);
+
+/* Byte off of c's writable buffers, counted across them; NULL when off >=
+ * c->in_bytes. */
+uint8_t *vq_chain_wbyte(const struct vq_chain *c, uint32_t off);
+
 #endif

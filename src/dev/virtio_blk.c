@@ -52,19 +52,6 @@ static int chain_iov(const struct vq_chain *c, int writable, uint32_t from,
 	return n;
 }
 
-/* Copies bytes [from, from + len) of the readable buffers into out. */
-static void chain_read(const struct vq_chain *c, uint32_t from, uint8_t *out,
-		       uint32_t len)
-{
-	struct iovec iov[VQ_MAX_CHAIN];
-	int n = chain_iov(c, 0, from, len, iov);
-
-	for (int i = 0; i < n; i++) {
-		memcpy(out, iov[i].iov_base, iov[i].iov_len);
-		out += iov[i].iov_len;
-	}
-}
-
 /* Whether bytes from sector on lie on the disk, checked before sector is
  * turned into a byte offset that could wrap. */
 static int on_disk(const struct disk *disk, uint64_t sector, uint64_t bytes)
@@ -109,7 +96,7 @@ static int ranges(struct disk *disk, const struct vq_chain *c, uint32_t type,
 		return VBLK_S_IOERR;
 	if (data_len != RANGE_LEN * VBLK_MAX_DISCARD_SEGS)
 		return VBLK_S_UNSUPP;
-	chain_read(c, REQ_HDR_LEN, r, RANGE_LEN);
+	vq_chain_read(c, REQ_HDR_LEN, r, RANGE_LEN);
 	sector = le_get64(r);
 	num = le_get32(r + 8);
 	flags = le_get32(r + 12);
@@ -147,19 +134,11 @@ static uint32_t get_id(const struct disk *disk, const struct vq_chain *c,
 	return done;
 }
 
-/* The status byte: the last byte of the last device-writable buffer. */
-static uint8_t *status_byte(const struct vq_chain *c)
-{
-	for (uint32_t i = c->n; i-- > 0;)
-		if (c->buf[i].writable && c->buf[i].len)
-			return c->buf[i].p + c->buf[i].len - 1;
-	return NULL;
-}
-
 uint32_t vblk_serve(struct disk *disk, const struct vq_chain *c,
 		    struct vblk_stats *st)
 {
-	uint8_t hdr[REQ_HDR_LEN], *status = status_byte(c);
+	/* The status byte is the last of the device-writable buffers. */
+	uint8_t hdr[REQ_HDR_LEN], *status = c->in_bytes ? vq_chain_wbyte(c, c->in_bytes - 1) : NULL;
 	uint32_t type, room, written = 0;
 	uint64_t sector;
 	int s;
@@ -175,7 +154,7 @@ uint32_t vblk_serve(struct disk *disk, const struct vq_chain *c,
 		st->errors++;
 		return 1;
 	}
-	chain_read(c, 0, hdr, REQ_HDR_LEN);
+	vq_chain_read(c, 0, hdr, REQ_HDR_LEN);
 	type = le_get32(hdr);
 	sector = le_get64(hdr + 8);
 	switch (type) {

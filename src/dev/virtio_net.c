@@ -120,53 +120,6 @@ void vnet_config(const uint8_t mac[MAC_LEN], uint16_t status,
 	le_put16(cfg + 10, VNET_MTU);   /* mtu: what VNET_MAX_FRAME carries */
 }
 
-/* --- chains -------------------------------------------------------------------- */
-
-/* Copies the first len bytes of the chain's readable buffers into out
- * (len <= c->out_bytes). */
-static void chain_read(const struct vq_chain *c, uint8_t *out, uint32_t len)
-{
-	for (uint32_t i = 0; i < c->n && len; i++) {
-		uint32_t take = c->buf[i].len < len ? c->buf[i].len : len;
-
-		if (c->buf[i].writable)
-			continue;
-		memcpy(out, c->buf[i].p, take);
-		out += take;
-		len -= take;
-	}
-}
-
-/* Copies up to len bytes into the chain's writable buffers from their
- * start; returns how many fit. */
-static uint32_t chain_write(const struct vq_chain *c, const uint8_t *in, uint32_t len)
-{
-	uint32_t done = 0;
-
-	for (uint32_t i = 0; i < c->n && done < len; i++) {
-		uint32_t take = c->buf[i].len < len - done ? c->buf[i].len : len - done;
-
-		if (!c->buf[i].writable)
-			continue;
-		memcpy(c->buf[i].p, in + done, take);
-		done += take;
-	}
-	return done;
-}
-
-/* Byte off of the chain's writable buffers (off < c->in_bytes). */
-static uint8_t *chain_wbyte(const struct vq_chain *c, uint32_t off)
-{
-	for (uint32_t i = 0; i < c->n; i++) {
-		if (!c->buf[i].writable)
-			continue;
-		if (off < c->buf[i].len)
-			return c->buf[i].p + off;
-		off -= c->buf[i].len;
-	}
-	return NULL;
-}
-
 /* --- the device and its thread --------------------------------------------------
  *
  * Everything below is guarded by the bus lock (env->lock), which the thread
@@ -295,7 +248,7 @@ static uint32_t tx_prepare(struct vnet *n)
 		tx_drop(n, "a chain without a header, or longer than any frame");
 		return 0;
 	}
-	chain_read(&n->chain, n->tx_buf, len);
+	vq_chain_read(&n->chain, 0, n->tx_buf, len);
 	why = vnet_tx_check(n->tx_buf, len - VNET_HDR_LEN, n->t.driver_features);
 	if (why) {
 		tx_drop(n, why);
@@ -430,11 +383,11 @@ static void rx_deliver(struct vnet *n)
 			return;
 		}
 		if (!used) {
-			nb_lo = chain_wbyte(&n->chain, VNET_HDR_LEN - 2);
-			nb_hi = chain_wbyte(&n->chain, VNET_HDR_LEN - 1);
+			nb_lo = vq_chain_wbyte(&n->chain, VNET_HDR_LEN - 2);
+			nb_hi = vq_chain_wbyte(&n->chain, VNET_HDR_LEN - 1);
 		}
 		n->rx_heads[used] = n->chain.head;
-		n->rx_used[used] = chain_write(&n->chain, n->rx_buf + off, total - off);
+		n->rx_used[used] = vq_chain_write(&n->chain, n->rx_buf + off, total - off);
 		off += n->rx_used[used++];
 	}
 	n->rx_len = 0;
@@ -529,7 +482,7 @@ static void ctrl_error(struct vnet *n, const char *why)
 static uint32_t ctrl_serve(struct vnet *n)
 {
 	const struct vq_chain *c = &n->chain;
-	uint8_t cmd[2], *ack = c->in_bytes ? chain_wbyte(c, c->in_bytes - 1) : NULL;
+	uint8_t cmd[2], *ack = c->in_bytes ? vq_chain_wbyte(c, c->in_bytes - 1) : NULL;
 
 	if (!ack) {
 		ctrl_error(n, "without room for its ack");
@@ -540,7 +493,7 @@ static uint32_t ctrl_serve(struct vnet *n)
 		ctrl_error(n, "without a class and command");
 		return 1;
 	}
-	chain_read(c, cmd, sizeof(cmd));
+	vq_chain_read(c, 0, cmd, sizeof(cmd));
 	if (cmd[0] == VNET_CTRL_ANNOUNCE && cmd[1] == VNET_CTRL_ANNOUNCE_ACK &&
 	    virtio_mmio_has(&n->t, VNET_FEAT_GUEST_ANNOUNCE)) {
 		n->status &= (uint16_t)~VNET_S_ANNOUNCE;

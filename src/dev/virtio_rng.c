@@ -353,9 +353,11 @@ static void vrng_thaw(void *dev)
 	struct vrng *r = dev;
 
 	pthread_mutex_lock(r->lock);
-	r->frozen = 0;
-	r->kicked = r->running;
-	pthread_cond_broadcast(&r->cond);
+	if (r->frozen) {
+		r->frozen = 0;
+		r->kicked = r->running;
+		pthread_cond_broadcast(&r->cond);
+	}
 	pthread_mutex_unlock(r->lock);
 }
 

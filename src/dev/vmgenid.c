@@ -81,8 +81,8 @@ static void *vmgenid_create(const struct dev_env *env)
 	return g;
 }
 
-/* A guest reboot is not a new generation: the ID stays, and is written
- * again in case the guest wrote over it. */
+/* A guest reboot is not a new generation: the ID stays (written again: the
+ * window is read-only to the guest in a VM, but not to every caller). */
 static void vmgenid_reset(void *dev)
 {
 	publish(dev);

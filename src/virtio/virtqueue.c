@@ -302,3 +302,51 @@ const char *vq_fault_name(enum vq_fault f)
 		return "unknown";
 	return names[f];
 }
+
+void vq_chain_read(const struct vq_chain *c, uint32_t from, uint8_t *out, uint32_t len)
+{
+	for (uint32_t i = 0; i < c->n && len; i++) {
+		const struct vq_buf *b = &c->buf[i];
+		uint32_t take;
+
+		if (b->writable)
+			continue;
+		if (from >= b->len) {
+			from -= b->len;
+			continue;
+		}
+		take = b->len - from < len ? b->len - from : len;
+		memcpy(out, b->p + from, take);
+		out += take;
+		len -= take;
+		from = 0;
+	}
+}
+
+uint32_t vq_chain_write(const struct vq_chain *c, const uint8_t *in, uint32_t len)
+{
+	uint32_t done = 0;
+
+	for (uint32_t i = 0; i < c->n && done < len; i++) {
+		const struct vq_buf *b = &c->buf[i];
+		uint32_t take = b->len < len - done ? b->len : len - done;
+
+		if (!b->writable)
+			continue;
+		memcpy(b->p, in + done, take);
+		done += take;
+	}
+	return done;
+}
+
+uint8_t *vq_chain_wbyte(const struct vq_chain *c, uint32_t off)
+{
+	for (uint32_t i = 0; i < c->n; i++) {
+		if (!c->buf[i].writable)
+			continue;
+		if (off < c->buf[i].len)
+			return c->buf[i].p + off;
+		off -= c->buf[i].len;
+	}
+	return NULL;
+}

@@ -247,7 +247,8 @@ static int add_devices(struct vm *vm)
 			env.window = vd->window;
 		}
 		if (!(vd->obj = ops->create(&env)))
-			return fail(EXIT_FAILURE_RT, "out of memory");
+			return fail(EXIT_FAILURE_RT, "device %u (%s) could not be created: out "
+				    "of memory, threads or file descriptors", i, ops->name);
 		vm->ndevs++;
 		if (!ops->memslot &&
 		    mmio_register(&vm->bus, d->base, d->size, ops->mmio, vd->obj, ops->name))

@@ -778,3 +778,42 @@ Test(vq, fault_names)
 	}
 	cr_expect_str_eq(vq_fault_name((enum vq_fault)(VQ_TOO_BIG + 1)), "unknown");
 }
+
+/* A chain of two readable buffers (3 and 5 bytes) and two writable ones (2
+ * and 4), as the devices see them. */
+static void split_chain(struct vq_chain *sc, uint8_t *r0, uint8_t *r1, uint8_t *w0,
+			uint8_t *w1)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->buf[0] = (struct vq_buf){ r0, 3, 0 };
+	sc->buf[1] = (struct vq_buf){ r1, 5, 0 };
+	sc->buf[2] = (struct vq_buf){ w0, 2, 1 };
+	sc->buf[3] = (struct vq_buf){ w1, 4, 1 };
+	sc->n = 4;
+	sc->out_bytes = 8;
+	sc->in_bytes = 6;
+}
+
+/* Reads start anywhere and cross buffers; writes fill the writable buffers
+ * in order and stop where they end; a writable byte is found across them. */
+Test(chain_copy, read_write_and_byte_across_buffers)
+{
+	uint8_t r0[3] = { 1, 2, 3 }, r1[5] = { 4, 5, 6, 7, 8 }, w0[2] = { 0 }, w1[4] = { 0 };
+	static const uint8_t in[7] = { 9, 10, 11, 12, 13, 14, 15 };
+	uint8_t out[8] = { 0 };
+	struct vq_chain sc;
+
+	split_chain(&sc, r0, r1, w0, w1);
+	vq_chain_read(&sc, 2, out, 4);
+	cr_expect_arr_eq(out, ((uint8_t[]){ 3, 4, 5, 6 }), 4);
+	vq_chain_read(&sc, 0, out, 8);
+	cr_expect_arr_eq(out, ((uint8_t[]){ 1, 2, 3, 4, 5, 6, 7, 8 }), 8);
+	cr_expect_eq(vq_chain_write(&sc, in, 7), 6, "only what fits");
+	cr_expect_arr_eq(w0, ((uint8_t[]){ 9, 10 }), 2);
+	cr_expect_arr_eq(w1, ((uint8_t[]){ 11, 12, 13, 14 }), 4);
+	cr_expect_eq(r1[0], 4, "readable buffers untouched");
+	cr_expect_eq(vq_chain_wbyte(&sc, 0), &w0[0]);
+	cr_expect_eq(vq_chain_wbyte(&sc, 2), &w1[0]);
+	cr_expect_eq(vq_chain_wbyte(&sc, 5), &w1[3]);
+	cr_expect_null(vq_chain_wbyte(&sc, 6));
+}
