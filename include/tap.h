@@ -61,6 +61,9 @@ void mac_default(const char *name, uint8_t mac[MAC_LEN]);
  * message in err (t closed). */
 int tap_open(struct tap *t, const char *name, char *err, size_t errlen);
 
+/* The MAC --net gave in s, if any, becomes t's (mac_given). */
+void tap_take_mac(struct tap *t, const struct net_spec *s);
+
 /* Tells the tap which offloads the guest can take on frames it receives
  * (TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6); 0 or a negative errno. */
 int tap_set_offload(struct tap *t, unsigned tun_flags);

@@ -34,16 +34,8 @@ export TORPOR="$RIG_DIR/torpor" GUEST_KERNEL="$RIG_DIR/Image" \
 # The kernel this runs on (the rig's outer host, or the arm64 machine).
 release=$(uname -r)
 
-# Uptime in centiseconds.
-uptime_cs() {
-	read -r up _ </proc/uptime
-	echo "${up%.*}${up#*.}" | sed 's/^0*//; s/^$/0/'
-}
-
-# Centiseconds as seconds with two decimals.
-fmt_cs() {
-	printf '%d.%02d' $(($1 / 100)) $(($1 % 100))
-}
+# now_cs and secs_cs (the clock of the figures) are the scenarios' own.
+. "$RIG_LIB"
 
 # run_one NAME: runs tests/NAME.sh under its timeout, prints its result line.
 run_one() {
@@ -66,7 +58,7 @@ run_one() {
 			echo 3 >/proc/sys/vm/drop_caches
 			dmesg -c >/dev/null
 		fi
-		start=$(uptime_cs)
+		start=$(now_cs)
 		# setsid: the scenario and everything it starts share one process
 		# group, so the watchdog can end all of it.
 		WORK="$work" RIG_SCENARIO="$name" RIG_PROGRESS_FD=8 \
@@ -78,7 +70,7 @@ run_one() {
 		wait $pid
 		rc=$?
 		kill -TERM -$watchdog 2>/dev/null
-		elapsed=$(($(uptime_cs) - start))
+		elapsed=$(($(now_cs) - start))
 		if [ -e "$work.timeout" ]; then
 			status=TIMEOUT
 			echo "(killed after $limit s)" >>"$out"
@@ -93,7 +85,7 @@ run_one() {
 			dmesg | tail -n 8 | sed 's/^/dmesg: /' >>"$out"
 		fi
 	fi
-	echo "RIG-RESULT $name $status $(fmt_cs $elapsed) $release"
+	echo "RIG-RESULT $name $status $(secs_cs $elapsed) $release"
 	grep '^rig-info: ' "$out" | tr -d '\r' | sed "s/^rig-info: /RIG-INFO $name| /"
 	if [ "$status" != PASS ]; then
 		tr -d '\r' <"$out" | tail -n 40 | sed "s/^/RIG-LOG $name| /"
@@ -102,7 +94,7 @@ run_one() {
 }
 
 mkdir -p "$WORK_ROOT"
-echo "RIG-START $(fmt_cs $(uptime_cs)) $release"
+echo "RIG-START $(secs_cs $(now_cs)) $release"
 if [ $# -eq 0 ]; then
 	for f in "$RIG_DIR"/tests/*.sh; do
 		n=${f##*/}

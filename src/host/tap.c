@@ -219,6 +219,14 @@ fail:
 	return -e;
 }
 
+void tap_take_mac(struct tap *t, const struct net_spec *s)
+{
+	if (!s->mac_set)
+		return;
+	memcpy(t->mac, s->mac, MAC_LEN);
+	t->mac_given = 1;
+}
+
 int tap_set_offload(struct tap *t, unsigned tun_flags)
 {
 	if (ioctl(t->fd, TUNSETOFFLOAD, (unsigned long)tun_flags))

@@ -154,7 +154,7 @@ int dev_state_genid(const struct dev_state *d, char *out);
 
 /* A virtio-net state's tap name (TAP_NAME_MAX + 1 bytes) and MAC as text
  * (MAC_STR_LEN bytes); -1 for another device, one without a MAC field, or
- * a name with other than printable ASCII. */
+ * one whose blob is not a tap name (tap_name_ok). */
 int dev_state_card(const struct dev_state *d, char *tap, char *mac);
 /* The index of region `region` against config.mem[region] and itself. */
 int check_memindex(const struct vm_config *c, unsigned region,

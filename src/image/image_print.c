@@ -140,13 +140,10 @@ int dev_state_card(const struct dev_state *d, char *tap, char *mac)
 	uint8_t m[MAC_LEN];
 	uint64_t v;
 
-	if (d->type != DEV_VIRTIO_NET || d->blob_len > TAP_NAME_MAX ||
+	/* Shown on a terminal: a hostile name gets no control bytes there. */
+	if (d->type != DEV_VIRTIO_NET || !tap_name_ok(d->blob, d->blob_len) ||
 	    dev_state_get(d, VNET_F_MAC, &v))
 		return -1;
-	/* Shown on a terminal: a hostile name gets no control bytes there. */
-	for (uint32_t i = 0; i < d->blob_len; i++)
-		if (d->blob[i] <= ' ' || d->blob[i] > '~')
-			return -1;
 	memcpy(tap, d->blob, d->blob_len);
 	tap[d->blob_len] = '\0';
 	for (unsigned i = 0; i < MAC_LEN; i++)

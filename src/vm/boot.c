@@ -64,10 +64,7 @@ static int open_backends(const struct run_options *o, struct vm_backends *be)
 
 		if (tap_open(t, o->nets[i].tap, err, sizeof(err)))
 			goto fail;
-		if (o->nets[i].mac_set) {
-			memcpy(t->mac, o->nets[i].mac, MAC_LEN);
-			t->mac_given = 1;
-		}
+		tap_take_mac(t, &o->nets[i]);
 	}
 	return 0;
 fail:

@@ -259,10 +259,8 @@ static int reopen_tap(const struct vm_state *st, const struct run_options *o,
 	}
 	if (tap_open(t, name, err, errlen))
 		return -1;
-	if (n && n->mac_set) {
-		memcpy(t->mac, n->mac, MAC_LEN);
-		t->mac_given = 1;
-	}
+	if (n)
+		tap_take_mac(t, n);
 	return 0;
 }
 
