@@ -28,6 +28,7 @@ enum image_err {
 	IMG_ENOMEM = 10,
 	IMG_EINVAL = 11,        /* bad argument from the caller */
 	IMG_ECOMPRESS = 12,     /* zstd failed */
+	IMG_EUNSUPPORTED = 13,  /* this host cannot do it (userfaultfd for a lazy restore) */
 };
 
 struct image_error {
@@ -94,6 +95,18 @@ int image_read_state(struct image *img, struct vm_state *st,
  * Decodes in parallel with `threads` threads (0: one per online CPU). */
 int image_load_memory(struct image *img, unsigned region, void *host,
 		      uint64_t size, unsigned threads, struct image_error *err);
+
+struct mem_lazy;
+struct mem_lazy_opts;
+
+/* Lazy image_load_memory (include/mem_lazy.h): checks every record of the
+ * region first, so that no chunk the file holds now can reach the guest
+ * damaged, then serves host (an untouched mapping of exactly size bytes) on
+ * demand. -IMG_EUNSUPPORTED (nothing done but the check) where this host
+ * cannot; img may be closed once this returns. */
+int image_serve_memory(struct image *img, unsigned region, void *host, uint64_t size,
+		       const struct mem_lazy_opts *o, struct mem_lazy **out,
+		       struct image_error *err);
 
 /* Pages memory region `region` of img stores (restore populates them); 0
  * for a region the image does not have. */

@@ -13,6 +13,7 @@
 #include "file_io.h"
 #include "image_int.h"
 #include "le.h"
+#include "mem_lazy.h"
 
 /* A byte range of the file and what owns it, for the overlap check. */
 struct extent {
@@ -499,4 +500,23 @@ int image_load_memory(struct image *img, unsigned region, void *host,
 				region, (unsigned long long)img->mem[region].idx.size,
 				(unsigned long long)size);
 	return mem_decode(img->fd, &img->mem[region].idx, host, threads, err, region);
+}
+
+int image_serve_memory(struct image *img, unsigned region, void *host, uint64_t size,
+		       const struct mem_lazy_opts *o, struct mem_lazy **out,
+		       struct image_error *err)
+{
+	int rc;
+
+	*out = NULL;
+	if (!img || !host || region >= img->st.config.nmem)
+		return img_fail(err, IMG_EINVAL, "image_serve_memory: no image or memory region %u",
+				region);
+	if (size != img->mem[region].idx.size)
+		return img_fail(err, IMG_EINVAL,
+				"image_serve_memory: region %u is %llu bytes, mapping is %llu",
+				region, (unsigned long long)img->mem[region].idx.size,
+				(unsigned long long)size);
+	rc = mem_verify(img->fd, img->file_size, &img->mem[region].idx, err, region);
+	return rc ? rc : mem_lazy_start(out, img->fd, &img->mem[region].idx, host, o, err);
 }

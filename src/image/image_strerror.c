@@ -15,6 +15,7 @@ static const char *const names[] = {
 	[IMG_ENOMEM] = "out of memory",
 	[IMG_EINVAL] = "invalid argument",
 	[IMG_ECOMPRESS] = "compression error",
+	[IMG_EUNSUPPORTED] = "not supported on this host",
 };
 
 const char *image_strerror(int code)

@@ -76,12 +76,9 @@ static int idx_check(const struct mem_index *idx, uint64_t file_size,
 	return 0;
 }
 
-/* Validates record rec of chunk c (ch->length bytes) before any of it is used:
- * checksum, header against the index, bitmap, the frame's extent and content
- * size. Fills bm (host words) and *frame, *frame_len. */
-static int rec_check(const uint8_t *rec, const struct mem_chunk *ch, uint32_t c,
-		     uint64_t *bm, const uint8_t **frame, size_t *frame_len,
-		     struct image_error *err, unsigned region)
+int mem_rec_check(const uint8_t *rec, const struct mem_chunk *ch, uint32_t c,
+		  uint64_t *bm, const uint8_t **frame, size_t *frame_len,
+		  struct image_error *err, unsigned region)
 {
 	uint32_t words = bitmap_words(ch->pages), tail = ch->pages % 64;
 	unsigned long long content;
@@ -121,9 +118,8 @@ static int rec_check(const uint8_t *rec, const struct mem_chunk *ch, uint32_t c,
 	return 0;
 }
 
-/* Reads record c into buf. */
-static int rec_read(int fd, const struct mem_chunk *ch, uint32_t c, uint8_t *buf,
-		    struct image_error *err, unsigned region)
+int mem_rec_read(int fd, const struct mem_chunk *ch, uint32_t c, uint8_t *buf,
+		 struct image_error *err, unsigned region)
 {
 	int rc = pread_full(fd, buf, ch->length, ch->offset);
 
@@ -137,29 +133,56 @@ static int rec_read(int fd, const struct mem_chunk *ch, uint32_t c, uint8_t *buf
 	return 0;
 }
 
+struct ver {
+	struct job job;
+	int fd;
+	const struct mem_index *idx;
+	unsigned region;
+};
+
+static void *ver_thread(void *arg)
+{
+	struct ver *v = arg;
+	uint64_t bm[MEM_CHUNK_PAGES_MAX / 64];
+	struct image_error err = { 0 };
+	const uint8_t *frame;
+	size_t frame_len;
+	uint8_t *buf = malloc(rec_max(v->idx->chunk_pages, v->idx->chunk_pages));
+	uint32_t c;
+	int rc = 0;
+
+	if (!buf)
+		rc = img_fail(&err, IMG_ENOMEM, "memory region %u: no memory to verify",
+			      v->region);
+	while (rc == 0 && job_take(&v->job, v->idx->nchunks, &c)) {
+		const struct mem_chunk *ch = &v->idx->chunks[c];
+
+		if (!ch->length)
+			continue;
+		rc = mem_rec_read(v->fd, ch, c, buf, &err, v->region);
+		if (rc == 0)
+			rc = mem_rec_check(buf, ch, c, bm, &frame, &frame_len, &err, v->region);
+	}
+	if (rc)
+		job_failed(&v->job, rc, &err);
+	free(buf);
+	return NULL;
+}
+
+/* Reads and checks every record on one thread per online CPU: a lazy restore
+ * waits for this pass before its guest runs. */
 int mem_verify(int fd, uint64_t file_size, const struct mem_index *idx,
 	       struct image_error *err, unsigned region)
 {
-	uint64_t bm[MEM_CHUNK_PAGES_MAX / 64];
-	const uint8_t *frame;
-	size_t frame_len;
-	uint8_t *buf;
+	struct ver v = { .fd = fd, .idx = idx, .region = region };
 	int rc = idx_check(idx, file_size, err, region);
 
 	if (rc)
 		return rc;
-	buf = malloc(rec_max(idx->chunk_pages, idx->chunk_pages));
-	if (!buf)
-		return img_fail(err, IMG_ENOMEM, "memory region %u: no memory to verify", region);
-	for (uint32_t c = 0; c < idx->nchunks && rc == 0; c++) {
-		if (idx->chunks[c].length == 0)
-			continue;
-		rc = rec_read(fd, &idx->chunks[c], c, buf, err, region);
-		if (rc == 0)
-			rc = rec_check(buf, &idx->chunks[c], c, bm, &frame, &frame_len,
-				       err, region);
-	}
-	free(buf);
+	job_init(&v.job);
+	pool_run(pool_threads(0, idx->nchunks), ver_thread, &v);
+	rc = job_result(&v.job, err);
+	job_destroy(&v.job);
 	return rc;
 }
 
@@ -204,9 +227,9 @@ static int dec_chunk(struct dec *d, uint32_t c, ZSTD_DCtx *dctx, uint8_t *rec,
 	uint32_t first;
 	int rc;
 
-	rc = rec_read(d->fd, ch, c, rec, err, d->region);
+	rc = mem_rec_read(d->fd, ch, c, rec, err, d->region);
 	if (rc == 0)
-		rc = rec_check(rec, ch, c, bm, &frame, &frame_len, err, d->region);
+		rc = mem_rec_check(rec, ch, c, bm, &frame, &frame_len, err, d->region);
 	if (rc)
 		return rc;
 	dec_populate(base, bm, ch->pages);

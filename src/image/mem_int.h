@@ -46,6 +46,17 @@ static inline size_t rec_max(uint32_t pages, uint32_t stored)
  * without a copy. */
 bool bitmap_run(const uint64_t *bm, uint32_t pages, uint32_t stored, uint32_t *first);
 
+/* Validates record rec of chunk c (ch->length bytes) before any of it is used:
+ * checksum, header against the index, bitmap, the frame's extent and content
+ * size. Fills bm (host words) and *frame, *frame_len. */
+int mem_rec_check(const uint8_t *rec, const struct mem_chunk *ch, uint32_t c,
+		  uint64_t *bm, const uint8_t **frame, size_t *frame_len,
+		  struct image_error *err, unsigned region);
+
+/* Reads record c (ch->length bytes at ch->offset) of fd into buf. */
+int mem_rec_read(int fd, const struct mem_chunk *ch, uint32_t c, uint8_t *buf,
+		 struct image_error *err, unsigned region);
+
 /* Threads to use for nchunks chunks when the caller asks for want (0: one per
  * online CPU): at least 1, at most POOL_THREADS_MAX and nchunks. */
 unsigned pool_threads(unsigned want, uint32_t nchunks);

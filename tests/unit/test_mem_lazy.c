@@ -1,0 +1,276 @@
+/* test_mem_lazy.c - lazy restore on this host's userfaultfd: pages served on
+ * first touch equal an eager decode, each chunk decoded once however many
+ * threads fault in it, untouched pages stay untouched, a record that went bad
+ * after the check never reaches memory; the fault-to-chunk mapping and the
+ * prefetch order handed to the next image. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "image_format.h"
+#include "mem_fixture.h"
+#include "mem_lazy.h"
+
+Test(mem_lazy, chunk_of_maps_offsets)
+{
+	struct mem_index idx = { .size = 1000 * PAGE, .page_size = PAGE,
+				 .chunk_pages = 256, .nchunks = 4 };
+
+	cr_expect_eq(mem_chunk_of(&idx, 0), 0);
+	cr_expect_eq(mem_chunk_of(&idx, 256 * PAGE - 1), 0);
+	cr_expect_eq(mem_chunk_of(&idx, 256 * PAGE), 1);
+	cr_expect_eq(mem_chunk_of(&idx, 999 * PAGE + 17), 3, "the short last chunk");
+	cr_expect_eq(mem_chunk_of(&idx, 1000 * PAGE), UINT32_MAX, "past the end");
+	cr_expect_eq(mem_chunk_of(&idx, UINT64_MAX), UINT32_MAX);
+}
+
+Test(mem_lazy, order_maps_between_chunk_sizes)
+{
+	uint64_t seen[4] = { 0 };
+	uint32_t out[64], n = 0;
+
+	/* 1 MiB chunk 2 is 64 KiB chunks 32..47; asked twice, listed once. */
+	mem_order_map(2, 256, 16, 200, seen, out, &n, 64);
+	mem_order_map(2, 256, 16, 200, seen, out, &n, 64);
+	cr_assert_eq(n, 16);
+	for (uint32_t i = 0; i < 16; i++)
+		cr_expect_eq(out[i], 32 + i);
+	/* 64 KiB chunks 17 and 18 both lie in 1 MiB chunk 1. */
+	memset(seen, 0, sizeof(seen));
+	n = 0;
+	mem_order_map(17, 16, 256, 10, seen, out, &n, 64);
+	mem_order_map(18, 16, 256, 10, seen, out, &n, 64);
+	mem_order_map(0, 16, 256, 10, seen, out, &n, 64);
+	cr_assert_eq(n, 2);
+	cr_expect_eq(out[0], 1);
+	cr_expect_eq(out[1], 0);
+	/* Chunks past the region and past max are left out. */
+	memset(seen, 0, sizeof(seen));
+	n = 0;
+	mem_order_map(9, 256, 64, 38, seen, out, &n, 64);
+	cr_expect_eq(n, 2, "chunk 9 of 1 MiB is 36..39 of 256 KiB, only 36, 37 exist");
+	mem_order_map(0, 256, 64, 38, seen, out, &n, 3);
+	cr_expect_eq(n, 3);
+}
+
+struct toucher {
+	const uint8_t *host;
+	uint32_t pages, first, step;
+	uint64_t sum;
+};
+
+/* Reads every step-th page from first on, backwards from the end: the
+ * fill starts at the front, so these faults find their chunks absent. */
+static void *touch(void *arg)
+{
+	struct toucher *t = arg;
+
+	for (uint32_t i = t->pages; i-- > 0; )
+		if (i % t->step == t->first)
+			t->sum += t->host[(size_t)i * PAGE + 123];
+	return NULL;
+}
+
+static void on_event(void *arg, const struct image_error *err)
+{
+	int *events = arg;
+
+	__atomic_add_fetch(events, err ? 100 : 1, __ATOMIC_SEQ_CST);
+}
+
+static struct mem_lazy *start(struct encoded *e, uint8_t *dst, const uint32_t *order,
+			      uint32_t norder, double record_s, int *events)
+{
+	struct mem_lazy_opts o = { .threads = 1, .order = order, .norder = norder,
+				   .record_s = record_s, .event = on_event, .arg = events };
+	struct image_error err = { 0 };
+	struct mem_lazy *l;
+	int rc = mem_lazy_start(&l, e->fd, &e->idx, dst, &o, &err);
+
+	cr_assert_eq(rc, 0, "%s", err.msg);
+	return l;
+}
+
+static enum kind kind_big(uint32_t page)
+{
+	return page % 4096 < 3000 ? (page % 3 ? RANDOM : TEXT) : kind_of(page % 256);
+}
+
+Test(mem_lazy, concurrent_faults_equal_an_eager_decode)
+{
+	const uint32_t pages = 16384;   /* 64 MiB, 64 chunks */
+	uint8_t *src = region_new(pages, kind_big), *dst = map_guarded(pages);
+	struct toucher t[4];
+	pthread_t tid[4];
+	struct mem_lazy_stats st;
+	struct image_error err = { 0 };
+	struct encoded e;
+	struct mem_lazy *l;
+	int events = 0, fd;
+
+	encode(&e, src, pages, MEM_CHUNK_PAGES, 0);
+	munmap(src - PAGE, ((size_t)pages + 2) * PAGE);
+	fd = e.fd;
+	l = start(&e, dst, NULL, 0, 60, &events);
+	/* The engine holds its own descriptor: the caller's may go. */
+	close(fd);
+	for (int i = 0; i < 4; i++) {
+		t[i] = (struct toucher){ dst, pages, (uint32_t)i, 4, 0 };
+		cr_assert_eq(pthread_create(&tid[i], NULL, touch, &t[i]), 0);
+	}
+	for (int i = 0; i < 4; i++)
+		pthread_join(tid[i], NULL);
+	cr_assert_eq(mem_lazy_wait(l, &err), 0, "%s", err.msg);
+	mem_lazy_get_stats(l, &st);
+	cr_expect_eq(st.done, 1);
+	cr_expect_eq(events, 1, "one event, the end");
+	cr_expect_eq(st.chunks, e.idx.nchunks, "every chunk of this region has a record");
+	cr_expect_eq(st.faulted + st.filled, st.chunks, "each chunk decoded once: %u + %u",
+		     st.faulted, st.filled);
+	cr_expect_gt(st.faulted, 0, "the last chunks were touched before the fill got there");
+	cr_expect_gt(st.resident_s, 0);
+	expect_decoded(dst, pages, kind_big);
+	mem_lazy_free(l);
+	/* After the end the mapping is ordinary memory. */
+	dst[5] = 0x5a;
+	cr_expect_eq(dst[5], 0x5a);
+	mem_index_free(&e.idx);
+}
+
+Test(mem_lazy, untouched_pages_stay_untouched)
+{
+	const uint32_t pages = 1000;
+	uint8_t *src = region_new(pages, kind_of), *dst = map_guarded(pages);
+	struct image_error err = { 0 };
+	struct encoded e;
+	struct mem_lazy *l;
+	int events = 0;
+
+	encode(&e, src, pages, 64, 0);
+	l = start(&e, dst, NULL, 0, 0, &events);
+	cr_assert_eq(mem_lazy_wait(l, &err), 0, "%s", err.msg);
+	mem_lazy_free(l);
+	/* As after an eager decode: the data pages are in, no other page is. */
+	for (uint32_t i = 0; i < pages; i++) {
+		bool data = kind_of(i) == TEXT || kind_of(i) == RANDOM;
+
+		cr_assert_eq(resident(dst + (size_t)i * PAGE), data, "page %u", i);
+	}
+	expect_decoded(dst, pages, kind_of);
+	mem_index_free(&e.idx);
+	close(e.fd);
+}
+
+Test(mem_lazy, zero_and_untouched_pages_read_as_zero_while_filling)
+{
+	const uint32_t pages = 1000;
+	uint8_t *src = region_new(pages, kind_of), *dst = map_guarded(pages);
+	struct image_error err = { 0 };
+	struct encoded e;
+	struct mem_lazy *l;
+	int events = 0;
+
+	encode(&e, src, pages, MEM_CHUNK_PAGES, 0);
+	l = start(&e, dst, NULL, 0, 0, &events);
+	/* Chunk 2 has no record; chunk 3's pages 900.. are zero. */
+	for (uint32_t i = 512; i < pages; i += 7)
+		if (kind_of(i) == ZERO || kind_of(i) == UNTOUCHED)
+			cr_assert_eq(dst[(size_t)i * PAGE + 9], 0, "page %u", i);
+	cr_assert_eq(mem_lazy_wait(l, &err), 0, "%s", err.msg);
+	expect_decoded(dst, pages, kind_of);
+	mem_lazy_free(l);
+	mem_index_free(&e.idx);
+	close(e.fd);
+}
+
+Test(mem_lazy, a_record_damaged_after_the_check_never_reaches_memory)
+{
+	const uint32_t pages = 1000;
+	uint8_t *src = region_new(pages, kind_of), *dst = map_guarded(pages);
+	struct image_error err = { 0 };
+	struct mem_lazy_stats st;
+	struct encoded e;
+	struct mem_lazy *l;
+	uint8_t byte;
+	int events = 0;
+
+	encode(&e, src, pages, MEM_CHUNK_PAGES, 0);
+	/* Chunk 1: its frame's last byte flipped in the file. */
+	cr_assert_eq(pread(e.fd, &byte, 1, (off_t)(e.idx.chunks[1].offset +
+						   e.idx.chunks[1].length - 1)), 1);
+	byte ^= 0x40;
+	cr_assert_eq(pwrite(e.fd, &byte, 1, (off_t)(e.idx.chunks[1].offset +
+						    e.idx.chunks[1].length - 1)), 1);
+	l = start(&e, dst, NULL, 0, 0, &events);
+	cr_assert_eq(mem_lazy_wait(l, &err), -IMG_ECHECKSUM);
+	cr_expect(strstr(err.msg, "chunk 1: checksum mismatch"), "%s", err.msg);
+	mem_lazy_get_stats(l, &st);
+	cr_expect_eq(st.done, -1);
+	cr_expect_eq(events, 100, "one event, the failure");
+	for (uint32_t i = 256; i < 512; i++)
+		cr_assert(!resident(dst + (size_t)i * PAGE), "page %u of the bad chunk", i);
+	mem_lazy_free(l);
+	mem_index_free(&e.idx);
+	close(e.fd);
+}
+
+Test(mem_lazy, order_is_the_given_one_then_the_faulted_chunks)
+{
+	const uint32_t pages = 1000;
+	uint8_t *src = region_new(pages, kind_of), *dst = map_guarded(pages);
+	const uint32_t order[] = { 3, 40, 99, 3, 0 };  /* 40: no record, 99: none */
+	struct image_error err = { 0 };
+	struct encoded e;
+	struct mem_lazy *l;
+	uint32_t out[64], n;
+	int events = 0;
+
+	encode(&e, src, pages, 16, 0);
+	cr_assert_eq(e.idx.nchunks, 63);
+	l = start(&e, dst, order, 5, 0, &events);
+	cr_assert_eq(mem_lazy_wait(l, &err), 0, "%s", err.msg);
+	n = mem_lazy_order(l, 16, out, 64);
+	cr_assert_eq(n, 2, "only the stored chunks of the order, once, nothing recorded");
+	cr_expect_eq(out[0], 3);
+	cr_expect_eq(out[1], 0);
+	/* Written with 64 KiB chunks of 1 MiB: chunks 3 and 0 are both chunk 0. */
+	cr_expect_eq(mem_lazy_order(l, 256, out, 64), 1);
+	cr_expect_eq(out[0], 0);
+	mem_lazy_free(l);
+	mem_index_free(&e.idx);
+	close(e.fd);
+}
+
+Test(mem_lazy, faults_in_the_window_are_recorded_once)
+{
+	const uint32_t pages = 16384;
+	uint8_t *src = region_new(pages, kind_big), *dst = map_guarded(pages);
+	struct image_error err = { 0 };
+	struct mem_lazy_stats st;
+	struct encoded e;
+	struct mem_lazy *l;
+	uint32_t out[64], n;
+	uint64_t seen = 0;
+	int events = 0;
+
+	encode(&e, src, pages, MEM_CHUNK_PAGES, 0);
+	l = start(&e, dst, NULL, 0, 60, &events);
+	for (uint32_t i = pages; i-- > 0; )
+		(void)*(volatile uint8_t *)(dst + (size_t)i * PAGE);
+	cr_assert_eq(mem_lazy_wait(l, &err), 0, "%s", err.msg);
+	mem_lazy_get_stats(l, &st);
+	n = mem_lazy_order(l, MEM_CHUNK_PAGES, out, 64);
+	cr_expect_geq(n, st.faulted, "every chunk decoded for a fault is recorded");
+	cr_expect_gt(n, 0);
+	cr_expect_eq(out[0], 63, "the first touch came first");
+	for (uint32_t i = 0; i < n; i++) {
+		cr_assert_lt(out[i], 64);
+		cr_assert(!(seen >> out[i] & 1), "chunk %u twice", out[i]);
+		seen |= 1ull << out[i];
+	}
+	mem_lazy_free(l);
+	mem_index_free(&e.idx);
+	close(e.fd);
+}
