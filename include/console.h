@@ -29,4 +29,8 @@ void console_write(struct console *c, uint8_t byte);
 /* Stops the input thread and restores the terminal; NULL allowed. */
 void console_close(struct console *c);
 
+/* Puts the terminal back as console_start found it, and nothing else: for a
+ * process about to end whose threads cannot be stopped. NULL is allowed. */
+void console_release_terminal(struct console *c);
+
 #endif

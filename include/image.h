@@ -99,14 +99,22 @@ int image_load_memory(struct image *img, unsigned region, void *host,
 struct mem_lazy;
 struct mem_lazy_opts;
 
-/* Lazy image_load_memory (include/mem_lazy.h): checks every record of the
- * region first, so that no chunk the file holds now can reach the guest
- * damaged, then serves host (an untouched mapping of exactly size bytes) on
- * demand. -IMG_EUNSUPPORTED (nothing done but the check) where this host
- * cannot; img may be closed once this returns. */
+/* Reads and checks every record of memory region `region` (checksum, header,
+ * bitmap, frame), on a thread per CPU; image_serve_memory needs it done. */
+int image_check_memory(struct image *img, unsigned region, struct image_error *err);
+
+/* Lazy image_load_memory (include/mem_lazy.h): serves host (an untouched
+ * mapping of exactly size bytes) on demand from region `region`, which
+ * image_check_memory passed, so no chunk reaches the guest unchecked.
+ * -IMG_EUNSUPPORTED, with nothing done, where this host cannot; img may be
+ * closed once this returns. */
 int image_serve_memory(struct image *img, unsigned region, void *host, uint64_t size,
 		       const struct mem_lazy_opts *o, struct mem_lazy **out,
 		       struct image_error *err);
+
+/* Pages per chunk of memory region `region`; 0 for a region the image does
+ * not have. */
+uint32_t image_chunk_pages(const struct image *img, unsigned region);
 
 /* Pages memory region `region` of img stores (restore populates them); 0
  * for a region the image does not have. */

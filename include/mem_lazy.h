@@ -19,20 +19,6 @@
 
 struct mem_lazy;
 
-struct mem_lazy_opts {
-	unsigned threads;       /* fill workers; 0: one per online CPU */
-	const uint32_t *order;  /* chunks to fill first, in this order; may be NULL */
-	uint32_t norder;        /* entries that are not stored chunks are ignored */
-	double record_s;        /* chunks first faulted within this many seconds of
-				 * the start are recorded (mem_lazy_order) */
-	/* Called once, from a worker thread with l's lock held (it must not
-	 * call back into l): when the region is resident (err NULL), or when it
-	 * can never be (a read error, a chunk that no longer matches its
-	 * checksum; err says which), before mem_lazy_wait returns. May be NULL. */
-	void (*event)(void *arg, const struct image_error *err);
-	void *arg;
-};
-
 struct mem_lazy_stats {
 	uint32_t chunks;        /* chunks with a record */
 	uint32_t faulted;       /* of them, decoded because the guest touched them */
@@ -44,6 +30,23 @@ struct mem_lazy_stats {
 	double resident_s;      /* start to every stored page in place; 0 before */
 	int done;               /* 1 resident, -1 failed, 0 still filling */
 };
+
+struct mem_lazy_opts {
+	unsigned threads;       /* fill workers; 0: one per online CPU */
+	const uint32_t *order;  /* chunks to fill first, in this order; may be NULL */
+	uint32_t norder;        /* entries that are not stored chunks are ignored */
+	double record_s;        /* chunks first faulted within this many seconds of
+				 * the start are recorded (mem_lazy_order) */
+	/* Called once, from a worker thread with l's lock held (it must not
+	 * call back into l): when the region is resident (err NULL), or when it
+	 * can never be (a read error, a chunk that no longer matches its
+	 * checksum; err says which), before mem_lazy_wait returns; st: the
+	 * figures at that moment. May be NULL. */
+	void (*event)(void *arg, const struct image_error *err,
+		      const struct mem_lazy_stats *st);
+	void *arg;
+};
+
 
 /* Starts serving idx's region at host (a fresh anonymous mapping of
  * idx->size bytes, untouched) from fd, which is dup'ed: the caller may close

@@ -20,6 +20,11 @@ enum clock_mode {
 	CLOCK_FREEZE,           /* counter resumes where it stopped */
 };
 
+enum memory_mode {
+	MEMORY_LAZY,            /* restore: the guest runs before its memory is read */
+	MEMORY_EAGER,           /* restore: all of memory decoded first */
+};
+
 #define RUN_DEFAULT_MEMORY      (256ULL << 20)
 #define RAM_ALIGN               (64ULL << 10)   /* --memory granularity */
 #define RUN_DEFAULT_CPUS        1
@@ -45,6 +50,7 @@ struct run_options {
 						 * cards go now, in order */
 	int no_vmgenid;                 /* run: no generation ID device;
 					 * restore: keep the image's ID */
+	enum memory_mode memory_mode;   /* restore: --memory lazy|eager */
 	int help;
 };
 
@@ -59,7 +65,7 @@ int run_options_parse(struct run_options *o, int argc, char **argv,
 		      char *err, size_t errlen);
 
 /* Parses `restore` arguments (argv[0] is "restore"): IMAGE, --image,
- * --on-suspend, --clock, --no-wake, --force-wake, --disk PATH (where the
+ * --on-suspend, --clock, --memory lazy|eager, --no-wake, --force-wake, --disk PATH (where the
  * image's disks are now, in order), --disk-overlay, --net (where its cards
  * go now, in order), --no-vmgenid. Same error convention. */
 int restore_options_parse(struct run_options *o, int argc, char **argv,

@@ -175,6 +175,9 @@ start_state() {
 	# torpor.fill=N: N MiB of random data in tmpfs, a guest that uses its RAM.
 	fill=$(param fill)
 	[ -n "$fill" ] && dd if=/dev/urandom of=/tmp/fill bs=1M count="$fill" 2>/dev/null
+	# torpor.work=1: after each resume, the sha256 of that data, a workload
+	# that reads all of it (a restore's time to responsiveness).
+	[ -n "$fill" ] && [ "$(param work)" = 1 ] && sha256sum /tmp/fill >/tmp/fill.sha256
 	sleep 0.5
 }
 
@@ -196,9 +199,14 @@ suspend_once() {
 	echo "GUEST-SUSPENDING $1 count=$before"
 	if ! echo mem >/sys/power/state; then bad "suspend $1: write to /sys/power/state failed"; return 1; fi
 	echo "GUEST-RESUMED $1"
+	# The counter first, before a workload delays it.
+	c1=$(cat /tmp/count)
+	if [ -s /tmp/fill.sha256 ]; then
+		if sha256sum -c -s /tmp/fill.sha256; then echo "GUEST-WORKLOAD $1"; ok "work $1"
+		else bad "work $1: /tmp/fill changed"; fi
+	fi
 	# The counter must go on from where it was: above it, not restarted, and
 	# still ticking.
-	c1=$(cat /tmp/count)
 	sleep 1
 	c2=$(cat /tmp/count)
 	if [ "$c1" -ge "$before" ] && [ "$c1" -le $((before + 25)) ] && [ "$c2" -gt "$c1" ]; then

@@ -251,6 +251,7 @@ static const struct option restore_longopts[] = {
 	{ "image", required_argument, NULL, 'o' },
 	{ "on-suspend", required_argument, NULL, OPT_ON_SUSPEND },
 	{ "clock", required_argument, NULL, OPT_CLOCK },
+	{ "memory", required_argument, NULL, 'm' },
 	{ "no-wake", no_argument, NULL, OPT_NO_WAKE },
 	{ "force-wake", no_argument, NULL, OPT_FORCE_WAKE },
 	{ "disk", required_argument, NULL, OPT_DISK },
@@ -279,6 +280,15 @@ int restore_options_parse(struct run_options *o, int argc, char **argv,
 			else
 				return bad(err, errlen, "--clock must be continue or freeze",
 					   optarg);
+			break;
+		case 'm':
+			if (!strcmp(optarg, "lazy"))
+				o->memory_mode = MEMORY_LAZY;
+			else if (!strcmp(optarg, "eager"))
+				o->memory_mode = MEMORY_EAGER;
+			else
+				return bad(err, errlen, "--memory must be lazy or eager "
+					   "(a restore takes the image's RAM size)", optarg);
 			break;
 		case OPT_NO_WAKE: o->wake = 0; break;
 		case OPT_FORCE_WAKE: o->force_wake = 1; break;

@@ -255,6 +255,16 @@ static void stop_writer(struct console *c)
 	pthread_join(c->writer, NULL);
 }
 
+void console_release_terminal(struct console *c)
+{
+	if (!c || !c->raw)
+		return;
+	tcsetattr(STDIN_FILENO, TCSANOW, &c->saved);
+	log_raw_terminal(0);
+	c->raw = 0;
+	fatal_restore = 0;
+}
+
 void console_close(struct console *c)
 {
 	if (!c)
@@ -263,11 +273,7 @@ void console_close(struct console *c)
 		pthread_join(c->reader, NULL);
 	if (c->writer_started)
 		stop_writer(c);
-	if (c->raw) {
-		tcsetattr(STDIN_FILENO, TCSANOW, &c->saved);
-		log_raw_terminal(0);
-	}
-	fatal_restore = 0;
+	console_release_terminal(c);
 	if (c->dropped)
 		log_info("%llu bytes of guest console output were dropped (stdout did "
 			 "not keep up)", (unsigned long long)c->dropped);

@@ -59,6 +59,7 @@ struct region_index {
 	struct mem_index idx;
 	uint64_t zero_pages;
 	uint64_t untouched_pages;
+	int checked;            /* every record read and checked (reader only) */
 };
 
 /* One section table entry, as read from the file. */

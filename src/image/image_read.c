@@ -456,7 +456,7 @@ int image_open(struct image **out, const char *path, int check_chunks,
 		if (entry_use(&img->sections[i], i, NULL) == 0)
 			rc = check_skipped(img, i, err);
 	for (unsigned r = 0; !rc && check_chunks && r < img->st.config.nmem; r++)
-		rc = mem_verify(img->fd, img->file_size, &img->mem[r].idx, err, r);
+		rc = image_check_memory(img, r, err);
 	if (rc)
 		goto fail;
 	*out = img;
@@ -502,21 +502,35 @@ int image_load_memory(struct image *img, unsigned region, void *host,
 	return mem_decode(img->fd, &img->mem[region].idx, host, threads, err, region);
 }
 
+int image_check_memory(struct image *img, unsigned region, struct image_error *err)
+{
+	int rc;
+
+	if (!img || region >= img->st.config.nmem)
+		return img_fail(err, IMG_EINVAL, "image_check_memory: no image or memory region %u",
+				region);
+	rc = mem_verify(img->fd, img->file_size, &img->mem[region].idx, err, region);
+	img->mem[region].checked = rc == 0;
+	return rc;
+}
+
 int image_serve_memory(struct image *img, unsigned region, void *host, uint64_t size,
 		       const struct mem_lazy_opts *o, struct mem_lazy **out,
 		       struct image_error *err)
 {
-	int rc;
-
 	*out = NULL;
-	if (!img || !host || region >= img->st.config.nmem)
-		return img_fail(err, IMG_EINVAL, "image_serve_memory: no image or memory region %u",
-				region);
+	if (!img || !host || region >= img->st.config.nmem || !img->mem[region].checked)
+		return img_fail(err, IMG_EINVAL, "image_serve_memory: memory region %u "
+				"not checked first", region);
 	if (size != img->mem[region].idx.size)
 		return img_fail(err, IMG_EINVAL,
 				"image_serve_memory: region %u is %llu bytes, mapping is %llu",
 				region, (unsigned long long)img->mem[region].idx.size,
 				(unsigned long long)size);
-	rc = mem_verify(img->fd, img->file_size, &img->mem[region].idx, err, region);
-	return rc ? rc : mem_lazy_start(out, img->fd, &img->mem[region].idx, host, o, err);
+	return mem_lazy_start(out, img->fd, &img->mem[region].idx, host, o, err);
+}
+
+uint32_t image_chunk_pages(const struct image *img, unsigned region)
+{
+	return img && region < img->st.config.nmem ? img->mem[region].idx.chunk_pages : 0;
 }

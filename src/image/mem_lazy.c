@@ -252,7 +252,7 @@ static void complete_locked(struct mem_lazy *l)
 	l->st.resident_s = now_s() - l->t0;
 	pthread_cond_broadcast(&l->moved);
 	if (l->o.event)
-		l->o.event(l->o.arg, NULL);
+		l->o.event(l->o.arg, NULL, &l->st);
 }
 
 /* Records the region's failure (the first one counts), reports it and ends
@@ -266,7 +266,7 @@ static void fail_region(struct mem_lazy *l, int rc, const struct image_error *e)
 		l->st.done = -1;
 		pthread_cond_broadcast(&l->moved);
 		if (l->o.event)
-			l->o.event(l->o.arg, e);
+			l->o.event(l->o.arg, e, &l->st);
 	}
 	pthread_mutex_unlock(&l->lock);
 	eventfd_write(l->stop_fd, 1);

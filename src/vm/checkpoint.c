@@ -208,6 +208,12 @@ int checkpoint_write(struct vm *vm, const struct psci_resume *resume,
 
 	if (!st)
 		return fail(EXIT_CHECKPOINT, "out of memory");
+	/* A page a lazy restore has not filled yet reads as untouched: the
+	 * image would hold zeros for it. */
+	if (vm_memory_resident(vm)) {
+		free(st);
+		return -1;
+	}
 	ret = quiesce_devices(vm);
 	if (!ret)
 		ret = save_disks(vm, path, copy, st, &copied);

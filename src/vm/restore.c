@@ -354,8 +354,8 @@ int restore_run(const struct run_options *o)
 		goto out;
 	}
 	/* Every checksum is checked before a VM exists: the sections' here, each
-	 * memory chunk's as it is decoded into RAM the VM will take over, so the
-	 * file is read once. */
+	 * memory chunk's in restore_memory_prepare (as it is decoded, when
+	 * eager, so the file is read once). */
 	if ((ret = image_open(&img, o->restore_from, 0, &err)) ||
 	    (ret = image_read_state(img, st, &err))) {
 		fail(EXIT_IMAGE, "image '%s': %s", o->restore_from,
@@ -373,33 +373,33 @@ int restore_run(const struct run_options *o)
 	 * before memory is decoded. */
 	if (reopen_backends(st, o, be))
 		goto out;
-	if (!(ram = vm_ram_map(&st->config)))
+	if (!(ram = vm_ram_map(&st->config)) ||
+	    restore_memory_prepare(img, o, ram, st->config.mem[0].size, o->restore_from))
 		goto out;
-	ret = image_load_memory(img, 0, ram, st->config.mem[0].size, 0, &err);
-	if (ret) {
-		fail(EXIT_IMAGE, "image '%s': %s", o->restore_from,
-		     err.msg[0] ? err.msg : image_strerror(ret));
-		goto out;
-	}
-	image_close(img);
-	img = NULL;
 	ret = vm_create(vm, &st->config, o, 0, ram, be);
 	ram = NULL;     /* the VM owns them now, even when creation failed */
 	if (ret)
 		goto out;
 	created = 1;
+	vm->t_start = t0;
 	for (unsigned i = 0; i < vm->cfg.ncpus; i++)
 		if (vcpu_check_regs(&vm->vcpus[i], &st->vcpus[i]))
 			goto out;
-	if (load_state(vm, st, o->clock))
+	if (load_state(vm, st, o->clock) || restore_memory_start(vm, img, o->restore_from))
 		goto out;
+	image_close(img);
+	img = NULL;
 	tell_restored(vm, o->no_vmgenid);
 	vm->resume = st->resume;
 	vm->resume_pending = 1;
 	vm->on_started = on_started;
-	vm->t_start = t0;
-	log_info("restored %s in %.2f s", o->restore_from, now_seconds() - t0);
+	log_info("restored %s in %.2f s%s", o->restore_from, now_seconds() - t0,
+		 vm->lazy ? " (memory follows lazily)" : "");
 	code = vm_loop(vm);
+	/* An abandoned VM's threads may wait forever on memory that will not
+	 * come: the process ends with them, untouched. */
+	if (vm->abandoned)
+		return code;
 out:
 	image_close(img);
 	if (ram)

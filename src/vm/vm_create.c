@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -12,6 +13,7 @@
 #include "exitcodes.h"
 #include "gic.h"
 #include "log.h"
+#include "mem_lazy.h"
 #include "memmap.h"
 #include "vm_int.h"
 
@@ -347,6 +349,12 @@ void vm_destroy(struct vm *vm)
 		v->run = NULL;
 		v->fd = -1;
 	}
+	/* Nothing touches RAM any more: pages never filled may read as zero. */
+	mem_lazy_free(vm->lazy);
+	vm->lazy = NULL;
+	free(vm->prefetch);
+	vm->prefetch = NULL;
+	vm->nprefetch = 0;
 	if (vm->ram)
 		munmap(vm->ram, vm->ram_size);
 	for (unsigned i = 0; i < VM_MAX_DEVICES; i++) {

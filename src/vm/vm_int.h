@@ -27,6 +27,8 @@
 #include "vm_state.h"
 
 struct console;
+struct image;
+struct mem_lazy;
 struct vm;
 
 /* Hook run by vm_loop once the vCPU threads run (restore raises the guest's
@@ -104,6 +106,13 @@ struct vm {
 	double t_start;                 /* now_seconds() when torpor began the VM */
 	struct psci_resume resume;      /* valid while resume_pending */
 	int resume_pending;
+	int abandoned;                  /* its memory can never all be read:
+					 * vCPUs may wait forever, nothing is
+					 * joined or freed (restore_memory.c) */
+
+	struct mem_lazy *lazy;          /* a lazy restore's memory; NULL: resident */
+	uint32_t *prefetch;             /* an eager restore's image order, kept */
+	uint32_t nprefetch, prefetch_pages;     /* ... and its chunk size */
 };
 
 /* Opens /dev/kvm and checks the API version and the capabilities torpor needs.
@@ -144,6 +153,27 @@ int vcpu_get_reg(struct vcpu *v, uint64_t id, uint64_t *value);
  * on wakeup. Returns a negative errno (not recorded: its meaning differs at
  * boot and at resume). */
 int vcpu_init(struct vcpu *v);
+
+/* restore_memory.c: guest memory of a restored VM. */
+
+/* Before the VM exists: eager decodes region 0 of img into ram; lazy checks
+ * every record, so a damaged image is refused before any VM exists. Exit 5
+ * recorded on failure. */
+int restore_memory_prepare(struct image *img, const struct run_options *o,
+			   uint8_t *ram, uint64_t size, const char *path);
+
+/* Once the VM exists and before a vCPU runs: lazy starts serving vm->ram
+ * from img (falling back to an eager decode, with a note, where userfaultfd
+ * is not permitted); both keep the image's prefetch order for the next. */
+int restore_memory_start(struct vm *vm, struct image *img, const char *path);
+
+/* The prefetch order for an image written now with chunks of chunk_pages
+ * pages, in a malloc'ed array (*out, NULL when none); the count. */
+uint32_t vm_prefetch_order(struct vm *vm, uint32_t chunk_pages, uint32_t **out);
+
+/* Before reading all of guest memory: waits until a lazy restore's memory is
+ * resident. -1 (recorded already) if it never will be. */
+int vm_memory_resident(struct vm *vm);
 
 /* Starts the vCPU threads and the console, runs until the guest powers off,
  * resets, crashes, hibernates, a signal or a failure; returns the outcome

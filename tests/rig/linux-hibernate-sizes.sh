@@ -1,39 +1,87 @@
 #!/bin/sh
 # linux-hibernate-sizes: the Linux guest, holding 64 MiB of random data in
-# tmpfs, hibernated and restored with 256 MiB and with 1 GiB of RAM; each
-# round trip must resume with its state intact.
-# Reports the image size, checkpoint time, restore time, the time from
-# `torpor restore` to the guest's first instruction (its PSCI entry point)
-# and to its first line after `echo mem` returned ("PM: suspend exit" is
-# logged just before it).
-# rig-timeout: 300
+# tmpfs, hibernated with 256 MiB, 1 GiB and 4 GiB of RAM, each image restored
+# eagerly and lazily side by side (same image, same boot of the host), then
+# the image the lazy restore wrote (with its prefetch order) lazily again.
+# Every restore must resume with its state intact, the sha256 of the 64 MiB
+# included (the workload).
+# Reports per restore the time from `torpor restore` to the guest's first
+# instruction (its PSCI entry point), to its first line after `echo mem`
+# returned ("PM: suspend exit" is logged just before it), to the workload
+# done, to all of memory resident, and torpor's peak RSS; then the lazy over
+# eager ratios.
+# rig-timeout: 900
 . "$RIG_LIB"
 
+peak_rss="$(dirname "$TORPOR")/peak-rss"
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
+since() { echo "$1 $2" | awk '{ printf "%.2f", $2 - $1 }'; }
+# The number in the stderr line matching $1 just before " s".
+logged_s() { grep -m1 "$1" "$WORK/stderr" | sed -n 's/.* \([0-9.]*\) s.*/\1/p'; }
 
-for mem in 256M 1G; do
-	img=$WORK/vm-$mem.torpor
-	timeout 120 "$TORPOR" run --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" \
-		--memory $mem --image "$img" --cmdline "$(guest_cmdline suspend 1 torpor.fill=64)" \
+# measure LABEL CYCLE IMAGE OPTS...: restores IMAGE with OPTS; the guest
+# resumes from its suspend CYCLE. Sets first/line/work/resident/rss.
+measure() {
+	label=$1 cycle=$2 from=$3
+	shift 3
+	t0=$(uptime_s)
+	timeout 300 "$peak_rss" "$WORK/rss" "$TORPOR" restore "$@" "$from" \
+		</dev/null >"$WORK/console.raw" 2>"$WORK/stderr" &
+	pid=$!
+	line= work= n=0
+	while [ -z "$work" ] && kill -0 $pid 2>/dev/null && [ $n -lt 6000 ]; do
+		if [ -z "$line" ] && grep -q "^GUEST-RESUMED $cycle" "$WORK/console.raw"; then
+			line=$(since "$t0" "$(uptime_s)")
+		fi
+		if grep -q "^GUEST-WORKLOAD $cycle" "$WORK/console.raw"; then
+			work=$(since "$t0" "$(uptime_s)")
+			[ -n "$line" ] || line=$work
+		fi
+		sleep 0.05
+		n=$((n + 1))
+	done
+	wait $pid
+	rc=$?
+	tr -d '\r' <"$WORK/console.raw" >"$WORK/console"
+	[ -n "$work" ] || { show "$WORK/console"; show "$WORK/stderr"; fail "$label: no workload line (exit $rc)"; }
+	expect_guest_ok "counter $cycle" "sha256 $cycle" "clock $cycle" "pm-exit $cycle" "work $cycle"
+	first=$(logged_s 'entry point')
+	case "$*" in
+	*lazy*) resident=$(logged_s 'memory resident')
+		grep -q 'memory follows lazily' "$WORK/stderr" || { show "$WORK/stderr"; fail "$label: not lazy"; } ;;
+	*) resident=$(logged_s 'decoded every memory chunk') ;;
+	esac
+	rss=$(($(cat "$WORK/rss") / 1024))
+	echo "rig-info: $label: first instruction ${first:-?} s, first line $line s, workload $work s, resident ${resident:-?} s, peak RSS $rss MiB"
+	eval "r_${label%% *}_$(echo "${label#* }" | tr -c 'a-z0-9\n' _)=\"\$first \$line \$work\""
+}
+
+for mem in 256M 1G 4G; do
+	a=$WORK/a-$mem.torpor b=$WORK/b-$mem.torpor
+	rm -f "$a" "$b"
+	timeout 200 "$TORPOR" run --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" \
+		--memory $mem --image "$a" \
+		--cmdline "$(guest_cmdline suspend-loop 1 "torpor.fill=64 torpor.work=1 torpor.cycles=2")" \
 		</dev/null >"$WORK/console.raw" 2>"$WORK/stderr"
 	rc=$?
 	expect_rc 7 "hibernate $mem"
 	echo "rig-info: $mem: $(grep -m1 hibernated "$WORK/stderr" | sed 's/^.*: \([0-9.]* MiB for\)/\1/')"
 
-	t0=$(uptime_s)
-	timeout 120 "$TORPOR" restore "$img" </dev/null >"$WORK/console.raw" 2>"$WORK/stderr" &
-	pid=$!
-	n=0
-	while ! grep -q '^GUEST-RESUMED' "$WORK/console.raw" && [ $n -lt 1200 ]; do
-		sleep 0.05
-		n=$((n + 1))
-	done
-	t1=$(uptime_s)
-	wait $pid
-	rc=$?
-	tr -d '\r' <"$WORK/console.raw" >"$WORK/console"
-	grep -q '^GUEST-RESUMED 1' "$WORK/console" || { show "$WORK/console"; show "$WORK/stderr"; fail "$mem: no resume"; }
-	expect_guest_ok "counter 1" "sha256 1" "clock 1" "pm-exit 1"
-	expect_rc 0 "restore $mem"
-	echo "rig-info: $mem: $(grep -m1 'restored ' "$WORK/stderr" | sed 's/^torpor: //;s/ [^ ]*torpor in/ in/'); $(grep -m1 'entry point' "$WORK/stderr" | sed 's/^torpor: //'); first guest line after the suspend $(echo "$t0 $t1" | awk '{ printf "%.2f", $2 - $1 }') s after restore began"
+	measure "$mem eager" 1 "$a" --memory eager -o "$WORK/discard.torpor"
+	expect_rc 7 "eager restore $mem (suspends again)"
+	measure "$mem lazy" 1 "$a" --memory lazy -o "$b"
+	expect_rc 7 "lazy restore $mem (suspends again)"
+	"$TORPOR" inspect "$b" | grep -q 'prefetch order: [1-9]' ||
+		{ "$TORPOR" inspect "$b" >&2; fail "$mem: the lazy restore's image has no prefetch order"; }
+	echo "rig-info: $mem: the second image has a $("$TORPOR" inspect "$b" | grep -m1 'prefetch order' | sed 's/^ *//')"
+	measure "$mem prefetch" 2 "$b" --memory lazy
+	expect_rc 0 "lazy restore with a prefetch order $mem"
+	rm -f "$a" "$b" "$WORK/discard.torpor"
+done
+
+# Lazy over eager, per size: first instruction, first line, workload.
+ratio() { echo "$1 $2" | awk '{ printf "%.2f", $2 / $1 }'; }
+for mem in 256M 1G 4G; do
+	eval "set -- \$r_${mem}_eager \$r_${mem}_lazy \$r_${mem}_prefetch"
+	echo "rig-info: $mem lazy/eager: first instruction $(ratio "$1" "$4"), first line $(ratio "$2" "$5"), workload $(ratio "$3" "$6"); with the prefetch order: workload $(ratio "$3" "$9") of eager, $(ratio "$6" "$9") of lazy"
 done

@@ -73,10 +73,12 @@ static void *touch(void *arg)
 	return NULL;
 }
 
-static void on_event(void *arg, const struct image_error *err)
+static void on_event(void *arg, const struct image_error *err,
+		     const struct mem_lazy_stats *st)
 {
 	int *events = arg;
 
+	cr_expect_eq(st->done, err ? -1 : 1);
 	__atomic_add_fetch(events, err ? 100 : 1, __ATOMIC_SEQ_CST);
 }
 
