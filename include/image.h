@@ -61,6 +61,8 @@ struct image_write_opts {
 	unsigned threads;               /* 0: one per online CPU */
 	int level;                      /* zstd level, 0: the default (1) */
 	volatile sig_atomic_t *cancel;  /* nonzero: stop and clean up; may be NULL */
+	uint32_t chunk_pages;           /* guest pages per memory chunk, 1 to
+					 * MEM_CHUNK_PAGES_MAX; 0: MEM_CHUNK_PAGES */
 };
 
 /* Writes st and the guest memory in mem[0..nmem) to path atomically: a
@@ -68,7 +70,8 @@ struct image_write_opts {
  * On failure nothing exists under path that was not there before and an
  * existing file at path is untouched. Once renamed the image counts as
  * written, even if the directory's fsync then fails (stats->dir_sync_errno).
- * opts may be NULL; stats may be NULL. */
+ * opts may be NULL; stats may be NULL. A chunk size out of range is
+ * IMG_EINVAL, before anything is created. */
 int image_write(const char *path, const struct vm_state *st,
 		const struct image_mem_src *mem, unsigned nmem,
 		const struct image_write_opts *opts,

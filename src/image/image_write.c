@@ -27,6 +27,7 @@ struct writer {
 	int fd;
 	uint64_t off;                   /* where the next byte goes */
 	const struct image_write_opts *opts;
+	uint32_t chunk_pages;           /* of every region's memory */
 	unsigned nsec;
 	struct image_section sec[MAX_WRITE_SECTIONS];
 	struct wbuf buf;
@@ -140,7 +141,8 @@ static int write_memory(struct writer *w, const struct vm_state *st,
 			rc = img_fail(err, IMG_EINTR, "cancelled before memory region %u", i);
 			break;
 		}
-		rc = mem_encode(w->fd, &w->off, &mem[i], w->opts, &ri[i].idx, &rs, err);
+		rc = mem_encodechunks(w->fd, &w->off, &mem[i], w->opts, w->chunk_pages,
+				      &ri[i].idx, &rs, err);
 		if (rc)
 			break;
 		ri[i].zero_pages = rs.zero_pages;
@@ -279,12 +281,16 @@ int image_write(const char *path, const struct vm_state *st,
 		struct image_write_stats *stats, struct image_error *err)
 {
 	struct image_write_stats local = { 0 };
+	uint32_t chunk_pages = opts && opts->chunk_pages ? opts->chunk_pages : MEM_CHUNK_PAGES;
 	struct writer *w;
 	char *tmp = NULL;
 	int rc;
 
 	if (!path || !st)
 		return img_fail(err, IMG_EINVAL, "image_write: no path or state");
+	if (chunk_pages > MEM_CHUNK_PAGES_MAX)
+		return img_fail(err, IMG_EINVAL, "image_write: chunks of %u pages (1..%u)",
+				chunk_pages, MEM_CHUNK_PAGES_MAX);
 	rc = check_state(st, IMG_EINVAL, err);
 	if (!rc)
 		rc = check_sources(&st->config, mem, nmem, err);
@@ -294,6 +300,7 @@ int image_write(const char *path, const struct vm_state *st,
 	if (!w)
 		return img_fail(err, IMG_ENOMEM, "image writer");
 	w->opts = opts;
+	w->chunk_pages = chunk_pages;
 	w->off = IMAGE_HDR_SIZE;
 	w->fd = create_temp(path, &tmp, err);
 	if (w->fd < 0) {

@@ -485,7 +485,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = { { "sweep", no_argument, NULL, 'w' },
 						  { NULL, 0, NULL, 0 } };
 	const char *raw = "build/bench/guest-mem.raw", *dir = "build/bench";
-	struct image_write_opts opts = { 0, 0, NULL };
+	struct image_write_opts opts = { 0 };
 	uint64_t counts[KINDS] = { 0 };
 	size_t len = 1024ul << 20;
 	bool sweep = false, synthetic;
