@@ -45,6 +45,9 @@ struct run_options {
 						 * cards go now, in order */
 	int no_vmgenid;                 /* run: no generation ID device;
 					 * restore: keep the image's ID */
+	uint32_t chunk_pages;           /* --chunk-size of the images this process
+					 * writes, in guest pages; 0: the writer's
+					 * default (MEM_CHUNK_PAGES) */
 	int help;
 };
 
@@ -61,7 +64,7 @@ int run_options_parse(struct run_options *o, int argc, char **argv,
 /* Parses `restore` arguments (argv[0] is "restore"): IMAGE, --image,
  * --on-suspend, --clock, --no-wake, --force-wake, --disk PATH (where the
  * image's disks are now, in order), --disk-overlay, --net (where its cards
- * go now, in order), --no-vmgenid. Same error convention. */
+ * go now, in order), --no-vmgenid, --chunk-size. Same error convention. */
 int restore_options_parse(struct run_options *o, int argc, char **argv,
 			  char *err, size_t errlen);
 

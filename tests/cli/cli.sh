@@ -117,6 +117,12 @@ check 2 '--net names a tap twice' "$T" run --kernel "$W/raw.bin" --net tap=t0 --
 check 2 "mac" "$T" run --kernel "$W/raw.bin" --net tap=t0,mac=01:00:5e:00:00:01
 check 2 "mac" "$T" run --kernel "$W/raw.bin" --net tap=t0,mac=02:00:00:00:00
 check 2 "tap" "$T" run --kernel "$W/raw.bin" --net tap=this-name-is-too-long
+check 2 "chunk-size must be a power of two from 4K to 16M: '3K'" "$T" run --kernel "$W/raw.bin" \
+	--chunk-size 3K
+check 2 "chunk-size must be a power of two from 4K to 16M: '32M'" "$T" restore \
+	--chunk-size 32M "$good"
+check 0 'chunk-size SIZE' "$T" run --help
+check 0 'chunk-size SIZE' "$T" restore --help
 check 0 'no-vmgenid' "$T" run --help
 check 0 'net tap=NAME' "$T" restore --help
 check 0 'readonly' "$T" run --help
