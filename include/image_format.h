@@ -69,6 +69,7 @@ enum image_section_type {
 	SEC_DEVICES = 7,
 	SEC_MEM_INDEX = 8,
 	SEC_DISKS = 9,
+	SEC_PREFETCH = 10,              /* optional: the chunks to decode first */
 	SEC_TYPE_LAST = SEC_DISKS,      /* the highest type this reader knows */
 };
 
@@ -89,6 +90,8 @@ enum image_section_type {
 #define SEC_MEM_INDEX_CHUNK     32
 #define SEC_DISKS_FIXED         4
 #define SEC_DISK_FIXED          32
+#define SEC_PREFETCH_FIXED      8
+#define SEC_PREFETCH_CHUNK      4
 
 /* Field offsets inside each section payload, one group per structure of
  * formats/torpor-image.md (the codecs _Static_assert that each group ends at
@@ -167,6 +170,8 @@ enum image_section_type {
 #define DSK_MTIME_NSEC          24
 #define DSK_SERIAL_LEN          28
 #define DSK_PATH_LEN            30
+#define PFO_COUNT               0       /* prefetch order: then count u32 chunk numbers */
+#define PFO_FLAGS               4
 
 /* Memory chunk record (formats/torpor-image-memory.md): a 16-byte header,
  * the page bitmap, then one zstd frame. */
