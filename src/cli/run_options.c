@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "image_format.h"
 #include "image_mem.h"
 #include "memmap.h"
 #include "run_options.h"
@@ -264,6 +265,13 @@ int run_options_parse(struct run_options *o, int argc, char **argv,
 		return bad(err, errlen, "unexpected argument", argv[optind]);
 	if (!o->kernel) {
 		snprintf(err, errlen, "--kernel FILE is required");
+		return -EINVAL;
+	}
+	/* The writer would refuse it at the first checkpoint, hours later. */
+	if (o->chunk_pages &&
+	    (o->memory / MEM_PAGE_SIZE + o->chunk_pages - 1) / o->chunk_pages > IMAGE_MAX_CHUNKS) {
+		snprintf(err, errlen, "--chunk-size cuts --memory into more than %u chunks",
+			 IMAGE_MAX_CHUNKS);
 		return -EINVAL;
 	}
 	return finish_suspend(o, err, errlen);

@@ -211,20 +211,29 @@ static int write_table(struct writer *w, unsigned compat_minor, struct image_err
 	return write_at(w->fd, hdr, sizeof(hdr), 0, "header", err);
 }
 
-/* The memory sources must be exactly the configured regions. */
+/* The memory sources must be exactly the configured regions, each cut into
+ * no more chunks of chunk_pages pages than a reader takes. */
 static int check_sources(const struct vm_config *c, const struct image_mem_src *mem,
-			 unsigned nmem, struct image_error *err)
+			 unsigned nmem, uint32_t chunk_pages, struct image_error *err)
 {
 	if (nmem != c->nmem || (nmem && !mem))
 		return img_fail(err, IMG_EINVAL, "%u memory sources for %u configured regions",
 				nmem, c->nmem);
-	for (unsigned i = 0; i < nmem; i++)
+	for (unsigned i = 0; i < nmem; i++) {
+		uint64_t pages = mem[i].size / MEM_PAGE_SIZE;
+		uint64_t nchunks = (pages + chunk_pages - 1) / chunk_pages;
+
 		if (mem[i].guest_addr != c->mem[i].guest_addr || mem[i].size != c->mem[i].size ||
 		    !mem[i].host)
 			return img_fail(err, IMG_EINVAL,
 					"memory source %u: 0x%llx+0x%llx does not match the vm config",
 					i, (unsigned long long)mem[i].guest_addr,
 					(unsigned long long)mem[i].size);
+		if (nchunks > IMAGE_MAX_CHUNKS)
+			return img_fail(err, IMG_EINVAL,
+					"memory source %u: %llu chunks of %u pages (max %u)",
+					i, (unsigned long long)nchunks, chunk_pages, IMAGE_MAX_CHUNKS);
+	}
 	return 0;
 }
 
@@ -293,7 +302,7 @@ int image_write(const char *path, const struct vm_state *st,
 				chunk_pages, MEM_CHUNK_PAGES_MAX);
 	rc = check_state(st, IMG_EINVAL, err);
 	if (!rc)
-		rc = check_sources(&st->config, mem, nmem, err);
+		rc = check_sources(&st->config, mem, nmem, chunk_pages, err);
 	if (rc)
 		return rc;
 	w = calloc(1, sizeof(*w));

@@ -406,6 +406,31 @@ Test(io, chunk_size_beyond_the_limit_refused)
 	expect_old_image_kept(write_huge_chunks, IMG_EINVAL);
 }
 
+/* One chunk more than a reader takes in a region: refused before the
+ * source (one page here) is read. */
+static int write_too_many_chunks(struct image_error *err)
+{
+	struct image_write_opts opts = { .chunk_pages = 1 };
+	uint8_t page[MEM_PAGE_SIZE] = { 0 };
+	uint64_t size = (IMAGE_MAX_CHUNKS + 1ULL) * MEM_PAGE_SIZE;
+	struct image_mem_src src = { .guest_addr = RAM_BASE, .host = page, .size = size };
+	struct vm_state st;
+	int rc;
+
+	fix_state(&st);
+	st.config.mem[0].size = size;
+	rc = image_write(path, &st, &src, 1, &opts, NULL, err);
+	cr_expect(strstr(err->msg, "memory source 0: 4194305 chunks of 1 pages (max 4194304)"),
+		  "%s", err->msg);
+	vm_state_free(&st);
+	return rc;
+}
+
+Test(io, more_chunks_than_a_reader_takes_refused)
+{
+	expect_old_image_kept(write_too_many_chunks, IMG_EINVAL);
+}
+
 Test(io, missing_directory_is_an_io_error)
 {
 	struct image_error err = { 0 };

@@ -315,6 +315,9 @@ ParameterizedTestParameters(run_options, bad)
 		{ { "--kernel", "k", "--chunk-size=" },
 		  "--chunk-size must be a power of two from 4K to 16M: ''" },
 		{ { "--kernel", "k", "--chunk-size" }, "unknown or incomplete option: '--chunk-size'" },
+		/* a reader takes at most 2^22 chunks a region: 16G of 4K ones */
+		{ { "--kernel", "k", "--memory", "17G", "--chunk-size", "4K" },
+		  "--chunk-size cuts --memory into more than 4194304 chunks" },
 		/* restore-only options are not run options */
 		{ { "--kernel", "k", "--disk-overlay" }, "unknown or incomplete option" },
 		{ { "--kernel", "k", "--clock", "freeze" }, "unknown or incomplete option" },
@@ -371,6 +374,8 @@ Test(run_options, chunk_size)
 			     "%s: %s", good[i].arg, err);
 		cr_expect_eq(o.chunk_pages, good[i].pages, "%s", good[i].arg);
 	}
+	cr_assert_eq(RUN(&o, err, "--kernel", "k", "--memory", "16G", "--chunk-size", "4K"), 0,
+		     "%s", err);
 	cr_assert_eq(RUN(&o, err, "--kernel", "k"), 0, "%s", err);
 	cr_expect_eq(o.chunk_pages, 0);
 }
