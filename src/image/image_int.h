@@ -83,6 +83,7 @@ struct image {
 	struct image_section *sections;
 	struct vm_state st;             /* decoded and validated at open */
 	struct region_index mem[VM_MAX_MEM_REGIONS];
+	struct prefetch_order prefetch[VM_MAX_MEM_REGIONS];
 };
 
 /* Section codecs. put appends the payload; get decodes exactly len bytes,

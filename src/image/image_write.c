@@ -19,8 +19,9 @@ _Static_assert(ENT_CHECKSUM + 8 == IMAGE_ENTRY_SIZE, "table entry layout");
 _Static_assert(TRL_MAGIC + IMAGE_MAGIC_LEN == IMAGE_TRAILER_SIZE, "trailer layout");
 
 /* Sections one image holds at most: configuration, host, clock, resume,
- * vGIC, devices and disks, then the vCPUs and the regions. */
-#define MAX_WRITE_SECTIONS (7 + TORPOR_MAX_CPUS + VM_MAX_MEM_REGIONS)
+ * vGIC, devices and disks, then the vCPUs, and the regions' indexes and
+ * prefetch orders. */
+#define MAX_WRITE_SECTIONS (7 + TORPOR_MAX_CPUS + 2 * VM_MAX_MEM_REGIONS)
 _Static_assert(MAX_WRITE_SECTIONS <= IMAGE_MAX_SECTIONS, "the reader takes what we write");
 
 struct writer {
@@ -70,7 +71,8 @@ static int section_emit(struct writer *w, uint16_t type, uint16_t instance,
 		return img_fail(err, IMG_ENOMEM, "encoding the %s section", section_name(type));
 	s->type = type;
 	s->version = 1;
-	s->flags = 0;
+	/* A prefetch order is a hint: readers that do not know it skip it. */
+	s->flags = type == SEC_PREFETCH ? SECTION_FLAG_OPTIONAL : 0;
 	s->instance = instance;
 	s->offset = w->off;
 	s->length = w->buf.len;
@@ -125,7 +127,8 @@ static int write_state(struct writer *w, const struct vm_state *st,
 }
 
 /* Memory chunks of every region, then one index section per region (the
- * index is known only once the chunks are written). */
+ * index is known only once the chunks are written), each followed by the
+ * region's prefetch order if it has one. */
 static int write_memory(struct writer *w, const struct vm_state *st,
 			const struct image_mem_src *mem,
 			struct image_write_stats *stats, struct image_error *err)
@@ -159,6 +162,10 @@ static int write_memory(struct writer *w, const struct vm_state *st,
 	for (uint32_t i = 0; !rc && i < st->config.nmem; i++) {
 		sec_memindex_put(&w->buf, &ri[i]);
 		rc = section_emit(w, SEC_MEM_INDEX, (uint16_t)i, err);
+		if (!rc && mem[i].nprefetch) {
+			sec_prefetch_put(&w->buf, mem[i].prefetch, mem[i].nprefetch);
+			rc = section_emit(w, SEC_PREFETCH, (uint16_t)i, err);
+		}
 	}
 	for (uint32_t i = 0; i < st->config.nmem; i++)
 		mem_index_free(&ri[i].idx);
@@ -212,10 +219,13 @@ static int write_table(struct writer *w, unsigned compat_minor, struct image_err
 }
 
 /* The memory sources must be exactly the configured regions, each cut into
- * no more chunks of chunk_pages pages than a reader takes. */
+ * no more chunks of chunk_pages pages than a reader takes, with a prefetch
+ * order of those chunks that keeps its rules. */
 static int check_sources(const struct vm_config *c, const struct image_mem_src *mem,
 			 unsigned nmem, uint32_t chunk_pages, struct image_error *err)
 {
+	int rc;
+
 	if (nmem != c->nmem || (nmem && !mem))
 		return img_fail(err, IMG_EINVAL, "%u memory sources for %u configured regions",
 				nmem, c->nmem);
@@ -233,6 +243,14 @@ static int check_sources(const struct vm_config *c, const struct image_mem_src *
 			return img_fail(err, IMG_EINVAL,
 					"memory source %u: %llu chunks of %u pages (max %u)",
 					i, (unsigned long long)nchunks, chunk_pages, IMAGE_MAX_CHUNKS);
+		if (mem[i].nprefetch && !mem[i].prefetch)
+			return img_fail(err, IMG_EINVAL,
+					"memory source %u: a prefetch order of %u chunks without a list",
+					i, mem[i].nprefetch);
+		rc = mem[i].nprefetch ? check_prefetch((uint32_t)nchunks, i, mem[i].prefetch,
+						       mem[i].nprefetch, IMG_EINVAL, err) : 0;
+		if (rc)
+			return rc;
 	}
 	return 0;
 }

@@ -199,7 +199,8 @@ int checkpoint_write(struct vm *vm, const struct psci_resume *resume,
 		     const char *path, int copy, struct image_write_stats *stats,
 		     double *secs, int *cancel_sig)
 {
-	struct image_mem_src mem = { vm->cfg.mem[0].guest_addr, vm->ram, vm->ram_size };
+	struct image_mem_src mem = { .guest_addr = vm->cfg.mem[0].guest_addr, .host = vm->ram,
+				     .size = vm->ram_size };
 	struct image_error err = { 0 };
 	struct vm_state *st = calloc(1, sizeof(*st));
 	double t0 = now_seconds();

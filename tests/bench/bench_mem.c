@@ -332,7 +332,7 @@ static void engine_run(const char *path, const uint8_t *region, size_t len,
 		       const struct image_write_opts *opts, uint32_t chunk_pages,
 		       unsigned load_threads, struct run *r)
 {
-	struct image_mem_src src = { 0x80000000, region, len };
+	struct image_mem_src src = { .guest_addr = 0x80000000, .host = region, .size = len };
 	struct image_error err = { 0 };
 	struct mem_index idx;
 	uint64_t off = 0;

@@ -84,7 +84,7 @@ Test(io, round_trip_every_part)
 	struct image *img;
 	struct stat sb;
 	uint8_t *mem = fix_memory(), *back;
-	struct image_mem_src src = { RAM_BASE, mem, FIX_MEM_SIZE };
+	struct image_mem_src src = { .guest_addr = RAM_BASE, .host = mem, .size = FIX_MEM_SIZE };
 
 	fix_state(&in);
 	cr_assert_eq(image_write(path, &in, &src, 1, &opts, &ws, &err), 0, "%s", err.msg);
@@ -220,7 +220,7 @@ static uint64_t *trapped_region(void (*fn)(int, siginfo_t *, void *))
 static int write_trapped(uint64_t *mem, struct image_error *err)
 {
 	struct image_write_opts opts = { .threads = 2, .cancel = &stop_flag };
-	struct image_mem_src src = { RAM_BASE, mem, TRAP_REGION };
+	struct image_mem_src src = { .guest_addr = RAM_BASE, .host = mem, .size = TRAP_REGION };
 	struct vm_state st;
 	int rc;
 
@@ -319,7 +319,7 @@ static int write_refused(struct image_error *err, uint32_t resume_vcpu, uint64_t
 {
 	struct vm_state st;
 	uint8_t page[MEM_PAGE_SIZE] = { 0 };
-	struct image_mem_src src = { RAM_BASE, page, src_size };
+	struct image_mem_src src = { .guest_addr = RAM_BASE, .host = page, .size = src_size };
 	int rc;
 
 	fix_state(&st);

@@ -123,7 +123,8 @@ struct encoded {
 static void encode(struct encoded *e, const uint8_t *host, uint32_t pages,
 		   uint32_t chunk_pages, unsigned threads)
 {
-	struct image_mem_src src = { 0x80000000, host, (uint64_t)pages * PAGE };
+	struct image_mem_src src = { .guest_addr = 0x80000000, .host = host,
+				     .size = (uint64_t)pages * PAGE };
 	struct image_write_opts opts = { .threads = threads };
 	struct image_error err = { 0 };
 	int rc;
@@ -481,7 +482,7 @@ static int encode_into(int fd, volatile sig_atomic_t *cancel, struct mem_index *
 
 	if (!src)
 		src = region_new(1000, kind_of);
-	r = (struct image_mem_src){ 0, src, 1000 * PAGE };
+	r = (struct image_mem_src){ .host = src, .size = 1000 * PAGE };
 	rc = mem_encodechunks(fd, &off, &r, &opts, MEM_CHUNK_PAGES, idx, NULL, err);
 	if (rc)
 		cr_assert_eq(off, 0, "offset advanced on failure");
@@ -525,7 +526,7 @@ Test(image_mem, unwritable_fd_is_eio)
 
 Test(image_mem, bad_arguments)
 {
-	struct image_mem_src r = { 0, region_new(2, kind_text), PAGE + 1 };
+	struct image_mem_src r = { .host = region_new(2, kind_text), .size = PAGE + 1 };
 	struct image_write_opts opts = { .threads = 1, .level = 99 };
 	struct image_error err = { 0 };
 	struct mem_index idx;
