@@ -92,6 +92,11 @@ disks=$W/seeds.d/one-vcpu-disks.img
 check 0 '^disk 0: /var/lib/torpor/root\.raw, 1073741824 bytes, read-only' "$T" inspect "$disks"
 check 0 '"disks":\[\{"dev":3,' "$T" inspect --json "$disks"
 check 0 ': ok$' "$T" verify "$disks"
+prefetch=$W/seeds.d/two-vcpus-prefetch.img
+check 0 '^    prefetch order: 2 chunks \(1\.1 MiB\) first$' "$T" inspect "$prefetch"
+check 0 '"prefetch_chunks":2,' "$T" inspect --json "$prefetch"
+check 0 '"prefetch_chunks":0,' "$T" inspect --json "$good"
+check 0 ': ok$' "$T" verify "$prefetch"
 check 5 'checksum' "$T" verify "$W/flipped"
 check 5 'checksum' "$T" inspect "$W/flipped"
 check 5 'file is [0-9]+ bytes, header says' "$T" verify "$W/short"
