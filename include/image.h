@@ -39,11 +39,16 @@ struct image_error {
 /* Name of an IMG_E* code (positive or negative). Never NULL. */
 const char *image_strerror(int code);
 
-/* One guest RAM region to save: host mapping of guest_addr..guest_addr+size. */
+/* One guest RAM region to save: host mapping of guest_addr..guest_addr+size;
+ * and the chunks a lazy restore of it should decode first, in order, if
+ * known (chunk numbers at the chunk size the writer uses). */
 struct image_mem_src {
 	uint64_t guest_addr;
 	const void *host;
 	uint64_t size;
+	const uint32_t *prefetch;       /* nprefetch chunk numbers, each below the
+					 * region's chunk count, none twice */
+	uint32_t nprefetch;             /* 0: no prefetch order */
 };
 
 struct image_write_stats {
@@ -62,6 +67,8 @@ struct image_write_opts {
 	unsigned threads;               /* 0: one per online CPU */
 	int level;                      /* zstd level, 0: the default (1) */
 	volatile sig_atomic_t *cancel;  /* nonzero: stop and clean up; may be NULL */
+	uint32_t chunk_pages;           /* guest pages per memory chunk, 1 to
+					 * MEM_CHUNK_PAGES_MAX; 0: MEM_CHUNK_PAGES */
 };
 
 /* Writes st and the guest memory in mem[0..nmem) to path atomically: a
@@ -69,7 +76,9 @@ struct image_write_opts {
  * On failure nothing exists under path that was not there before and an
  * existing file at path is untouched. Once renamed the image counts as
  * written, even if the directory's fsync then fails (stats->dir_sync_errno).
- * opts may be NULL; stats may be NULL. */
+ * opts may be NULL; stats may be NULL. A chunk size out of range, or a
+ * prefetch order that breaks its rules, is IMG_EINVAL before anything is
+ * created. */
 int image_write(const char *path, const struct vm_state *st,
 		const struct image_mem_src *mem, unsigned nmem,
 		const struct image_write_opts *opts,
@@ -119,6 +128,13 @@ uint32_t image_chunk_pages(const struct image *img, unsigned region);
 /* Pages memory region `region` of img stores (restore populates them); 0
  * for a region the image does not have. */
 uint64_t image_data_pages(const struct image *img, unsigned region);
+
+/* The prefetch order of memory region `region`: the chunks (numbered at the
+ * image's chunk size) a lazy restore decodes first, in order. Returns their
+ * count and points *order at the image's copy, valid until image_close;
+ * 0 and NULL when the image has none for it. A hint, which may be ignored. */
+uint32_t image_prefetch_order(const struct image *img, unsigned region,
+			      const uint32_t **order);
 
 /* Human summary (inspect) or JSON (inspect --json) of img to f. */
 int image_print(struct image *img, FILE *f, int json, struct image_error *err);

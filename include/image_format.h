@@ -14,12 +14,13 @@
 /* This format version: what the writer writes and the newest compat the
  * reader takes. */
 #define IMAGE_VERSION_MAJOR     1
-#define IMAGE_VERSION_MINOR     2
+#define IMAGE_VERSION_MINOR     3
 /* The oldest reader an image is compatible with: 1.0 for one a 1.0 reader
  * reads correctly (no virtio-blk device, at most IMAGE_1_0_MAX_DEVICES
  * devices), 1.1 for one a 1.1 reader does (device types up to
  * IMAGE_1_1_DEV_TYPE_MAX, at most IMAGE_1_1_MAX_DEVICES), 1.2 for any
- * other: each older reader would call it corrupt. */
+ * other: each older reader would call it corrupt. 1.3's prefetch order
+ * needs no newer compat: it is optional, and a 1.2 reader skips it. */
 #define IMAGE_COMPAT_MAJOR      1
 #define IMAGE_COMPAT_MINOR      0
 #define IMAGE_COMPAT_MINOR_1_1  1
@@ -69,7 +70,8 @@ enum image_section_type {
 	SEC_DEVICES = 7,
 	SEC_MEM_INDEX = 8,
 	SEC_DISKS = 9,
-	SEC_TYPE_LAST = SEC_DISKS,      /* the highest type this reader knows */
+	SEC_PREFETCH = 10,              /* optional: the chunks to decode first */
+	SEC_TYPE_LAST = SEC_PREFETCH,   /* the highest type this reader knows */
 };
 
 /* Fixed part of each section payload (the rest is counted lists). */
@@ -89,6 +91,8 @@ enum image_section_type {
 #define SEC_MEM_INDEX_CHUNK     32
 #define SEC_DISKS_FIXED         4
 #define SEC_DISK_FIXED          32
+#define SEC_PREFETCH_FIXED      8
+#define SEC_PREFETCH_CHUNK      4
 
 /* Field offsets inside each section payload, one group per structure of
  * formats/torpor-image.md (the codecs _Static_assert that each group ends at
@@ -167,6 +171,8 @@ enum image_section_type {
 #define DSK_MTIME_NSEC          24
 #define DSK_SERIAL_LEN          28
 #define DSK_PATH_LEN            30
+#define PFO_COUNT               0       /* prefetch order: then count u32 chunk numbers */
+#define PFO_FLAGS               4
 
 /* Memory chunk record (formats/torpor-image-memory.md): a 16-byte header,
  * the page bitmap, then one zstd frame. */
@@ -184,7 +190,7 @@ enum image_section_type {
 #define IMAGE_FRAME_BOUND(n)    ((uint64_t)(n) + ((uint64_t)(n) >> 8) + \
 				 ((uint64_t)(n) < (128u << 10) ? ((128u << 10) - (uint64_t)(n)) >> 11 : 0))
 
-/* Values format 1.2 defines (formats/torpor-image.md); a reader refuses any
+/* Values format 1.3 defines (formats/torpor-image.md); a reader refuses any
  * other value of these fields. */
 #define IMAGE_CAPS_KNOWN        0x1u            /* bit 0: KVM_CAP_ARM_SYSTEM_SUSPEND */
 #define IMAGE_FEATURES0_KNOWN   (1u << 2)       /* word 0: KVM_ARM_VCPU_PSCI_0_2 */

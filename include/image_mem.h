@@ -15,7 +15,8 @@
 #include "image.h"
 
 #define MEM_PAGE_SIZE           4096u   /* guest page: the unit of the bitmap */
-#define MEM_CHUNK_PAGES         256u    /* 1 MiB: measured, see the format doc */
+#define MEM_CHUNK_PAGES         256u    /* 1 MiB, the writer's default: measured,
+					 * see the format doc */
 #define MEM_CHUNK_PAGES_MAX     4096u   /* 16 MiB: bounds a reader's buffers */
 
 /* Where one chunk record lies in the file. length 0 (and stored_pages 0):
@@ -37,15 +38,11 @@ struct mem_index {
 	struct mem_chunk *chunks;
 };
 
-/* Appends region src as chunks to fd starting at file offset *offset (advanced
- * past them); fills idx (heap chunks) and adds to stats. Honours opts->cancel
- * (-IMG_EINTR). ENOSPC -> -IMG_ENOSPC. opts and stats may be NULL. */
-int mem_encode(int fd, uint64_t *offset, const struct image_mem_src *src,
-	       const struct image_write_opts *opts, struct mem_index *idx,
-	       struct image_write_stats *stats, struct image_error *err);
-
-/* mem_encode with chunks of chunk_pages pages (1..MEM_CHUNK_PAGES_MAX) instead
- * of MEM_CHUNK_PAGES; for measuring the chunk size, not for images. */
+/* Appends region src as chunks of chunk_pages pages (1..MEM_CHUNK_PAGES_MAX)
+ * to fd starting at file offset *offset (advanced past them); fills idx (heap
+ * chunks) and adds to stats. Honours opts->cancel (-IMG_EINTR); the chunk size
+ * is chunk_pages, not opts->chunk_pages (image_write resolves that default).
+ * ENOSPC -> -IMG_ENOSPC. opts and stats may be NULL. */
 int mem_encodechunks(int fd, uint64_t *offset, const struct image_mem_src *src,
 		     const struct image_write_opts *opts, uint32_t chunk_pages,
 		     struct mem_index *idx, struct image_write_stats *stats,

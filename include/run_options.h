@@ -51,6 +51,9 @@ struct run_options {
 	int no_vmgenid;                 /* run: no generation ID device;
 					 * restore: keep the image's ID */
 	enum memory_mode memory_mode;   /* restore: --memory lazy|eager */
+	uint32_t chunk_pages;           /* --chunk-size of the images this process
+					 * writes, in guest pages; 0: the writer's
+					 * default (MEM_CHUNK_PAGES) */
 	int help;
 };
 
@@ -65,9 +68,10 @@ int run_options_parse(struct run_options *o, int argc, char **argv,
 		      char *err, size_t errlen);
 
 /* Parses `restore` arguments (argv[0] is "restore"): IMAGE, --image,
- * --on-suspend, --clock, --memory lazy|eager, --no-wake, --force-wake, --disk PATH (where the
- * image's disks are now, in order), --disk-overlay, --net (where its cards
- * go now, in order), --no-vmgenid. Same error convention. */
+ * --on-suspend, --clock, --memory lazy|eager, --no-wake, --force-wake,
+ * --disk PATH (where the image's disks are now, in order), --disk-overlay,
+ * --net (where its cards go now, in order), --no-vmgenid, --chunk-size.
+ * Same error convention. */
 int restore_options_parse(struct run_options *o, int argc, char **argv,
 			  char *err, size_t errlen);
 

@@ -44,7 +44,9 @@ static const char restore_usage[] =
 "                           driver binds\n"
 "      --no-vmgenid         keep the image's VM generation ID (by default every\n"
 "                           restore gives the guest a new one, so it reseeds\n"
-"                           its random number generator)\n";
+"                           its random number generator)\n"
+"      --chunk-size SIZE    memory chunk of the images written: a power of two\n"
+"                           from 4K to 16M, K/M suffix (default 1M)\n";
 
 int cmd_restore(int argc, char **argv)
 {

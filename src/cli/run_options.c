@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "image_format.h"
+#include "image_mem.h"
 #include "memmap.h"
 #include "run_options.h"
 
@@ -82,7 +84,7 @@ static int finish_suspend(struct run_options *o, char *err, size_t errlen)
 
 enum {
 	OPT_ON_SUSPEND = 256, OPT_CLOCK, OPT_NO_WAKE, OPT_FORCE_WAKE, OPT_DISK,
-	OPT_DISK_OVERLAY, OPT_NET, OPT_NO_VMGENID,
+	OPT_DISK_OVERLAY, OPT_NET, OPT_NO_VMGENID, OPT_CHUNK_SIZE,
 };
 
 static const struct option run_longopts[] = {
@@ -96,6 +98,7 @@ static const struct option run_longopts[] = {
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "no-vmgenid", no_argument, NULL, OPT_NO_VMGENID },
+	{ "chunk-size", required_argument, NULL, OPT_CHUNK_SIZE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -172,8 +175,26 @@ static int parse_net(struct run_options *o, const char *s, int restore, char *er
 	return 0;
 }
 
+/* --chunk-size: the memory chunk of the images this process writes, a
+ * power of two from one page to MEM_CHUNK_PAGES_MAX pages. Powers of two
+ * nest with host pages (4K, 16K, 64K) and huge pages, so a chunk is never
+ * cut by a page that a lazy restore faults in whole. */
+_Static_assert(MEM_PAGE_SIZE == 4096 && MEM_CHUNK_PAGES_MAX * MEM_PAGE_SIZE == 16u << 20,
+	       "--chunk-size's message and help name 4K and 16M");
+
+static int parse_chunk_size(struct run_options *o, const char *s, char *err, size_t errlen)
+{
+	uint64_t v;
+
+	if (parse_size(s, &v) || v < MEM_PAGE_SIZE ||
+	    v > (uint64_t)MEM_CHUNK_PAGES_MAX * MEM_PAGE_SIZE || (v & (v - 1)))
+		return bad(err, errlen, "--chunk-size must be a power of two from 4K to 16M", s);
+	o->chunk_pages = (uint32_t)(v / MEM_PAGE_SIZE);
+	return 0;
+}
+
 /* The options run and restore share (--image, --on-suspend, --disk, --net,
- * --no-vmgenid);
+ * --no-vmgenid, --chunk-size);
  * anything else is unknown: 0, or -EINVAL with the message in err. */
 static int parse_shared(struct run_options *o, int c, const char *arg, int restore,
 			char *err, size_t errlen)
@@ -190,6 +211,8 @@ static int parse_shared(struct run_options *o, int c, const char *arg, int resto
 		o->no_vmgenid = 1;
 		return 0;
 	}
+	if (c == OPT_CHUNK_SIZE)
+		return parse_chunk_size(o, optarg, err, errlen);
 	return bad(err, errlen, "unknown or incomplete option", arg);
 }
 
@@ -244,6 +267,13 @@ int run_options_parse(struct run_options *o, int argc, char **argv,
 		snprintf(err, errlen, "--kernel FILE is required");
 		return -EINVAL;
 	}
+	/* The writer would refuse it at the first checkpoint, hours later. */
+	if (o->chunk_pages &&
+	    (o->memory / MEM_PAGE_SIZE + o->chunk_pages - 1) / o->chunk_pages > IMAGE_MAX_CHUNKS) {
+		snprintf(err, errlen, "--chunk-size cuts --memory into more than %u chunks",
+			 IMAGE_MAX_CHUNKS);
+		return -EINVAL;
+	}
 	return finish_suspend(o, err, errlen);
 }
 
@@ -258,6 +288,7 @@ static const struct option restore_longopts[] = {
 	{ "disk-overlay", no_argument, NULL, OPT_DISK_OVERLAY },
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "no-vmgenid", no_argument, NULL, OPT_NO_VMGENID },
+	{ "chunk-size", required_argument, NULL, OPT_CHUNK_SIZE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };

@@ -62,6 +62,13 @@ struct region_index {
 	int checked;            /* every record read and checked (reader only) */
 };
 
+/* One region's prefetch order: the n chunk numbers (heap) a lazy restore
+ * decodes first, in order; n is 0 when the image has none. */
+struct prefetch_order {
+	uint32_t n;
+	uint32_t *chunks;
+};
+
 /* One section table entry, as read from the file. */
 struct image_section {
 	uint16_t type, version, flags, instance;
@@ -77,6 +84,7 @@ struct image {
 	struct image_section *sections;
 	struct vm_state st;             /* decoded and validated at open */
 	struct region_index mem[VM_MAX_MEM_REGIONS];
+	struct prefetch_order prefetch[VM_MAX_MEM_REGIONS];
 };
 
 /* Section codecs. put appends the payload; get decodes exactly len bytes,
@@ -112,6 +120,10 @@ void sec_memindex_put(struct wbuf *b, const struct region_index *ri);
 /* ri->idx.chunks is heap on success (free with mem_index_free). */
 int sec_memindex_get(const uint8_t *p, size_t len, unsigned region,
 		     struct region_index *ri, struct image_error *err);
+void sec_prefetch_put(struct wbuf *b, const uint32_t *order, uint32_t n);
+/* po->chunks is heap on success (free it); at least one chunk, flags 0. */
+int sec_prefetch_get(const uint8_t *p, size_t len, unsigned region,
+		     struct prefetch_order *po, struct image_error *err);
 
 /* Consistency of decoded or to-be-written state: every rule the format's
  * section tables state (value ranges, known bits and groups, the register
@@ -161,6 +173,11 @@ int dev_state_card(const struct dev_state *d, char *tap, char *mac);
 int check_memindex(const struct vm_config *c, unsigned region,
 		   const struct region_index *ri, int code,
 		   struct image_error *err);
+
+/* The n chunk numbers of region `region`'s prefetch order against its
+ * nchunks chunks: at most nchunks of them, each below nchunks, none twice. */
+int check_prefetch(uint32_t nchunks, unsigned region, const uint32_t *order,
+		   uint32_t n, int code, struct image_error *err);
 
 /* Deep copy of src into dst (zeroed or freed); -IMG_ENOMEM on failure, with
  * nothing left allocated. */

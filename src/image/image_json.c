@@ -138,9 +138,10 @@ static void json_memory(const struct image *img, FILE *f)
 		region_totals(x, &stored, &data);
 		fprintf(f, "%s{\"guest_addr\":%" PRIu64 ",\"size\":%" PRIu64 ",\"page_size\":%u,"
 			"\"chunk_pages\":%u,\"stored_bytes\":%" PRIu64 ",\"data_pages\":%" PRIu64
-			",\"zero_pages\":%" PRIu64 ",\"untouched_pages\":%" PRIu64 ",\"chunks\":[",
+			",\"zero_pages\":%" PRIu64 ",\"untouched_pages\":%" PRIu64
+			",\"prefetch_chunks\":%u,\"chunks\":[",
 			r ? "," : "", x->guest_addr, x->size, x->page_size, x->chunk_pages, stored,
-			data, ri->zero_pages, ri->untouched_pages);
+			data, ri->zero_pages, ri->untouched_pages, img->prefetch[r].n);
 		for (uint32_t c = 0; c < x->nchunks; c++)
 			fprintf(f, "%s{\"offset\":%" PRIu64 ",\"length\":%" PRIu64 ",\"pages\":%u,"
 				"\"stored_pages\":%u}", c ? "," : "", x->chunks[c].offset,

@@ -101,12 +101,19 @@ static void print_memory(const struct image *img, FILE *f)
 		data, zero, untouched);
 	for (uint32_t r = 0; r < img->st.config.nmem; r++) {
 		const struct mem_index *x = &img->mem[r].idx;
-		uint64_t rs, rd;
+		const struct prefetch_order *po = &img->prefetch[r];
+		uint64_t rs, rd, first = 0;
 
 		region_totals(x, &rs, &rd);
 		fprintf(f, "  region %u: 0x%" PRIx64 "+0x%" PRIx64 ", %u chunks of %u pages of %u bytes, %"
 			PRIu64 " bytes stored\n", r, x->guest_addr, x->size, x->nchunks,
 			x->chunk_pages, x->page_size, rs);
+		if (!po->n)
+			continue;
+		for (uint32_t i = 0; i < po->n; i++)
+			first += (uint64_t)x->chunks[po->chunks[i]].pages * x->page_size;
+		fprintf(f, "    prefetch order: %u chunks (%.1f MiB) first\n", po->n,
+			(double)first / (1 << 20));
 	}
 }
 

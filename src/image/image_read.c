@@ -44,6 +44,8 @@ static void section_label(const struct image_section *s, char *buf, size_t len)
 		snprintf(buf, len, "vcpu %u section", s->instance);
 	else if (s->type == SEC_MEM_INDEX)
 		snprintf(buf, len, "memory region %u index", s->instance);
+	else if (s->type == SEC_PREFETCH)
+		snprintf(buf, len, "prefetch order of region %u", s->instance);
 	else if (s->type >= SEC_VM_CONFIG && s->type <= SEC_TYPE_LAST)
 		snprintf(buf, len, "%s section", section_name(s->type));
 	else
@@ -130,7 +132,8 @@ static int entry_use(const struct image_section *s, unsigned i, struct image_err
 {
 	int known = s->type >= SEC_VM_CONFIG && s->type <= SEC_TYPE_LAST;
 	unsigned max_instance = s->type == SEC_VCPU ? TORPOR_MAX_CPUS
-				: s->type == SEC_MEM_INDEX ? VM_MAX_MEM_REGIONS : 1;
+				: s->type == SEC_MEM_INDEX || s->type == SEC_PREFETCH ?
+				  VM_MAX_MEM_REGIONS : 1;
 
 	if (s->flags & ~SECTION_FLAGS_KNOWN)
 		return img_fail(err, IMG_ECORRUPT, "section table entry %u: unknown flags 0x%x",
@@ -240,6 +243,26 @@ static int load_section(struct image *img, unsigned type, unsigned instance,
 	return rc;
 }
 
+/* Region r's prefetch order, if the image has one (at most one): decoded
+ * and checked against the region's index, which is read by now. */
+static int read_prefetch(struct image *img, unsigned r, struct image_error *err)
+{
+	struct prefetch_order *po = &img->prefetch[r];
+	int i = find_section(img, SEC_PREFETCH, r, err);
+	uint8_t *p;
+	size_t len = 0;
+	int rc;
+
+	if (i < 0)
+		return i == -2 ? -IMG_ECORRUPT : 0;
+	rc = load_section(img, SEC_PREFETCH, r, &p, &len, err);
+	if (!rc)
+		rc = sec_prefetch_get(p, len, r, po, err);
+	free(p);
+	return rc ? rc : check_prefetch(img->mem[r].idx.nchunks, r, po->chunks, po->n,
+					IMG_ECORRUPT, err);
+}
+
 static int decode_sections(struct image *img, struct image_error *err)
 {
 	struct vm_state *st = &img->st;
@@ -293,15 +316,22 @@ static int decode_sections(struct image *img, struct image_error *err)
 	rc = check_state(st, IMG_ECORRUPT, err);
 	for (unsigned i = 0; !rc && i < c->nmem; i++)
 		rc = check_memindex(c, i, &img->mem[i], IMG_ECORRUPT, err);
+	for (unsigned i = 0; !rc && i < c->nmem; i++)
+		rc = read_prefetch(img, i, err);
 	/* Sections for vCPUs or regions the config does not have. */
 	for (unsigned i = 0; !rc && i < img->nsections; i++) {
 		const struct image_section *s = &img->sections[i];
 
-		if (entry_use(s, i, NULL) == 1 &&
-		    ((s->type == SEC_VCPU && s->instance >= c->ncpus) ||
-		     (s->type == SEC_MEM_INDEX && s->instance >= c->nmem)))
+		if (entry_use(s, i, NULL) != 1)
+			continue;
+		if ((s->type == SEC_VCPU && s->instance >= c->ncpus) ||
+		    (s->type == SEC_MEM_INDEX && s->instance >= c->nmem))
 			rc = img_fail(err, IMG_ECORRUPT, "section table entry %u: %s %u not in the vm config",
 				      i, section_name(s->type), s->instance);
+		else if (s->type == SEC_PREFETCH && s->instance >= c->nmem)
+			rc = img_fail(err, IMG_ECORRUPT,
+				      "section table entry %u: prefetch order of region %u, which has no memory index",
+				      i, s->instance);
 	}
 	return rc;
 }
@@ -473,8 +503,10 @@ void image_close(struct image *img)
 	if (img->fd >= 0)
 		close(img->fd);
 	vm_state_free(&img->st);
-	for (unsigned r = 0; r < VM_MAX_MEM_REGIONS; r++)
+	for (unsigned r = 0; r < VM_MAX_MEM_REGIONS; r++) {
 		mem_index_free(&img->mem[r].idx);
+		free(img->prefetch[r].chunks);
+	}
 	free(img->sections);
 	free(img);
 }

@@ -40,6 +40,7 @@ const char *section_name(unsigned type)
 		[SEC_DEVICES] = "devices",
 		[SEC_MEM_INDEX] = "memory index",
 		[SEC_DISKS] = "disks",
+		[SEC_PREFETCH] = "prefetch order",
 	};
 
 	if (type >= sizeof(sec) / sizeof(sec[0]) || !sec[type])

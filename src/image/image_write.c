@@ -19,14 +19,16 @@ _Static_assert(ENT_CHECKSUM + 8 == IMAGE_ENTRY_SIZE, "table entry layout");
 _Static_assert(TRL_MAGIC + IMAGE_MAGIC_LEN == IMAGE_TRAILER_SIZE, "trailer layout");
 
 /* Sections one image holds at most: configuration, host, clock, resume,
- * vGIC, devices and disks, then the vCPUs and the regions. */
-#define MAX_WRITE_SECTIONS (7 + TORPOR_MAX_CPUS + VM_MAX_MEM_REGIONS)
+ * vGIC, devices and disks, then the vCPUs, and the regions' indexes and
+ * prefetch orders. */
+#define MAX_WRITE_SECTIONS (7 + TORPOR_MAX_CPUS + 2 * VM_MAX_MEM_REGIONS)
 _Static_assert(MAX_WRITE_SECTIONS <= IMAGE_MAX_SECTIONS, "the reader takes what we write");
 
 struct writer {
 	int fd;
 	uint64_t off;                   /* where the next byte goes */
 	const struct image_write_opts *opts;
+	uint32_t chunk_pages;           /* of every region's memory */
 	unsigned nsec;
 	struct image_section sec[MAX_WRITE_SECTIONS];
 	struct wbuf buf;
@@ -69,7 +71,8 @@ static int section_emit(struct writer *w, uint16_t type, uint16_t instance,
 		return img_fail(err, IMG_ENOMEM, "encoding the %s section", section_name(type));
 	s->type = type;
 	s->version = 1;
-	s->flags = 0;
+	/* A prefetch order is a hint: readers that do not know it skip it. */
+	s->flags = type == SEC_PREFETCH ? SECTION_FLAG_OPTIONAL : 0;
 	s->instance = instance;
 	s->offset = w->off;
 	s->length = w->buf.len;
@@ -124,7 +127,8 @@ static int write_state(struct writer *w, const struct vm_state *st,
 }
 
 /* Memory chunks of every region, then one index section per region (the
- * index is known only once the chunks are written). */
+ * index is known only once the chunks are written), each followed by the
+ * region's prefetch order if it has one. */
 static int write_memory(struct writer *w, const struct vm_state *st,
 			const struct image_mem_src *mem,
 			struct image_write_stats *stats, struct image_error *err)
@@ -140,7 +144,8 @@ static int write_memory(struct writer *w, const struct vm_state *st,
 			rc = img_fail(err, IMG_EINTR, "cancelled before memory region %u", i);
 			break;
 		}
-		rc = mem_encode(w->fd, &w->off, &mem[i], w->opts, &ri[i].idx, &rs, err);
+		rc = mem_encodechunks(w->fd, &w->off, &mem[i], w->opts, w->chunk_pages,
+				      &ri[i].idx, &rs, err);
 		if (rc)
 			break;
 		ri[i].zero_pages = rs.zero_pages;
@@ -157,6 +162,10 @@ static int write_memory(struct writer *w, const struct vm_state *st,
 	for (uint32_t i = 0; !rc && i < st->config.nmem; i++) {
 		sec_memindex_put(&w->buf, &ri[i]);
 		rc = section_emit(w, SEC_MEM_INDEX, (uint16_t)i, err);
+		if (!rc && mem[i].nprefetch) {
+			sec_prefetch_put(&w->buf, mem[i].prefetch, mem[i].nprefetch);
+			rc = section_emit(w, SEC_PREFETCH, (uint16_t)i, err);
+		}
 	}
 	for (uint32_t i = 0; i < st->config.nmem; i++)
 		mem_index_free(&ri[i].idx);
@@ -209,20 +218,40 @@ static int write_table(struct writer *w, unsigned compat_minor, struct image_err
 	return write_at(w->fd, hdr, sizeof(hdr), 0, "header", err);
 }
 
-/* The memory sources must be exactly the configured regions. */
+/* The memory sources must be exactly the configured regions, each cut into
+ * no more chunks of chunk_pages pages than a reader takes, with a prefetch
+ * order of those chunks that keeps its rules. */
 static int check_sources(const struct vm_config *c, const struct image_mem_src *mem,
-			 unsigned nmem, struct image_error *err)
+			 unsigned nmem, uint32_t chunk_pages, struct image_error *err)
 {
+	int rc;
+
 	if (nmem != c->nmem || (nmem && !mem))
 		return img_fail(err, IMG_EINVAL, "%u memory sources for %u configured regions",
 				nmem, c->nmem);
-	for (unsigned i = 0; i < nmem; i++)
+	for (unsigned i = 0; i < nmem; i++) {
+		uint64_t pages = mem[i].size / MEM_PAGE_SIZE;
+		uint64_t nchunks = (pages + chunk_pages - 1) / chunk_pages;
+
 		if (mem[i].guest_addr != c->mem[i].guest_addr || mem[i].size != c->mem[i].size ||
 		    !mem[i].host)
 			return img_fail(err, IMG_EINVAL,
 					"memory source %u: 0x%llx+0x%llx does not match the vm config",
 					i, (unsigned long long)mem[i].guest_addr,
 					(unsigned long long)mem[i].size);
+		if (nchunks > IMAGE_MAX_CHUNKS)
+			return img_fail(err, IMG_EINVAL,
+					"memory source %u: %llu chunks of %u pages (max %u)",
+					i, (unsigned long long)nchunks, chunk_pages, IMAGE_MAX_CHUNKS);
+		if (mem[i].nprefetch && !mem[i].prefetch)
+			return img_fail(err, IMG_EINVAL,
+					"memory source %u: a prefetch order of %u chunks without a list",
+					i, mem[i].nprefetch);
+		rc = mem[i].nprefetch ? check_prefetch((uint32_t)nchunks, i, mem[i].prefetch,
+						       mem[i].nprefetch, IMG_EINVAL, err) : 0;
+		if (rc)
+			return rc;
+	}
 	return 0;
 }
 
@@ -279,21 +308,26 @@ int image_write(const char *path, const struct vm_state *st,
 		struct image_write_stats *stats, struct image_error *err)
 {
 	struct image_write_stats local = { 0 };
+	uint32_t chunk_pages = opts && opts->chunk_pages ? opts->chunk_pages : MEM_CHUNK_PAGES;
 	struct writer *w;
 	char *tmp = NULL;
 	int rc;
 
 	if (!path || !st)
 		return img_fail(err, IMG_EINVAL, "image_write: no path or state");
+	if (chunk_pages > MEM_CHUNK_PAGES_MAX)
+		return img_fail(err, IMG_EINVAL, "image_write: chunks of %u pages (1..%u)",
+				chunk_pages, MEM_CHUNK_PAGES_MAX);
 	rc = check_state(st, IMG_EINVAL, err);
 	if (!rc)
-		rc = check_sources(&st->config, mem, nmem, err);
+		rc = check_sources(&st->config, mem, nmem, chunk_pages, err);
 	if (rc)
 		return rc;
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return img_fail(err, IMG_ENOMEM, "image writer");
 	w->opts = opts;
+	w->chunk_pages = chunk_pages;
 	w->off = IMAGE_HDR_SIZE;
 	w->fd = create_temp(path, &tmp, err);
 	if (w->fd < 0) {

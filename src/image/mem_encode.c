@@ -424,13 +424,6 @@ int mem_encodechunks(int fd, uint64_t *offset, const struct image_mem_src *src,
 	return 0;
 }
 
-int mem_encode(int fd, uint64_t *offset, const struct image_mem_src *src,
-	       const struct image_write_opts *opts, struct mem_index *idx,
-	       struct image_write_stats *stats, struct image_error *err)
-{
-	return mem_encodechunks(fd, offset, src, opts, MEM_CHUNK_PAGES, idx, stats, err);
-}
-
 void mem_index_free(struct mem_index *idx)
 {
 	if (!idx)

@@ -168,10 +168,10 @@ static void on_cancel(int sig)
 }
 
 static int write_cancellable(const char *path, const struct vm_state *st,
-			     const struct image_mem_src *mem,
+			     const struct image_mem_src *mem, uint32_t chunk_pages,
 			     struct image_write_stats *stats, struct image_error *err)
 {
-	struct image_write_opts opts = { .cancel = &cancel_write };
+	struct image_write_opts opts = { .cancel = &cancel_write, .chunk_pages = chunk_pages };
 	struct sigaction sa = { .sa_handler = on_cancel }, old_int, old_term;
 	sigset_t set, old;
 	int ret;
@@ -199,7 +199,8 @@ int checkpoint_write(struct vm *vm, const struct psci_resume *resume,
 		     const char *path, int copy, struct image_write_stats *stats,
 		     double *secs, int *cancel_sig)
 {
-	struct image_mem_src mem = { vm->cfg.mem[0].guest_addr, vm->ram, vm->ram_size };
+	struct image_mem_src mem = { .guest_addr = vm->cfg.mem[0].guest_addr, .host = vm->ram,
+				     .size = vm->ram_size };
 	struct image_error err = { 0 };
 	struct vm_state *st = calloc(1, sizeof(*st));
 	double t0 = now_seconds();
@@ -220,7 +221,7 @@ int checkpoint_write(struct vm *vm, const struct psci_resume *resume,
 	if (!ret)
 		ret = gather(vm, resume, st);
 	if (!ret) {
-		ret = write_cancellable(path, st, &mem, stats, &err);
+		ret = write_cancellable(path, st, &mem, vm->opts->chunk_pages, stats, &err);
 		if (ret == -IMG_EINTR)
 			*cancel_sig = cancel_write;
 		if (ret)

@@ -332,7 +332,7 @@ static void engine_run(const char *path, const uint8_t *region, size_t len,
 		       const struct image_write_opts *opts, uint32_t chunk_pages,
 		       unsigned load_threads, struct run *r)
 {
-	struct image_mem_src src = { 0x80000000, region, len };
+	struct image_mem_src src = { .guest_addr = 0x80000000, .host = region, .size = len };
 	struct image_error err = { 0 };
 	struct mem_index idx;
 	uint64_t off = 0;
@@ -485,7 +485,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = { { "sweep", no_argument, NULL, 'w' },
 						  { NULL, 0, NULL, 0 } };
 	const char *raw = "build/bench/guest-mem.raw", *dir = "build/bench";
-	struct image_write_opts opts = { 0, 0, NULL };
+	struct image_write_opts opts = { 0 };
 	uint64_t counts[KINDS] = { 0 };
 	size_t len = 1024ul << 20;
 	bool sweep = false, synthetic;

@@ -84,7 +84,7 @@ check 2 "exclude each other" "$T" restore --no-wake --force-wake "$good"
 check 2 "IMAGE is required" "$T" restore
 check 2 "clock must be continue or freeze" "$T" restore --clock later "$good"
 
-check 0 '^torpor image: format 1\.2' "$T" inspect "$good"
+check 0 '^torpor image: format 1\.3' "$T" inspect "$good"
 check 0 '"vcpus":\[\{' "$T" inspect --json "$good"
 check 0 '"chunks":\[' "$T" inspect --json "$good"
 check 0 "^$good_re: ok\$" "$T" verify "$good"
@@ -92,6 +92,11 @@ disks=$W/seeds.d/one-vcpu-disks.img
 check 0 '^disk 0: /var/lib/torpor/root\.raw, 1073741824 bytes, read-only' "$T" inspect "$disks"
 check 0 '"disks":\[\{"dev":3,' "$T" inspect --json "$disks"
 check 0 ': ok$' "$T" verify "$disks"
+prefetch=$W/seeds.d/two-vcpus-prefetch.img
+check 0 '^    prefetch order: 2 chunks \(1\.1 MiB\) first$' "$T" inspect "$prefetch"
+check 0 '"prefetch_chunks":2,' "$T" inspect --json "$prefetch"
+check 0 '"prefetch_chunks":0,' "$T" inspect --json "$good"
+check 0 ': ok$' "$T" verify "$prefetch"
 check 5 'checksum' "$T" verify "$W/flipped"
 check 5 'checksum' "$T" inspect "$W/flipped"
 check 5 'file is [0-9]+ bytes, header says' "$T" verify "$W/short"
@@ -117,6 +122,12 @@ check 2 '--net names a tap twice' "$T" run --kernel "$W/raw.bin" --net tap=t0 --
 check 2 "mac" "$T" run --kernel "$W/raw.bin" --net tap=t0,mac=01:00:5e:00:00:01
 check 2 "mac" "$T" run --kernel "$W/raw.bin" --net tap=t0,mac=02:00:00:00:00
 check 2 "tap" "$T" run --kernel "$W/raw.bin" --net tap=this-name-is-too-long
+check 2 "chunk-size must be a power of two from 4K to 16M: '3K'" "$T" run --kernel "$W/raw.bin" \
+	--chunk-size 3K
+check 2 "chunk-size must be a power of two from 4K to 16M: '32M'" "$T" restore \
+	--chunk-size 32M "$good"
+check 0 'chunk-size SIZE' "$T" run --help
+check 0 'chunk-size SIZE' "$T" restore --help
 check 0 'no-vmgenid' "$T" run --help
 check 0 'net tap=NAME' "$T" restore --help
 check 0 'readonly' "$T" run --help

@@ -29,11 +29,13 @@ static void fuzz_input(const uint8_t *data, size_t size, char *path, size_t len)
 	snprintf(path, len, "/proc/self/fd/%d", fd);
 }
 
-/* Opens with every chunk checked, reads the state and loads every region
- * when the configured RAM is at most FUZZ_MAX_MEM. Errors are the expected
- * outcome; only crashes, leaks and sanitizer reports count. */
+/* Opens with every chunk checked, reads the state, every prefetch order
+ * (each entry, as a lazy restore would) and loads every region when the
+ * configured RAM is at most FUZZ_MAX_MEM. Errors are the expected outcome;
+ * only crashes, leaks and sanitizer reports count. */
 static void fuzz_read(const char *path)
 {
+	static volatile uint32_t sink;
 	struct image_error err;
 	struct vm_state st = { 0 };
 	struct image *img;
@@ -42,8 +44,14 @@ static void fuzz_read(const char *path)
 	if (image_open(&img, path, 1, &err))
 		return;
 	if (image_read_state(img, &st, &err) == 0) {
-		for (uint32_t r = 0; r < st.config.nmem; r++)
+		for (uint32_t r = 0; r < st.config.nmem; r++) {
+			const uint32_t *order;
+			uint32_t n = image_prefetch_order(img, r, &order);
+
+			for (uint32_t i = 0; i < n; i++)
+				sink = order[i];
 			total += st.config.mem[r].size;
+		}
 		for (uint32_t r = 0; total <= FUZZ_MAX_MEM && r < st.config.nmem; r++) {
 			void *m = mmap(NULL, st.config.mem[r].size, PROT_READ | PROT_WRITE,
 				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

@@ -1,7 +1,8 @@
 /* seeds.c - writes the seed corpus of the image fuzzers: small valid images
  * with every section kind (the unit tests' fixture state with 1 or 2 vCPUs,
  * 1 or 2 memory regions of a few pages, with and without data, with and
- * without disks, with a newer writer's optional section), and one image per
+ * without disks, with and without prefetch orders, with a newer writer's
+ * optional section), and one image per
  * rule in image_fixture.h's refusal table, broken behind consistent
  * checksums, so the fuzzers start next to every check. Built and run by scripts/fuzz.sh and tests/cli/cli.sh;
  * usage: seeds DIR */
@@ -13,15 +14,15 @@
 #define SEED_PAGES      8
 #define SEED_MAX_PAGES  (MEM_CHUNK_PAGES + FIX_LAST_PAGES)
 
-/* The fixture state (with fix_disks' disks if disks) cut to ncpus vCPUs and
- * nmem regions of pages pages, resuming at the start of RAM. */
+/* The fixture state (with fix_disks' disks if with has FIX_DISKS) cut to
+ * ncpus vCPUs and nmem regions of pages pages, resuming at the start of RAM. */
 static void seed_state(struct vm_state *st, unsigned ncpus, unsigned nmem, unsigned pages,
-		       int disks)
+		       unsigned with)
 {
 	uint32_t kept = 0;
 
 	fix_state(st);
-	if (disks)
+	if (with & FIX_DISKS)
 		fix_disks(st);
 	st->config.ncpus = ncpus;
 	st->config.nmem = nmem;
@@ -37,18 +38,29 @@ static void seed_state(struct vm_state *st, unsigned ncpus, unsigned nmem, unsig
 	}
 }
 
-/* Writes st with the memory in mem to DIR/name. */
+/* Writes st with the memory in mem to DIR/name; with FIX_PREFETCH, each
+ * region with a prefetch order of all its chunks, as fix_prefetch makes it. */
 static int seed_image(const char *dir, const char *name, struct vm_state *st,
-		      uint8_t (*mem)[SEED_MAX_PAGES * MEM_PAGE_SIZE])
+		      uint8_t (*mem)[SEED_MAX_PAGES * MEM_PAGE_SIZE], unsigned with)
 {
+	static uint32_t order[VM_MAX_MEM_REGIONS][SEED_MAX_PAGES / MEM_CHUNK_PAGES + 1];
 	struct image_mem_src src[VM_MAX_MEM_REGIONS];
 	struct image_error err = { 0 };
 	char path[512];
 	int rc;
 
-	for (unsigned r = 0; r < st->config.nmem; r++)
-		src[r] = (struct image_mem_src){ st->config.mem[r].guest_addr, mem[r],
-						 st->config.mem[r].size };
+	for (unsigned r = 0; r < st->config.nmem; r++) {
+		uint32_t n = (uint32_t)((st->config.mem[r].size / MEM_PAGE_SIZE + MEM_CHUNK_PAGES - 1) /
+					MEM_CHUNK_PAGES);
+
+		src[r] = (struct image_mem_src){ .guest_addr = st->config.mem[r].guest_addr,
+						 .host = mem[r], .size = st->config.mem[r].size };
+		if (with & FIX_PREFETCH) {
+			fix_prefetch(order[r], n);
+			src[r].prefetch = order[r];
+			src[r].nprefetch = n;
+		}
+	}
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	rc = image_write(path, st, src, st->config.nmem, NULL, NULL, &err);
 	if (rc)
@@ -60,35 +72,36 @@ static int seed_image(const char *dir, const char *name, struct vm_state *st,
 static uint8_t mem[VM_MAX_MEM_REGIONS][SEED_MAX_PAGES * MEM_PAGE_SIZE];
 
 /* DIR/name: ncpus vCPUs, nmem regions of SEED_PAGES pages, the first
- * data_pages of each holding a pattern; disks as in seed_state. */
+ * data_pages of each holding a pattern; with as in seed_state and
+ * seed_image. */
 static int seed_write(const char *dir, const char *name, unsigned ncpus, unsigned nmem,
-		      unsigned data_pages, int disks)
+		      unsigned data_pages, unsigned with)
 {
 	struct vm_state st;
 
-	seed_state(&st, ncpus, nmem, SEED_PAGES, disks);
+	seed_state(&st, ncpus, nmem, SEED_PAGES, with);
 	memset(mem, 0, sizeof(mem));
 	for (unsigned r = 0; r < nmem; r++)
 		for (size_t b = 0; b < (size_t)data_pages * MEM_PAGE_SIZE; b++)
 			mem[r][b] = (uint8_t)(b * 31 + r);
-	return seed_image(dir, name, &st, mem);
+	return seed_image(dir, name, &st, mem, with);
 }
 
 /* DIR/name: the base of the refusal seeds. Two vCPUs and one region whose
  * first chunk is never touched and whose short last chunk holds the
  * fixture's last chunk, so the refusal table's places exist in it; with
- * disks, the base of the refusals marked disks. */
-static int seed_base(const char *dir, const char *name, int disks)
+ * FIX_DISKS or FIX_PREFETCH, the base of the refusals marked so. */
+static int seed_base(const char *dir, const char *name, unsigned with)
 {
 	struct vm_state st;
 	uint64_t x = 0x243f6a8885a308d3ULL;
 
-	seed_state(&st, 2, 1, SEED_MAX_PAGES, disks);
+	seed_state(&st, 2, 1, SEED_MAX_PAGES, with);
 	memset(mem, 0, sizeof(mem));
 	for (unsigned i = 0; i < FIX_LAST_PAGES; i++)
 		fix_fill_page(mem[0] + (size_t)(MEM_CHUNK_PAGES + i) * MEM_PAGE_SIZE,
 			      3 * MEM_CHUNK_PAGES + i, &x);
-	return seed_image(dir, name, &st, mem);
+	return seed_image(dir, name, &st, mem, with);
 }
 
 /* Stores f (size bytes) as DIR/name. */
@@ -103,12 +116,12 @@ static int seed_store(const char *dir, const char *name, const uint8_t *f, size_
 	return 1;
 }
 
-/* From the valid image DIR/base (with disks or not): one seed per refusal
+/* From the valid image DIR/base (written with `with`): one seed per refusal
  * of the fixture's table made on such a base (refuse-NN-name.img), and the
  * base with a newer writer's optional section, once intact and once with a
  * wrong checksum (refuse-optional-checksum.img, optional-section.img; each
- * with -disks before .img on the base with disks). */
-static int seed_refusals(const char *dir, const char *base, int disks)
+ * with -disks or -prefetch before .img on those bases). */
+static int seed_refusals(const char *dir, const char *base, unsigned with)
 {
 	char path[512], name[96];
 	size_t size, grown;
@@ -126,7 +139,7 @@ static int seed_refusals(const char *dir, const char *base, int disks)
 		const struct fix_refusal *r = &fix_refusals[i];
 		int n;
 
-		if (r->disks != disks)
+		if (r->with != with)
 			continue;
 		n = snprintf(name, sizeof(name), "refuse-%02u-", i);
 
@@ -146,7 +159,8 @@ static int seed_refusals(const char *dir, const char *base, int disks)
 	free(g);
 	for (uint64_t damage = 0; damage <= 1 && !rc; damage++) {
 		snprintf(name, sizeof(name), "%s%s.img", damage ? "refuse-optional-checksum" :
-			 "optional-section", disks ? "-disks" : "");
+			 "optional-section", with & FIX_DISKS ? "-disks" :
+			 with & FIX_PREFETCH ? "-prefetch" : "");
 		g = fix_append(f, size, 42, SECTION_FLAG_OPTIONAL, damage, &grown);
 		rc = g ? seed_store(dir, name, g, grown) : 1;
 		free(g);
@@ -163,12 +177,15 @@ int main(int argc, char **argv)
 	}
 	if (seed_write(argv[1], "one-vcpu-data.img", 1, 1, 2, 0) ||
 	    seed_write(argv[1], "two-vcpus-two-regions.img", 2, 2, 2, 0) ||
+	    seed_write(argv[1], "two-regions-prefetch.img", 2, 2, 2, FIX_PREFETCH) ||
 	    seed_write(argv[1], "zero-memory.img", 1, 1, 0, 0) ||
-	    seed_write(argv[1], "one-vcpu-disks.img", 1, 1, 2, 1) ||
+	    seed_write(argv[1], "one-vcpu-disks.img", 1, 1, 2, FIX_DISKS) ||
 	    seed_base(argv[1], "two-vcpus-empty-chunk.img", 0) ||
 	    seed_refusals(argv[1], "two-vcpus-empty-chunk.img", 0) ||
-	    seed_base(argv[1], "two-vcpus-disks.img", 1) ||
-	    seed_refusals(argv[1], "two-vcpus-disks.img", 1))
+	    seed_base(argv[1], "two-vcpus-disks.img", FIX_DISKS) ||
+	    seed_refusals(argv[1], "two-vcpus-disks.img", FIX_DISKS) ||
+	    seed_base(argv[1], "two-vcpus-prefetch.img", FIX_PREFETCH) ||
+	    seed_refusals(argv[1], "two-vcpus-prefetch.img", FIX_PREFETCH))
 		return 1;
 	return 0;
 }

@@ -108,7 +108,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "image-set: cannot set %s\n", argv[3]);
 		return 2;
 	}
-	mem = (struct image_mem_src){ st.config.mem[0].guest_addr, ram, st.config.mem[0].size };
+	mem = (struct image_mem_src){ .guest_addr = st.config.mem[0].guest_addr, .host = ram,
+				      .size = st.config.mem[0].size };
 	if (image_write(argv[2], &st, &mem, 1, NULL, NULL, &err)) {
 		fprintf(stderr, "image-set: %s: %s\n", argv[2], err.msg);
 		return 1;

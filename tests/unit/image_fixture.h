@@ -3,7 +3,7 @@
  * registers, three devices and one region of four memory chunks (the last
  * one short), mixing random, text, zero and never-touched pages, one of
  * them never touched at all; optionally (fix_disks) two virtio-blk devices
- * more, with their disk records; and
+ * more, with their disk records, and (FIX_PREFETCH) a prefetch order; and
  * places in an image file found from the file's own bytes, to damage them.
  * Static functions: each test file uses a subset. */
 #ifndef TORPOR_IMAGE_FIXTURE_H
@@ -237,20 +237,42 @@ static __attribute__((unused)) uint8_t *fix_memory(void)
 	return m;
 }
 
-/* Writes the fixture image, with fix_disks' disks if disks is set, to
- * path; returns image_write's result. */
+/* What a fixture image holds besides the fixture state and memory. */
+#define FIX_DISKS       1u      /* fix_disks' devices and disks */
+#define FIX_PREFETCH    2u      /* a prefetch order of every chunk of region 0,
+				 * the last first (fix_prefetch) */
+#define FIX_NCHUNKS     4u      /* chunks of the fixture memory */
+_Static_assert((FIX_PAGES + MEM_CHUNK_PAGES - 1) / MEM_CHUNK_PAGES == FIX_NCHUNKS,
+	       "the fixture memory is four chunks");
+
+/* Fills order[0..nchunks) with the chunks nchunks - 1 down to 0: a
+ * prefetch order the refusals can break in place. */
+static __attribute__((unused)) void fix_prefetch(uint32_t *order, uint32_t nchunks)
+{
+	for (uint32_t i = 0; i < nchunks; i++)
+		order[i] = nchunks - 1 - i;
+}
+
+/* Writes the fixture image, with what `with` adds (FIX_*), to path;
+ * returns image_write's result. */
 static __attribute__((unused)) int fix_write_vm(const char *path, volatile sig_atomic_t *cancel,
-					       int disks, struct image_error *err)
+					       unsigned with, struct image_error *err)
 {
 	struct vm_state st;
 	struct image_write_opts opts = { .threads = 2, .cancel = cancel };
 	uint8_t *mem = fix_memory();
-	struct image_mem_src src = { RAM_BASE, mem, FIX_MEM_SIZE };
+	uint32_t order[FIX_NCHUNKS];
+	struct image_mem_src src = { .guest_addr = RAM_BASE, .host = mem, .size = FIX_MEM_SIZE };
 	int rc;
 
 	fix_state(&st);
-	if (disks)
+	if (with & FIX_DISKS)
 		fix_disks(&st);
+	if (with & FIX_PREFETCH) {
+		fix_prefetch(order, FIX_NCHUNKS);
+		src.prefetch = order;
+		src.nprefetch = FIX_NCHUNKS;
+	}
 	rc = image_write(path, &st, &src, 1, &opts, NULL, err);
 	vm_state_free(&st);
 	munmap(mem, FIX_MEM_SIZE);
@@ -308,6 +330,7 @@ enum fix_sub {
 	FS_DISK_SERIAL, /* disks: the serial of record `index` */
 	FS_DISK_PATH,   /* disks: the path of record `index` */
 	FS_REC_FRAME,   /* chunk record: the zstd frame */
+	FS_PFO_CHUNK,   /* prefetch order: chunk number `index` */
 };
 
 struct fix_place {
@@ -419,6 +442,8 @@ static __attribute__((unused)) int64_t fix_sub_off(const uint8_t *p, uint64_t le
 		}
 	} else if (sub == FS_MIX_CHUNK) {
 		o = SEC_MEM_INDEX_FIXED + (uint64_t)index * SEC_MEM_INDEX_CHUNK;
+	} else if (sub == FS_PFO_CHUNK) {
+		o = SEC_PREFETCH_FIXED + (uint64_t)index * SEC_PREFETCH_CHUNK;
 	} else if (sub == FS_MIX_LAST) {
 		if (len < SEC_MEM_INDEX_FIXED || !le_get32(p + MIX_NCHUNKS))
 			return -1;
@@ -584,14 +609,16 @@ static __attribute__((unused)) void fix_seal(uint8_t *f, size_t size, const stru
 		le_put64(f + HDR_CHECKSUM, checksum64(f, HDR_CHECKSUM));
 }
 
-/* f with one more section (type, version 1, flags) before the table, whose
- * payload is a short text and whose stored checksum is xored with damage;
- * every other checksum consistent, as a newer writer would make it. Heap;
- * NULL when f's table is not inside it or on allocation failure. */
-static __attribute__((unused)) uint8_t *fix_append(const uint8_t *f, size_t size, uint16_t type,
-						  uint16_t flags, uint64_t damage, size_t *out)
+/* f with one more section (type, version 1, flags, instance) before the
+ * table, whose payload is the len bytes at payload and whose stored checksum
+ * is xored with damage; every other checksum consistent, as a newer writer
+ * would make it. Heap; NULL when f's table is not inside it or on
+ * allocation failure. */
+static __attribute__((unused)) uint8_t *fix_append_section(const uint8_t *f, size_t size,
+							  uint16_t type, uint16_t flags,
+							  uint16_t instance, const void *payload,
+							  size_t len, uint64_t damage, size_t *out)
 {
-	static const char payload[] = "from a newer torpor";
 	uint64_t table = le_get64(f + HDR_TABLE_OFFSET);
 	uint32_t count = le_get32(f + HDR_SECTION_COUNT);
 	size_t tlen = (size_t)(count + 1) * IMAGE_ENTRY_SIZE;
@@ -599,28 +626,39 @@ static __attribute__((unused)) uint8_t *fix_append(const uint8_t *f, size_t size
 
 	if (table > size || tlen - IMAGE_ENTRY_SIZE > size - table)
 		return NULL;
-	*out = table + sizeof(payload) + tlen + IMAGE_TRAILER_SIZE;
+	*out = table + len + tlen + IMAGE_TRAILER_SIZE;
 	g = calloc(1, *out);
 	if (!g)
 		return NULL;
 	memcpy(g, f, table);
-	memcpy(g + table, payload, sizeof(payload));
-	t = g + table + sizeof(payload);
+	memcpy(g + table, payload, len);
+	t = g + table + len;
 	memcpy(t, f + table, tlen - IMAGE_ENTRY_SIZE);
 	e = t + tlen - IMAGE_ENTRY_SIZE;
 	le_put16(e + ENT_TYPE, type);
 	le_put16(e + ENT_VERSION, 1);
 	le_put16(e + ENT_FLAGS, flags);
+	le_put16(e + ENT_INSTANCE, instance);
 	le_put64(e + ENT_OFFSET, table);
-	le_put64(e + ENT_LENGTH, sizeof(payload));
-	le_put64(e + ENT_CHECKSUM, checksum64(payload, sizeof(payload)) ^ damage);
+	le_put64(e + ENT_LENGTH, len);
+	le_put64(e + ENT_CHECKSUM, checksum64(payload, len) ^ damage);
 	le_put64(t + tlen + TRL_TABLE_CHECKSUM, checksum64(t, tlen));
 	memcpy(t + tlen + TRL_MAGIC, IMAGE_END_MAGIC, IMAGE_MAGIC_LEN);
 	le_put32(g + HDR_SECTION_COUNT, count + 1);
-	le_put64(g + HDR_TABLE_OFFSET, table + sizeof(payload));
+	le_put64(g + HDR_TABLE_OFFSET, table + len);
 	le_put64(g + HDR_FILE_SIZE, *out);
 	le_put64(g + HDR_CHECKSUM, checksum64(g, HDR_CHECKSUM));
 	return g;
+}
+
+/* fix_append_section of a short text, instance 0: what a newer writer's
+ * section of a type this reader does not know looks like. */
+static __attribute__((unused)) uint8_t *fix_append(const uint8_t *f, size_t size, uint16_t type,
+						  uint16_t flags, uint64_t damage, size_t *out)
+{
+	static const char payload[] = "from a newer torpor";
+
+	return fix_append_section(f, size, type, flags, 0, payload, sizeof(payload), damage, out);
 }
 
 /* A rule of formats/ the reader enforces: up to two edits of a valid image
@@ -634,7 +672,7 @@ struct fix_refusal {
 	int expect;
 	const char *msg;
 	int shallow;            /* refused by image_open even without chunk checks */
-	int disks;              /* damages the fixture with fix_disks' disks */
+	unsigned with;          /* damages the fixture with these (FIX_*) */
 };
 
 #define EDIT(place, w, v)       { .at = place, .width = (w), .val = (v) }
@@ -757,70 +795,99 @@ static const struct fix_refusal fix_refusals[] = {
 		 EDIT_ADD(AT_SEC(SEC_MEM_INDEX, 0, MIX_ZERO_PAGES), 8, FIX_LAST_PAGES - 1) },
 	  .expect = IMG_ECORRUPT, .msg = " bytes for 1 stored pages" },
 	/* The disks section, on the fixture with fix_disks' disks. */
-	{ .name = "disk with an unknown flag", .disks = 1,
+	{ .name = "disk with an unknown flag", .with = FIX_DISKS,
 	  .e = { EDIT(AT_SUB(SEC_DISKS, 0, FS_DISK, 0, DSK_FLAGS), 4, 0x5) },
 	  .expect = IMG_ECORRUPT, .msg = "disk 0: flags 0x5 has unknown bits (known 0x3)" },
-	{ .name = "disk of size 0", .disks = 1,
+	{ .name = "disk of size 0", .with = FIX_DISKS,
 	  .e = { EDIT(AT_SUB(SEC_DISKS, 0, FS_DISK, 1, DSK_SIZE), 8, 0) },
 	  .expect = IMG_ECORRUPT, .msg = "disk 1: size 0 (a non-zero multiple of 512)" },
-	{ .name = "disk size not whole sectors", .disks = 1,
+	{ .name = "disk size not whole sectors", .with = FIX_DISKS,
 	  .e = { EDIT_ADD(AT_SUB(SEC_DISKS, 0, FS_DISK, 0, DSK_SIZE), 8, 256) },
 	  .expect = IMG_ECORRUPT, .msg = "disk 0: size 1073742080 (a non-zero multiple of 512)" },
-	{ .name = "disk mtime_nsec a whole second", .disks = 1,
+	{ .name = "disk mtime_nsec a whole second", .with = FIX_DISKS,
 	  .e = { EDIT_ADD(AT_SUB(SEC_DISKS, 0, FS_DISK, 0, DSK_MTIME_NSEC), 4, 1) },
 	  .expect = IMG_ECORRUPT, .msg = "disk 0: mtime_nsec 1000000000 (below 1000000000)" },
-	{ .name = "disk path relative", .disks = 1,
+	{ .name = "disk path relative", .with = FIX_DISKS,
 	  .e = { EDIT(AT_SUB(SEC_DISKS, 0, FS_DISK_PATH, 0, 0), 1, 'v') },
 	  .expect = IMG_ECORRUPT, .msg = "disk 0: path is relative (must start with '/')" },
-	{ .name = "disk path empty", .disks = 1, /* the last record loses its path */
+	{ .name = "disk path empty", .with = FIX_DISKS, /* the last record loses its path */
 	  .e = { EDIT(AT_SUB(SEC_DISKS, 0, FS_DISK, 1, DSK_PATH_LEN), 2, 0),
 		 EDIT_ADD(AT_ENT(SEC_DISKS, 0, ENT_LENGTH), 8,
 			  -(uint64_t)(sizeof(FIX_DISK1_PATH) - 1)) },
 	  .expect = IMG_ECORRUPT, .msg = "disk 1: empty path" },
-	{ .name = "disk path too long", .disks = 1,
+	{ .name = "disk path too long", .with = FIX_DISKS,
 	  .e = { EDIT(AT_SUB(SEC_DISKS, 0, FS_DISK, 1, DSK_PATH_LEN), 2, DISK_PATH_MAX + 1) },
 	  .expect = IMG_ECORRUPT, .msg = "disks section, disk 1: path length 4096 (max 4095)" },
-	{ .name = "disk path with a NUL", .disks = 1,
+	{ .name = "disk path with a NUL", .with = FIX_DISKS,
 	  .e = { EDIT(AT_SUB(SEC_DISKS, 0, FS_DISK_PATH, 1, 4), 1, 0) },
 	  .expect = IMG_ECORRUPT, .msg = "disks section, disk 1: NUL byte inside path" },
-	{ .name = "disk serial too long", .disks = 1,
+	{ .name = "disk serial too long", .with = FIX_DISKS,
 	  .e = { EDIT(AT_SUB(SEC_DISKS, 0, FS_DISK, 0, DSK_SERIAL_LEN), 2, DISK_SERIAL_MAX + 1) },
 	  .expect = IMG_ECORRUPT, .msg = "disks section, disk 0: serial length 21 (max 20)" },
-	{ .name = "disk serial unprintable", .disks = 1,
+	{ .name = "disk serial unprintable", .with = FIX_DISKS,
 	  .e = { EDIT(AT_SUB(SEC_DISKS, 0, FS_DISK_SERIAL, 0, 6), 1, 0x7f) },
 	  .expect = IMG_ECORRUPT, .msg = "disk 0: serial byte 6 is 0x7f, not printable ASCII" },
-	{ .name = "disk on the UART", .disks = 1,
+	{ .name = "disk on the UART", .with = FIX_DISKS,
 	  .e = { EDIT(AT_SUB(SEC_DISKS, 0, FS_DISK, 1, DSK_DEV), 4, 0) },
 	  .expect = IMG_ECORRUPT, .msg = "disk 1: vm config device 0 has type 1, not 4 (virtio-blk)" },
-	{ .name = "disk on no device", .disks = 1,
+	{ .name = "disk on no device", .with = FIX_DISKS,
 	  .e = { EDIT(AT_SUB(SEC_DISKS, 0, FS_DISK, 0, DSK_DEV), 4, 5) },
 	  .expect = IMG_ECORRUPT, .msg = "disk 0: device 5 beyond the vm config's 5 devices" },
-	{ .name = "two disks on one device", .disks = 1,
+	{ .name = "two disks on one device", .with = FIX_DISKS,
 	  .e = { EDIT(AT_SUB(SEC_DISKS, 0, FS_DISK, 1, DSK_DEV), 4, 3) },
 	  .expect = IMG_ECORRUPT, .msg = "disks: records 0 and 1 are both for vm config device 3" },
-	{ .name = "virtio-blk device without a disk", .disks = 1, /* the last record goes */
+	{ .name = "virtio-blk device without a disk", .with = FIX_DISKS, /* the last record goes */
 	  .e = { EDIT(AT_SEC(SEC_DISKS, 0, DSKS_NDISKS), 4, 1),
 		 EDIT_ADD(AT_ENT(SEC_DISKS, 0, ENT_LENGTH), 8, -(uint64_t)FIX_DISK1_RECORD) },
 	  .expect = IMG_ECORRUPT,
 	  .msg = "disks: vm config device 4 (virtio-blk at 0xa000200) has no disk record" },
-	{ .name = "nine disks", .disks = 1,
+	{ .name = "nine disks", .with = FIX_DISKS,
 	  .e = { EDIT(AT_SEC(SEC_DISKS, 0, DSKS_NDISKS), 4, VM_MAX_DISKS + 1) },
 	  .expect = IMG_ECORRUPT, .msg = "disks section: 9 disks (1..8)" },
-	{ .name = "no disks", .disks = 1,
+	{ .name = "no disks", .with = FIX_DISKS,
 	  .e = { EDIT(AT_SEC(SEC_DISKS, 0, DSKS_NDISKS), 4, 0) },
 	  .expect = IMG_ECORRUPT, .msg = "disks section: 0 disks (1..8)" },
-	{ .name = "disks section skipped", .disks = 1, /* a type a reader skips */
+	{ .name = "disks section skipped", .with = FIX_DISKS, /* a type a reader skips */
 	  .e = { EDIT(AT_ENT(SEC_DISKS, 0, ENT_FLAGS), 2, SECTION_FLAG_OPTIONAL),
 		 EDIT(AT_ENT(SEC_DISKS, 0, ENT_TYPE), 2, 99) },
 	  .expect = IMG_EMISSING, .msg = "disks section missing" },
-	{ .name = "virtio-blk with a blob", .disks = 1, /* the UART's state, made one */
+	{ .name = "virtio-blk with a blob", .with = FIX_DISKS, /* the UART's state, made one */
 	  .e = { EDIT(AT_SUB(SEC_VM_CONFIG, 0, FS_CFG_DEV, 0, CDEV_TYPE), 4, DEV_VIRTIO_BLK),
 		 EDIT(AT_SUB(SEC_DEVICES, 0, FS_DEV, 0, DST_TYPE), 4, DEV_VIRTIO_BLK) },
 	  .expect = IMG_ECORRUPT, .msg = "device 0: 7 blob bytes, a " },
-	{ .name = "disks compatible with 1.0", .disks = 1,
+	{ .name = "disks compatible with 1.0", .with = FIX_DISKS,
 	  .e = { EDIT(AT_HDR(HDR_COMPAT_MINOR), 2, 0) },
 	  .expect = IMG_ECORRUPT,
 	  .msg = "header: compatible version 1.0, but its 5 devices need 1.1" },
+	/* The prefetch order, on the fixture with FIX_PREFETCH's: chunks 3, 2,
+	 * 1, 0 of region 0. */
+	{ .name = "prefetch of a chunk beyond the region", .with = FIX_PREFETCH, .shallow = 1,
+	  .e = { EDIT(AT_SUB(SEC_PREFETCH, 0, FS_PFO_CHUNK, 0, 0), 4, 99) },
+	  .expect = IMG_ECORRUPT, .msg = "prefetch order of region 0: chunk 99 of 4" },
+	{ .name = "prefetch of a chunk twice", .with = FIX_PREFETCH, .shallow = 1,
+	  .e = { EDIT(AT_SUB(SEC_PREFETCH, 0, FS_PFO_CHUNK, 0, 0), 4, 0),
+		 EDIT(AT_SUB(SEC_PREFETCH, 0, FS_PFO_CHUNK, 1, 0), 4, 0) },
+	  .expect = IMG_ECORRUPT, .msg = "prefetch order of region 0 lists chunk 0 twice" },
+	{ .name = "prefetch of no chunk", .with = FIX_PREFETCH, .shallow = 1,
+	  .e = { EDIT(AT_SEC(SEC_PREFETCH, 0, PFO_COUNT), 4, 0) },
+	  .expect = IMG_ECORRUPT, .msg = "prefetch order of region 0: 0 chunks (at least 1)" },
+	{ .name = "prefetch count beyond its length", .with = FIX_PREFETCH, .shallow = 1,
+	  .e = { EDIT_ADD(AT_SEC(SEC_PREFETCH, 0, PFO_COUNT), 4, 1) },
+	  .expect = IMG_ECORRUPT,
+	  .msg = "prefetch order of region 0: length 24 does not match 5 chunks" },
+	{ .name = "prefetch length beyond its count", .with = FIX_PREFETCH, .shallow = 1,
+	  .e = { EDIT_ADD(AT_SEC(SEC_PREFETCH, 0, PFO_COUNT), 4, (uint32_t)-1) },
+	  .expect = IMG_ECORRUPT,
+	  .msg = "prefetch order of region 0: length 24 does not match 3 chunks" },
+	{ .name = "prefetch with a flag", .with = FIX_PREFETCH, .shallow = 1,
+	  .e = { EDIT(AT_SEC(SEC_PREFETCH, 0, PFO_FLAGS), 4, 1) },
+	  .expect = IMG_ECORRUPT, .msg = "prefetch order of region 0: flags 0x1 (must be 0)" },
+	{ .name = "prefetch of a region without an index", .with = FIX_PREFETCH, .shallow = 1,
+	  .e = { EDIT(AT_ENT(SEC_PREFETCH, 0, ENT_INSTANCE), 2, 1) },
+	  .expect = IMG_ECORRUPT, .msg = "prefetch order of region 1, which has no memory index" },
+	{ .name = "prefetch of a region beyond the limit", .with = FIX_PREFETCH, .shallow = 1,
+	  .e = { EDIT(AT_ENT(SEC_PREFETCH, 0, ENT_INSTANCE), 2, VM_MAX_MEM_REGIONS) },
+	  .expect = IMG_ECORRUPT, .msg = "prefetch order instance 4 (max 3)" },
 };
 
 #define FIX_NREFUSALS   (sizeof(fix_refusals) / sizeof(fix_refusals[0]))

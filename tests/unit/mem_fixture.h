@@ -116,8 +116,9 @@ struct encoded {
 static inline void encode(struct encoded *e, const uint8_t *host, uint32_t pages,
 			  uint32_t chunk_pages, unsigned threads)
 {
-	struct image_mem_src src = { 0x80000000, host, (uint64_t)pages * PAGE };
-	struct image_write_opts opts = { threads, 0, NULL };
+	struct image_mem_src src = { .guest_addr = 0x80000000, .host = host,
+				     .size = (uint64_t)pages * PAGE };
+	struct image_write_opts opts = { .threads = threads };
 	struct image_error err = { 0 };
 	int rc;
 

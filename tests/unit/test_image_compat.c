@@ -2,7 +2,8 @@
  * virtio-net card, virtio-rng or a VM generation ID, or with more than 16
  * devices, is written compatible with 1.2 only and reads back the same; a
  * compat lowered below what its devices need is corrupt; a card's blob (its
- * tap's name) is bounded. */
+ * tap's name) is bounded. Format 1.3's prefetch order needs no newer
+ * reader. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -59,14 +60,22 @@ static struct dev_state *add_device(uint32_t type, uint64_t base, uint32_t spi,
 	return add_sized(type, base, 0x200, spi, blob ? blob : "", blob ? strlen(blob) : 0);
 }
 
-static int write_image(struct image_error *err)
+/* Writes st with the fixture memory, region 0 with order[0..n) as its
+ * prefetch order. */
+static int write_ordered(const uint32_t *order, uint32_t n, struct image_error *err)
 {
 	uint8_t *mem = fix_memory();
-	struct image_mem_src src = { RAM_BASE, mem, FIX_MEM_SIZE };
+	struct image_mem_src src = { .guest_addr = RAM_BASE, .host = mem, .size = FIX_MEM_SIZE,
+				     .prefetch = order, .nprefetch = n };
 	int rc = image_write(path, &st, &src, 1, NULL, NULL, err);
 
 	munmap(mem, FIX_MEM_SIZE);
 	return rc;
+}
+
+static int write_image(struct image_error *err)
+{
+	return write_ordered(NULL, 0, err);
 }
 
 static unsigned compat_minor(void)
@@ -229,6 +238,44 @@ Test(compat, boundaries)
 	add_device(DEV_VIRTIO_NET, 0x0A001000, 24, "tap0");
 	cr_assert_eq(write_image(&err), 0, "%s", err.msg);
 	cr_expect_eq(compat_minor(), IMAGE_COMPAT_MINOR_1_2);
+}
+
+/* A prefetch order is all an image of 1.3 may add for a 1.0 reader: its
+ * compat stays what the devices need, its section is optional, and a reader
+ * that does not know its type (a 1.2 one, made here by giving the section a
+ * type this one does not know) skips it and reads the rest. */
+Test(compat, prefetch_order_needs_no_newer_reader)
+{
+	struct fix_edit unknown = { .at = AT_ENT(SEC_PREFETCH, 0, ENT_TYPE), .width = 2,
+				    .val = SEC_TYPE_LAST + 1 };
+	struct image_error err = { 0 };
+	uint32_t order[FIX_NCHUNKS];
+	const uint32_t *got;
+	struct image *img;
+	size_t size;
+	uint8_t *f;
+	int e;
+
+	fix_prefetch(order, FIX_NCHUNKS);
+	cr_assert_eq(write_ordered(order, FIX_NCHUNKS, &err), 0, "%s", err.msg);
+	cr_expect_eq(compat_minor(), IMAGE_COMPAT_MINOR);
+	f = fix_load(path, &size);
+	cr_assert_not_null(f);
+	cr_expect_eq(le_get16(f + HDR_VERSION_MINOR), IMAGE_VERSION_MINOR);
+	e = fix_entry(f, size, SEC_PREFETCH, 0);
+	cr_assert_geq(e, 0);
+	cr_expect_eq(le_get16(f + le_get64(f + HDR_TABLE_OFFSET) + (size_t)e * IMAGE_ENTRY_SIZE +
+			      ENT_FLAGS), SECTION_FLAG_OPTIONAL);
+	cr_assert_eq(fix_apply(f, size, &unknown), 0);
+	fix_seal(f, size, &unknown, 1);
+	cr_assert_eq(fix_store(path, f, size), 0);
+	free(f);
+	cr_assert_eq(image_open(&img, path, 1, &err), 0, "%s", err.msg);
+	cr_expect_eq(image_prefetch_order(img, 0, &got), 0);
+	image_close(img);
+	fix_disks(&st);
+	cr_assert_eq(write_ordered(order, FIX_NCHUNKS, &err), 0, "%s", err.msg);
+	cr_expect_eq(compat_minor(), IMAGE_COMPAT_MINOR_1_1);
 }
 
 /* inspect names a generation ID by its GUID (bytes 0-7 from field 1, 8-15

@@ -29,7 +29,7 @@ struct ccase {
 	int lazy;               /* chunk damage: open without chunk checks,
 				 * then image_load_memory must catch it */
 	int shallow;            /* image_open without chunk checks refuses it */
-	int disks;              /* on the fixture with fix_disks' disks */
+	unsigned with;          /* on the fixture with these (FIX_*) */
 	int expect;             /* IMG_E*, or 0: must open and load */
 	char msg[112];          /* expected in the error message */
 };
@@ -227,8 +227,9 @@ static void header_fields(void)
 	set("newer minor, compatible", HDR(HDR_VERSION_MINOR), 2, 7, 0, "");
 	set("compat needs 2.0", HDR(HDR_COMPAT_MAJOR), 2, 2, IMG_EVERSION,
 	    "needs a reader of 2.0");
-	set("compat needs 1.3", HDR(HDR_COMPAT_MINOR), 2, 3, IMG_EVERSION,
-	    "needs a reader of 1.3");
+	set("compat needs 1.4", HDR(HDR_COMPAT_MINOR), 2, 4, IMG_EVERSION,
+	    "needs a reader of 1.4");
+	set("compat 1.3", HDR(HDR_COMPAT_MINOR), 2, 3, 0, "");
 	set("a 1.0 image", HDR(HDR_VERSION_MINOR), 2, 0, 0, "");
 	set("compat 0.0", HDR(HDR_COMPAT_MAJOR), 2, 0, IMG_ECORRUPT,
 	    "header: compatible version 0.0");
@@ -472,7 +473,7 @@ static void refusals(void)
 
 		memcpy(c->e, r->e, sizeof(c->e));
 		c->shallow = r->shallow;
-		c->disks = r->disks;
+		c->with = r->with;
 	}
 }
 
@@ -563,7 +564,7 @@ ParameterizedTest(struct ccase *c, corrupt, cases)
 
 	cr_assert_not_null(dir);
 	snprintf(path, sizeof(path), "%s/vm.img", dir);
-	cr_assert_eq(fix_write_vm(path, NULL, c->disks, &err), 0, "%s", err.msg);
+	cr_assert_eq(fix_write_vm(path, NULL, c->with, &err), 0, "%s", err.msg);
 	apply(path, c);
 	if (c->lazy) {
 		struct image *img;

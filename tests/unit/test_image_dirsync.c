@@ -37,7 +37,7 @@ static int write_image(const char *path, struct image_write_stats *stats,
 {
 	struct vm_state st;
 	uint8_t *mem = fix_memory();
-	struct image_mem_src src = { RAM_BASE, mem, FIX_MEM_SIZE };
+	struct image_mem_src src = { .guest_addr = RAM_BASE, .host = mem, .size = FIX_MEM_SIZE };
 	int rc;
 
 	fix_state(&st);

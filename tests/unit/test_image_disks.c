@@ -146,7 +146,7 @@ Test(disks, writer_refuses_bad_records)
 		{ "nine records", "disks: 9 disk records (max 8)" },
 	};
 	uint8_t *mem = fix_memory();
-	struct image_mem_src src = { RAM_BASE, mem, FIX_MEM_SIZE };
+	struct image_mem_src src = { .guest_addr = RAM_BASE, .host = mem, .size = FIX_MEM_SIZE };
 
 	cr_assert_not_null(mem);
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -206,7 +206,7 @@ Test(disks, image_round_trip)
 	struct vm_state back;
 	struct image *img;
 
-	cr_assert_eq(fix_write_vm(path, NULL, 1, &err), 0, "%s", err.msg);
+	cr_assert_eq(fix_write_vm(path, NULL, FIX_DISKS, &err), 0, "%s", err.msg);
 	expect_versions(path, 1, 1);
 	cr_assert_eq(image_open(&img, path, 1, &err), 0, "%s", err.msg);
 	cr_assert_eq(image_read_state(img, &back, &err), 0, "%s", err.msg);
@@ -241,7 +241,7 @@ Test(disks, nine_devices_need_1_1)
 	struct vm_state s;
 	struct image_error err = { 0 };
 	uint8_t *mem = fix_memory();
-	struct image_mem_src src = { RAM_BASE, mem, FIX_MEM_SIZE };
+	struct image_mem_src src = { .guest_addr = RAM_BASE, .host = mem, .size = FIX_MEM_SIZE };
 
 	fix_state(&s);
 	while (s.config.ndevs < IMAGE_1_0_MAX_DEVICES + 1) {
@@ -289,7 +289,7 @@ static char *inspect(int json)
 	FILE *f = open_memstream(&out, &len);
 
 	cr_assert_not_null(f);
-	cr_assert_eq(fix_write_vm(path, NULL, 1, &err), 0, "%s", err.msg);
+	cr_assert_eq(fix_write_vm(path, NULL, FIX_DISKS, &err), 0, "%s", err.msg);
 	cr_assert_eq(image_open(&img, path, 0, &err), 0, "%s", err.msg);
 	cr_assert_eq(image_print(img, f, json, &err), 0, "%s", err.msg);
 	fclose(f);
@@ -300,7 +300,7 @@ static char *inspect(int json)
 Test(disks, inspect_shows_disks)
 {
 	static const char *const want[] = {
-		"format 1.2 (readable by 1.1 and newer)",
+		"format 1.3 (readable by 1.1 and newer)",
 		"device 3: ", "(type 4) at 0xa000000+0x200, SPI 16",
 		"disk 0: /var/lib/torpor/root.raw, 1073741824 bytes, read-only, file, device 3, "
 		"serial \"TORPOR-ROOT-01\", mtime 2026-11-18T",

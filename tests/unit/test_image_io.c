@@ -84,7 +84,7 @@ Test(io, round_trip_every_part)
 	struct image *img;
 	struct stat sb;
 	uint8_t *mem = fix_memory(), *back;
-	struct image_mem_src src = { RAM_BASE, mem, FIX_MEM_SIZE };
+	struct image_mem_src src = { .guest_addr = RAM_BASE, .host = mem, .size = FIX_MEM_SIZE };
 
 	fix_state(&in);
 	cr_assert_eq(image_write(path, &in, &src, 1, &opts, &ws, &err), 0, "%s", err.msg);
@@ -220,7 +220,7 @@ static uint64_t *trapped_region(void (*fn)(int, siginfo_t *, void *))
 static int write_trapped(uint64_t *mem, struct image_error *err)
 {
 	struct image_write_opts opts = { .threads = 2, .cancel = &stop_flag };
-	struct image_mem_src src = { RAM_BASE, mem, TRAP_REGION };
+	struct image_mem_src src = { .guest_addr = RAM_BASE, .host = mem, .size = TRAP_REGION };
 	struct vm_state st;
 	int rc;
 
@@ -319,7 +319,7 @@ static int write_refused(struct image_error *err, uint32_t resume_vcpu, uint64_t
 {
 	struct vm_state st;
 	uint8_t page[MEM_PAGE_SIZE] = { 0 };
-	struct image_mem_src src = { RAM_BASE, page, src_size };
+	struct image_mem_src src = { .guest_addr = RAM_BASE, .host = page, .size = src_size };
 	int rc;
 
 	fix_state(&st);
@@ -348,6 +348,87 @@ static int write_wrong_sources(struct image_error *err)
 Test(io, memory_sources_must_match_config)
 {
 	expect_old_image_kept(write_wrong_sources, IMG_EINVAL);
+}
+
+/* The fixture written with chunks of chunk_pages pages (0: the default). */
+static int write_chunks(uint32_t chunk_pages, struct image_error *err)
+{
+	struct image_write_opts opts = { .threads = 2, .chunk_pages = chunk_pages };
+	uint8_t *mem = fix_memory();
+	struct image_mem_src src = { .guest_addr = RAM_BASE, .host = mem, .size = FIX_MEM_SIZE };
+	struct vm_state st;
+	int rc;
+
+	fix_state(&st);
+	rc = image_write(path, &st, &src, 1, &opts, NULL, err);
+	vm_state_free(&st);
+	munmap(mem, FIX_MEM_SIZE);
+	return rc;
+}
+
+/* The chunk size the caller chooses is the one the index records, and the
+ * memory reads back the same from chunks of any size. */
+Test(io, chunk_size_is_the_callers)
+{
+	static const uint32_t sizes[] = { 0, 1, 16, 64, MEM_CHUNK_PAGES_MAX };
+	uint8_t *want = fix_memory(), *back;
+
+	back = mmap(NULL, FIX_MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cr_assert_neq(back, MAP_FAILED);
+	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		uint32_t pages = sizes[i] ? sizes[i] : MEM_CHUNK_PAGES;
+		struct image_error err = { 0 };
+		struct image *img;
+
+		cr_assert_eq(write_chunks(sizes[i], &err), 0, "%u pages: %s", sizes[i], err.msg);
+		cr_assert_eq(image_open(&img, path, 1, &err), 0, "%u pages: %s", sizes[i], err.msg);
+		cr_expect_eq(img->mem[0].idx.chunk_pages, pages);
+		cr_expect_eq(img->mem[0].idx.nchunks, (FIX_PAGES + pages - 1) / pages);
+		memset(back, 0, FIX_MEM_SIZE);
+		cr_assert_eq(image_load_memory(img, 0, back, FIX_MEM_SIZE, 2, &err), 0, "%s", err.msg);
+		cr_expect_eq(memcmp(back, want, FIX_MEM_SIZE), 0, "%u pages: memory differs", pages);
+		image_close(img);
+	}
+	munmap(back, FIX_MEM_SIZE);
+	munmap(want, FIX_MEM_SIZE);
+}
+
+static int write_huge_chunks(struct image_error *err)
+{
+	int rc = write_chunks(MEM_CHUNK_PAGES_MAX + 1, err);
+
+	cr_expect(strstr(err->msg, "chunks of 4097 pages"), "%s", err->msg);
+	return rc;
+}
+
+Test(io, chunk_size_beyond_the_limit_refused)
+{
+	expect_old_image_kept(write_huge_chunks, IMG_EINVAL);
+}
+
+/* One chunk more than a reader takes in a region: refused before the
+ * source (one page here) is read. */
+static int write_too_many_chunks(struct image_error *err)
+{
+	struct image_write_opts opts = { .chunk_pages = 1 };
+	uint8_t page[MEM_PAGE_SIZE] = { 0 };
+	uint64_t size = (IMAGE_MAX_CHUNKS + 1ULL) * MEM_PAGE_SIZE;
+	struct image_mem_src src = { .guest_addr = RAM_BASE, .host = page, .size = size };
+	struct vm_state st;
+	int rc;
+
+	fix_state(&st);
+	st.config.mem[0].size = size;
+	rc = image_write(path, &st, &src, 1, &opts, NULL, err);
+	cr_expect(strstr(err->msg, "memory source 0: 4194305 chunks of 1 pages (max 4194304)"),
+		  "%s", err->msg);
+	vm_state_free(&st);
+	return rc;
+}
+
+Test(io, more_chunks_than_a_reader_takes_refused)
+{
+	expect_old_image_kept(write_too_many_chunks, IMG_EINVAL);
 }
 
 Test(io, missing_directory_is_an_io_error)

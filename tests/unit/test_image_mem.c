@@ -349,14 +349,14 @@ static int encode_into(int fd, volatile sig_atomic_t *cancel, struct mem_index *
 {
 	static uint8_t *src;
 	struct image_mem_src r;
-	struct image_write_opts opts = { 2, 0, cancel };
+	struct image_write_opts opts = { .threads = 2, .cancel = cancel };
 	uint64_t off = 0;
 	int rc;
 
 	if (!src)
 		src = region_new(1000, kind_of);
-	r = (struct image_mem_src){ 0, src, 1000 * PAGE };
-	rc = mem_encode(fd, &off, &r, &opts, idx, NULL, err);
+	r = (struct image_mem_src){ .host = src, .size = 1000 * PAGE };
+	rc = mem_encodechunks(fd, &off, &r, &opts, MEM_CHUNK_PAGES, idx, NULL, err);
 	if (rc)
 		cr_assert_eq(off, 0, "offset advanced on failure");
 	return rc;
@@ -399,16 +399,18 @@ Test(image_mem, unwritable_fd_is_eio)
 
 Test(image_mem, bad_arguments)
 {
-	struct image_mem_src r = { 0, region_new(2, kind_text), PAGE + 1 };
-	struct image_write_opts opts = { 1, 99, NULL };
+	struct image_mem_src r = { .host = region_new(2, kind_text), .size = PAGE + 1 };
+	struct image_write_opts opts = { .threads = 1, .level = 99 };
 	struct image_error err = { 0 };
 	struct mem_index idx;
 	uint64_t off = 0;
 	int fd = tmp_fd();
 
-	cr_assert_eq(mem_encode(fd, &off, &r, NULL, &idx, NULL, &err), -IMG_EINVAL);
+	cr_assert_eq(mem_encodechunks(fd, &off, &r, NULL, MEM_CHUNK_PAGES, &idx, NULL, &err),
+		     -IMG_EINVAL);
 	r.size = 2 * PAGE;
-	cr_assert_eq(mem_encode(fd, &off, &r, &opts, &idx, NULL, &err), -IMG_EINVAL);
+	cr_assert_eq(mem_encodechunks(fd, &off, &r, &opts, MEM_CHUNK_PAGES, &idx, NULL, &err),
+		     -IMG_EINVAL);
 	cr_assert_eq(mem_encodechunks(fd, &off, &r, NULL, 0, &idx, NULL, &err), -IMG_EINVAL);
 	cr_assert_eq(mem_encodechunks(fd, &off, &r, NULL, MEM_CHUNK_PAGES_MAX + 1, &idx,
 				      NULL, &err), -IMG_EINVAL);

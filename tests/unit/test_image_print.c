@@ -1,6 +1,7 @@
 /* test_image_print.c - inspect's output: the human summary names what an
  * operator needs (version, host, config, per-vCPU PC/PSTATE/MP state, GIC,
- * memory totals) and the JSON form is well formed and places every chunk. */
+ * memory totals, a region's prefetch order) and the JSON form is well
+ * formed and places every chunk. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 
@@ -48,7 +49,7 @@ static char *print(int json)
 Test(print, human_summary)
 {
 	static const char *const want[] = {
-		"format 1.2 (readable by 1.0 and newer)",
+		"format 1.3 (readable by 1.0 and newer)",
 		"host: Linux 6.1.0-56-arm64 aarch64, MIDR 0x410fd083, page size 4096",
 		"clock: counter 123456789 at 62500000 Hz, taken 2026-11-18T",
 		"vm: 2 vCPUs, target 5",
@@ -120,6 +121,34 @@ Test(print, json_is_complete)
 			 (unsigned long long)x->chunks[c].length);
 		cr_expect(strstr(out, want), "chunk %u not placed: %s", c, want);
 	}
+	free(out);
+}
+
+/* A region's prefetch order: a line of its own, the memory it covers (the
+ * fixture's four chunks, the last one short: 3.06 MiB), and a count in the
+ * JSON; none without one. */
+Test(print, prefetch_order)
+{
+	struct image_error err = { 0 };
+	char *out = print(0);
+
+	cr_expect_null(strstr(out, "prefetch order"), "%s", out);
+	free(out);
+	out = print(1);
+	cr_expect(strstr(out, "\"untouched_pages\":480,\"prefetch_chunks\":0,\"chunks\":["),
+		  "%s", out);
+	free(out);
+	image_close(img);
+	img = NULL;
+	cr_assert_eq(fix_write_vm(path, NULL, FIX_PREFETCH, &err), 0, "%s", err.msg);
+	cr_assert_eq(image_open(&img, path, 0, &err), 0, "%s", err.msg);
+	out = print(0);
+	cr_expect(strstr(out, "bytes stored\n    prefetch order: 4 chunks (3.1 MiB) first\n"),
+		  "%s", out);
+	free(out);
+	out = print(1);
+	expect_well_formed(out);
+	cr_expect(strstr(out, "\"prefetch_chunks\":4,\"chunks\":["), "%s", out);
 	free(out);
 }
 

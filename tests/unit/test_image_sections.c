@@ -267,3 +267,63 @@ Test(sections, every_decoder_checks_length)
 		}
 	}
 }
+
+/* A prefetch order round-trips; its codec refuses flags, an empty list and
+ * any length but 8 + 4 * count. */
+Test(sections, prefetch_round_trip)
+{
+	static const uint32_t order[] = { 3, 0, 2 };
+	struct prefetch_order po;
+	struct image_error err = { 0 };
+
+	sec_prefetch_put(&buf, order, 3);
+	cr_assert_eq(buf.len, SEC_PREFETCH_FIXED + 3 * SEC_PREFETCH_CHUNK);
+	cr_expect_eq(le_get32(buf.p + PFO_COUNT), 3);
+	cr_expect_eq(le_get32(buf.p + PFO_FLAGS), 0);
+	cr_expect_eq(le_get32(buf.p + SEC_PREFETCH_FIXED + 4), 0);
+	cr_assert_eq(sec_prefetch_get(buf.p, buf.len, 0, &po, &err), 0, "%s", err.msg);
+	cr_assert_eq(po.n, 3);
+	cr_expect_arr_eq(po.chunks, order, sizeof(order));
+	free(po.chunks);
+	for (int delta = -4; delta <= 4; delta++) {
+		if (!delta)
+			continue;
+		cr_expect_eq(sec_prefetch_get(buf.p, buf.len + (size_t)delta, 1, &po, &err),
+			     -IMG_ECORRUPT, "length %+d", delta);
+		cr_expect(strstr(err.msg, "prefetch order of region 1: length "), "%s", err.msg);
+		cr_expect_null(po.chunks);
+	}
+	le_put32(buf.p + PFO_FLAGS, 1);
+	cr_expect_eq(sec_prefetch_get(buf.p, buf.len, 0, &po, &err), -IMG_ECORRUPT);
+	cr_expect(strstr(err.msg, "prefetch order of region 0: flags 0x1 (must be 0)"), "%s",
+		  err.msg);
+	le_put32(buf.p + PFO_FLAGS, 0);
+	le_put32(buf.p + PFO_COUNT, 0);
+	cr_expect_eq(sec_prefetch_get(buf.p, SEC_PREFETCH_FIXED, 0, &po, &err), -IMG_ECORRUPT);
+	cr_expect(strstr(err.msg, "prefetch order of region 0: 0 chunks"), "%s", err.msg);
+}
+
+/* The order's rules against the region: each chunk below its count, none
+ * twice, no more than it has. */
+Test(sections, prefetch_checks)
+{
+	static const struct { uint32_t order[5], n, nchunks; const char *msg; } cases[] = {
+		{ { 3, 0, 2 }, 3, 4, NULL },
+		{ { 63, 5, 0, 62 }, 4, 64, NULL },
+		{ { 0, 1, 2, 3 }, 4, 4, NULL },
+		{ { 99, 0 }, 2, 64, "prefetch order of region 0: chunk 99 of 64" },
+		{ { 1, 4 }, 2, 4, "prefetch order of region 0: chunk 4 of 4" },
+		{ { 5, 2, 5 }, 3, 64, "prefetch order of region 0 lists chunk 5 twice" },
+		{ { 0, 1, 2, 3, 0 }, 5, 4, "prefetch order of region 0: 5 chunks, the region has 4" },
+	};
+	struct image_error err = { 0 };
+
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = check_prefetch(cases[i].nchunks, 0, cases[i].order, cases[i].n,
+					IMG_EINVAL, &err);
+
+		cr_expect_eq(rc, cases[i].msg ? -IMG_EINVAL : 0, "case %u: %s", i, err.msg);
+		if (cases[i].msg)
+			cr_expect(strstr(err.msg, cases[i].msg), "case %u: %s", i, err.msg);
+	}
+}

@@ -304,6 +304,20 @@ ParameterizedTestParameters(run_options, bad)
 		  "--net names a tap twice: 't0'" },
 		{ { "--kernel", "k", "--net", "mac=02:00:00:00:00:01" }, "tap" },
 		{ { "--kernel", "k", "--net" }, "unknown or incomplete option: '--net'" },
+		{ { "--kernel", "k", "--chunk-size", "3K" },
+		  "--chunk-size must be a power of two from 4K to 16M: '3K'" },
+		{ { "--kernel", "k", "--chunk-size", "2K" }, "--chunk-size must be a power of two" },
+		{ { "--kernel", "k", "--chunk-size", "96K" }, "--chunk-size must be a power of two" },
+		{ { "--kernel", "k", "--chunk-size", "32M" }, "--chunk-size must be a power of two" },
+		{ { "--kernel", "k", "--chunk-size", "1G" }, "--chunk-size must be a power of two" },
+		{ { "--kernel", "k", "--chunk-size", "0" }, "--chunk-size must be a power of two" },
+		{ { "--kernel", "k", "--chunk-size", "big" }, "--chunk-size must be a power of two" },
+		{ { "--kernel", "k", "--chunk-size=" },
+		  "--chunk-size must be a power of two from 4K to 16M: ''" },
+		{ { "--kernel", "k", "--chunk-size" }, "unknown or incomplete option: '--chunk-size'" },
+		/* a reader takes at most 2^22 chunks a region: 16G of 4K ones */
+		{ { "--kernel", "k", "--memory", "17G", "--chunk-size", "4K" },
+		  "--chunk-size cuts --memory into more than 4194304 chunks" },
 		/* restore-only options are not run options */
 		{ { "--kernel", "k", "--disk-overlay" }, "unknown or incomplete option" },
 		{ { "--kernel", "k", "--clock", "freeze" }, "unknown or incomplete option" },
@@ -344,6 +358,28 @@ ParameterizedTest(struct argv_case *c, run_options, bad)
 	expect_refused(run_options_parse, "run", c);
 }
 
+/* --chunk-size: powers of two from 4K to 16M, in pages; unset it is 0, the
+ * writer's default, on every call. */
+Test(run_options, chunk_size)
+{
+	static const struct { const char *arg; uint32_t pages; } good[] = {
+		{ "4K", 1 }, { "8k", 2 }, { "64K", 16 }, { "256K", 64 }, { "1M", 256 },
+		{ "1", 256 }, { "4MiB", 1024 }, { "16M", 4096 },
+	};
+	struct run_options o;
+	char err[128];
+
+	for (unsigned i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		cr_assert_eq(RUN(&o, err, "--kernel", "k", "--chunk-size", good[i].arg), 0,
+			     "%s: %s", good[i].arg, err);
+		cr_expect_eq(o.chunk_pages, good[i].pages, "%s", good[i].arg);
+	}
+	cr_assert_eq(RUN(&o, err, "--kernel", "k", "--memory", "16G", "--chunk-size", "4K"), 0,
+		     "%s", err);
+	cr_assert_eq(RUN(&o, err, "--kernel", "k"), 0, "%s", err);
+	cr_expect_eq(o.chunk_pages, 0);
+}
+
 /* --- restore --------------------------------------------------------------- */
 
 Test(restore_options, defaults_from_the_image)
@@ -379,6 +415,13 @@ Test(restore_options, every_option)
 	cr_expect_str_eq(o.image, "b.img");
 	cr_expect_str_eq(o.restore_from, "a.img");
 	cr_expect_eq(o.wake, 1, "--no-wake of the previous call does not stick");
+
+	cr_assert_eq(RESTORE(&o, err, "--chunk-size", "64K", "vm.img"), 0, "%s", err);
+	cr_expect_eq(o.chunk_pages, 16);
+	cr_assert_eq(RESTORE(&o, err, "--chunk-size=16M", "vm.img"), 0, "%s", err);
+	cr_expect_eq(o.chunk_pages, 4096);
+	cr_assert_eq(RESTORE(&o, err, "vm.img"), 0, "%s", err);
+	cr_expect_eq(o.chunk_pages, 0);
 }
 
 Test(restore_options, deny_keeps_running_without_checkpoints)
@@ -502,6 +545,9 @@ ParameterizedTestParameters(restore_options, bad)
 		  "--disk-overlay cannot be checkpointed" },
 		{ { "--disk-overlay", "--on-suspend", "snapshot", "vm.img" },
 		  "--disk-overlay cannot be checkpointed" },
+		{ { "--chunk-size", "128", "vm.img" },
+		  "--chunk-size must be a power of two from 4K to 16M: '128'" },
+		{ { "--chunk-size", "48K", "vm.img" }, "--chunk-size must be a power of two" },
 	};
 
 	return cr_make_param_array(struct argv_case, cases, sizeof(cases) / sizeof(cases[0]));
