@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #endif
 
 #define FAULT_BATCH 16
+#define FILL_NICE 10
 
 enum chunk_state { CH_ABSENT, CH_BUSY, CH_DONE };
 
@@ -409,9 +411,8 @@ static void *fault_thread(void *arg)
 	return NULL;
 }
 
-static void *fill_thread(void *arg)
+static void fill(struct mem_lazy *l)
 {
-	struct mem_lazy *l = arg;
 	struct lazy_buf b;
 	int ok = thread_buffers(l, &b) == 0;
 
@@ -433,6 +434,14 @@ static void *fill_thread(void *arg)
 		serve_chunk(l, &b, c, 0);
 	}
 	buf_free(&b);
+}
+
+/* A fill worker yields to the vCPUs and to the fault thread (nice 0): what
+ * the guest waits for comes first, the fill takes the idle CPU time. */
+static void *fill_thread(void *arg)
+{
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), FILL_NICE);
+	fill(arg);
 	return NULL;
 }
 
@@ -546,7 +555,7 @@ int mem_lazy_wait(struct mem_lazy *l, struct image_error *err)
 		/* No worker could be started, or all have gone: fill here. */
 		if (l->nworkers == 0 && l->fill_next < l->nfill) {
 			pthread_mutex_unlock(&l->lock);
-			fill_thread(l);
+			fill(l);
 			pthread_mutex_lock(&l->lock);
 			continue;
 		}

@@ -12,6 +12,7 @@
 #include "host.h"
 #include "exitcodes.h"
 #include "gic.h"
+#include "image_mem.h"
 #include "log.h"
 #include "vcpu_regs.h"
 
@@ -204,6 +205,7 @@ int checkpoint_write(struct vm *vm, const struct psci_resume *resume,
 	struct image_error err = { 0 };
 	struct vm_state *st = calloc(1, sizeof(*st));
 	double t0 = now_seconds();
+	uint32_t *order = NULL;
 	unsigned copied = 0;
 	int ret;
 
@@ -221,7 +223,13 @@ int checkpoint_write(struct vm *vm, const struct psci_resume *resume,
 	if (!ret)
 		ret = gather(vm, resume, st);
 	if (!ret) {
+		/* The chunks a restore of this image should fetch first. */
+		mem.nprefetch = vm_prefetch_order(vm, vm->opts->chunk_pages ?
+						  vm->opts->chunk_pages : MEM_CHUNK_PAGES,
+						  &order);
+		mem.prefetch = order;
 		ret = write_cancellable(path, st, &mem, vm->opts->chunk_pages, stats, &err);
+		free(order);
 		if (ret == -IMG_EINTR)
 			*cancel_sig = cancel_write;
 		if (ret)
