@@ -217,18 +217,26 @@ static uint64_t *trapped_region(void (*fn)(int, siginfo_t *, void *))
 	return mem;
 }
 
-static int write_trapped(uint64_t *mem, struct image_error *err)
+/* image_write of the fixture state with its region of size bytes at host. */
+static int write_region(const void *host, uint64_t size, const struct image_write_opts *opts,
+			struct image_error *err)
 {
-	struct image_write_opts opts = { .threads = 2, .cancel = &stop_flag };
-	struct image_mem_src src = { .guest_addr = RAM_BASE, .host = mem, .size = TRAP_REGION };
+	struct image_mem_src src = { .guest_addr = RAM_BASE, .host = host, .size = size };
 	struct vm_state st;
 	int rc;
 
 	fix_state(&st);
-	st.config.mem[0].size = TRAP_REGION;
-	rc = image_write(path, &st, &src, 1, &opts, NULL, err);
+	st.config.mem[0].size = size;
+	rc = image_write(path, &st, &src, 1, opts, NULL, err);
 	vm_state_free(&st);
 	return rc;
+}
+
+static int write_trapped(uint64_t *mem, struct image_error *err)
+{
+	struct image_write_opts opts = { .threads = 2, .cancel = &stop_flag };
+
+	return write_region(mem, TRAP_REGION, &opts, err);
 }
 
 /* A signal arrives while the writer is halfway through guest memory. */
@@ -355,13 +363,8 @@ static int write_chunks(uint32_t chunk_pages, struct image_error *err)
 {
 	struct image_write_opts opts = { .threads = 2, .chunk_pages = chunk_pages };
 	uint8_t *mem = fix_memory();
-	struct image_mem_src src = { .guest_addr = RAM_BASE, .host = mem, .size = FIX_MEM_SIZE };
-	struct vm_state st;
-	int rc;
+	int rc = write_region(mem, FIX_MEM_SIZE, &opts, err);
 
-	fix_state(&st);
-	rc = image_write(path, &st, &src, 1, &opts, NULL, err);
-	vm_state_free(&st);
 	munmap(mem, FIX_MEM_SIZE);
 	return rc;
 }
@@ -412,17 +415,10 @@ static int write_too_many_chunks(struct image_error *err)
 {
 	struct image_write_opts opts = { .chunk_pages = 1 };
 	uint8_t page[MEM_PAGE_SIZE] = { 0 };
-	uint64_t size = (IMAGE_MAX_CHUNKS + 1ULL) * MEM_PAGE_SIZE;
-	struct image_mem_src src = { .guest_addr = RAM_BASE, .host = page, .size = size };
-	struct vm_state st;
-	int rc;
+	int rc = write_region(page, (IMAGE_MAX_CHUNKS + 1ULL) * MEM_PAGE_SIZE, &opts, err);
 
-	fix_state(&st);
-	st.config.mem[0].size = size;
-	rc = image_write(path, &st, &src, 1, &opts, NULL, err);
 	cr_expect(strstr(err->msg, "memory source 0: 4194305 chunks of 1 pages (max 4194304)"),
 		  "%s", err->msg);
-	vm_state_free(&st);
 	return rc;
 }
 
