@@ -23,6 +23,7 @@ struct mem_lazy_stats {
 	uint32_t chunks;        /* chunks with a record */
 	uint32_t faulted;       /* of them, decoded because the guest touched them */
 	uint32_t filled;        /* decoded by the fill */
+	uint32_t raced;         /* decoded for a fault as well, while the fill was at them */
 	uint64_t faults;        /* fault messages answered */
 	uint64_t zero_faults;   /* of them, on pages no record stores */
 	double wait_total_s;    /* sum, over faults, of reading one to waking it */

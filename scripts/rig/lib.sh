@@ -470,3 +470,53 @@ net_bench() {
 				all["g2h"], all["h2g"], all["lo1"], all["lo2"]
 		}'
 }
+
+# uptime_s: the host's uptime, seconds; since T0 T1: T1 - T0 to 0.01.
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+since() { echo "$1 $2" | awk '{ printf "%.2f", $2 - $1 }'; }
+# The number in the stderr line matching $1 just before " s".
+logged_s() { grep -m1 "$1" "$WORK/stderr" | sed -n 's/.* \([0-9.]*\) s.*/\1/p'; }
+
+# measure_restore LABEL CYCLE IMAGE OPTS...: restores IMAGE with OPTS; the guest
+# resumes from its suspend CYCLE (torpor.work=1: its workload line is
+# awaited); a LABEL ending in "eager" is an eager restore, any other lazy.
+# Prints a rig-info line and keeps "first line workload" seconds
+# in r_<label, spaces as _>; sets first, line, work, resident, rss.
+measure_restore() {
+	label=$1 cycle=$2 from=$3
+	shift 3
+	t0=$(uptime_s)
+	timeout 300 "$(dirname "$TORPOR")/peak-rss" "$WORK/rss" "$TORPOR" restore "$@" "$from" \
+		</dev/null >"$WORK/console.raw" 2>"$WORK/stderr" &
+	pid=$!
+	line= work= n=0
+	while [ -z "$work" ] && kill -0 $pid 2>/dev/null && [ $n -lt 6000 ]; do
+		if [ -z "$line" ] && grep -q "^GUEST-RESUMED $cycle" "$WORK/console.raw"; then
+			line=$(since "$t0" "$(uptime_s)")
+		fi
+		if grep -q "^GUEST-WORKLOAD $cycle" "$WORK/console.raw"; then
+			work=$(since "$t0" "$(uptime_s)")
+			[ -n "$line" ] || line=$work
+		fi
+		sleep 0.05
+		n=$((n + 1))
+	done
+	wait $pid
+	rc=$?
+	tr -d '\r' <"$WORK/console.raw" >"$WORK/console"
+	[ -n "$work" ] || { show "$WORK/console"; show "$WORK/stderr"; fail "$label: no workload line (exit $rc)"; }
+	expect_guest_ok "counter $cycle" "sha256 $cycle" "clock $cycle" "pm-exit $cycle" "work $cycle"
+	first=$(logged_s 'entry point')
+	case $label in
+	*eager) resident=$(logged_s 'decoded every memory chunk') ;;
+	*) resident=$(logged_s 'memory resident')
+		grep -q 'memory follows lazily' "$WORK/stderr" || { show "$WORK/stderr"; fail "$label: not lazy"; } ;;
+	esac
+	rss=$(($(cat "$WORK/rss") / 1024))
+	lazy_info=
+	grep -q 'memory follows lazily' "$WORK/stderr" &&
+		lazy_info="; $(grep -m1 'checked every' "$WORK/stderr" | sed 's/^torpor: //'); $(grep -m1 'memory resident' "$WORK/stderr" | sed 's/^torpor: memory resident [0-9.]* s after the restore began: //')"
+	echo "rig-info: $label: first instruction ${first:-?} s, first line $line s, workload $work s, resident ${resident:-?} s, peak RSS $rss MiB$lazy_info"
+	eval "r_${label%% *}_$(echo "${label#* }" | tr -c 'a-z0-9\n' _)=\"\$first \$line \$work\""
+}
+

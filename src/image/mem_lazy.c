@@ -318,8 +318,8 @@ static void buf_free(struct lazy_buf *b)
 	free(b->pages);
 }
 
-/* One fault: decode its chunk if nobody has, wait if somebody is, else it
- * is a page no record stores (or a stale message): the zero page. */
+/* One fault: decode its chunk unless it is in; then the faulting page is
+ * there, or no record stores it (the zero page). */
 static int answer(struct mem_lazy *l, struct lazy_buf *b, uintptr_t addr)
 {
 	uint32_t c = mem_chunk_of(&l->idx, addr - (uintptr_t)l->host);
@@ -337,18 +337,25 @@ static int answer(struct mem_lazy *l, struct lazy_buf *b, uintptr_t addr)
 	if (state == CH_ABSENT && l->idx.chunks[c].length)
 		l->state[c] = CH_BUSY;
 	pthread_mutex_unlock(&l->lock);
-	if (state == CH_ABSENT && l->idx.chunks[c].length) {
+	if (state == CH_ABSENT && l->idx.chunks[c].length)
 		serve_chunk(l, b, c, 1);
-		return 0;
+	/* A chunk a fill worker is at is decoded here too rather than waited
+	 * for: the worker runs at a lower priority and may not get a CPU soon.
+	 * Whoever installs a page first wins; the other finds it there. */
+	if (state == CH_BUSY) {
+		struct image_error e = { 0 };
+		int rc = install(l, b, c, &e);
+
+		if (rc) {
+			fail_region(l, rc, &e);
+			return -1;
+		}
 	}
 	pthread_mutex_lock(&l->lock);
-	while (l->state[c] == CH_BUSY && !l->failed && !l->stop)
-		pthread_cond_wait(&l->moved, &l->lock);
-	state = l->failed || l->stop ? -1 : 0;
-	if (state == 0 && l->idx.chunks[c].length == 0)
-		l->st.zero_faults++;
+	l->st.raced += state == CH_BUSY;
+	l->st.zero_faults += l->idx.chunks[c].length == 0;
 	pthread_mutex_unlock(&l->lock);
-	return state ? -1 : zero_page(l, addr);
+	return zero_page(l, addr);
 }
 
 /* A thread that cannot get its buffers fails the region: without it a fault

@@ -51,8 +51,9 @@ static void lazy_event(void *arg, const struct image_error *err,
 	if (!err) {
 		log_info("memory resident %.2f s after the restore began: %u chunks, %u "
 			 "decoded on demand (%llu faults, %.2f ms the longest), %u by "
-			 "the fill", now_seconds() - vm->t_start, st->chunks, st->faulted,
-			 (unsigned long long)st->faults, st->wait_max_s * 1e3, st->filled);
+			 "the fill (%u of them for a fault too)", now_seconds() - vm->t_start,
+			 st->chunks, st->faulted, (unsigned long long)st->faults,
+			 st->wait_max_s * 1e3, st->filled, st->raced);
 		return;
 	}
 	fail(EXIT_IMAGE, "image '%s' changed or cannot be read while the guest ran: %s; "

@@ -12,7 +12,6 @@
 dir=$WORK/img
 mkdir -p "$dir"
 head -c 65536 /dev/urandom >"$WORK/before"
-uptime_s() { cut -d' ' -f1 /proc/uptime; }
 tmp_exists() {
 	for f in "$dir"/.vm.torpor.*.tmp; do [ -e "$f" ] && return 0; done
 	return 1

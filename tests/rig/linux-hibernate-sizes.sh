@@ -13,49 +13,6 @@
 # rig-timeout: 900
 . "$RIG_LIB"
 
-peak_rss="$(dirname "$TORPOR")/peak-rss"
-uptime_s() { cut -d' ' -f1 /proc/uptime; }
-since() { echo "$1 $2" | awk '{ printf "%.2f", $2 - $1 }'; }
-# The number in the stderr line matching $1 just before " s".
-logged_s() { grep -m1 "$1" "$WORK/stderr" | sed -n 's/.* \([0-9.]*\) s.*/\1/p'; }
-
-# measure LABEL CYCLE IMAGE OPTS...: restores IMAGE with OPTS; the guest
-# resumes from its suspend CYCLE. Sets first/line/work/resident/rss.
-measure() {
-	label=$1 cycle=$2 from=$3
-	shift 3
-	t0=$(uptime_s)
-	timeout 300 "$peak_rss" "$WORK/rss" "$TORPOR" restore "$@" "$from" \
-		</dev/null >"$WORK/console.raw" 2>"$WORK/stderr" &
-	pid=$!
-	line= work= n=0
-	while [ -z "$work" ] && kill -0 $pid 2>/dev/null && [ $n -lt 6000 ]; do
-		if [ -z "$line" ] && grep -q "^GUEST-RESUMED $cycle" "$WORK/console.raw"; then
-			line=$(since "$t0" "$(uptime_s)")
-		fi
-		if grep -q "^GUEST-WORKLOAD $cycle" "$WORK/console.raw"; then
-			work=$(since "$t0" "$(uptime_s)")
-			[ -n "$line" ] || line=$work
-		fi
-		sleep 0.05
-		n=$((n + 1))
-	done
-	wait $pid
-	rc=$?
-	tr -d '\r' <"$WORK/console.raw" >"$WORK/console"
-	[ -n "$work" ] || { show "$WORK/console"; show "$WORK/stderr"; fail "$label: no workload line (exit $rc)"; }
-	expect_guest_ok "counter $cycle" "sha256 $cycle" "clock $cycle" "pm-exit $cycle" "work $cycle"
-	first=$(logged_s 'entry point')
-	case "$*" in
-	*lazy*) resident=$(logged_s 'memory resident')
-		grep -q 'memory follows lazily' "$WORK/stderr" || { show "$WORK/stderr"; fail "$label: not lazy"; } ;;
-	*) resident=$(logged_s 'decoded every memory chunk') ;;
-	esac
-	rss=$(($(cat "$WORK/rss") / 1024))
-	echo "rig-info: $label: first instruction ${first:-?} s, first line $line s, workload $work s, resident ${resident:-?} s, peak RSS $rss MiB"
-	eval "r_${label%% *}_$(echo "${label#* }" | tr -c 'a-z0-9\n' _)=\"\$first \$line \$work\""
-}
-
 for mem in 256M 1G 4G; do
 	a=$WORK/a-$mem.torpor b=$WORK/b-$mem.torpor
 	rm -f "$a" "$b"
@@ -67,14 +24,14 @@ for mem in 256M 1G 4G; do
 	expect_rc 7 "hibernate $mem"
 	echo "rig-info: $mem: $(grep -m1 hibernated "$WORK/stderr" | sed 's/^.*: \([0-9.]* MiB for\)/\1/')"
 
-	measure "$mem eager" 1 "$a" --memory eager -o "$WORK/discard.torpor"
+	measure_restore "$mem eager" 1 "$a" --memory eager -o "$WORK/discard.torpor"
 	expect_rc 7 "eager restore $mem (suspends again)"
-	measure "$mem lazy" 1 "$a" --memory lazy -o "$b"
+	measure_restore "$mem lazy" 1 "$a" --memory lazy -o "$b"
 	expect_rc 7 "lazy restore $mem (suspends again)"
 	"$TORPOR" inspect "$b" | grep -q 'prefetch order: [1-9]' ||
 		{ "$TORPOR" inspect "$b" >&2; fail "$mem: the lazy restore's image has no prefetch order"; }
 	echo "rig-info: $mem: the second image has a $("$TORPOR" inspect "$b" | grep -m1 'prefetch order' | sed 's/^ *//')"
-	measure "$mem prefetch" 2 "$b" --memory lazy
+	measure_restore "$mem prefetch" 2 "$b" --memory lazy
 	expect_rc 0 "lazy restore with a prefetch order $mem"
 	rm -f "$a" "$b" "$WORK/discard.torpor"
 done

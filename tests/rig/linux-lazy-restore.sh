@@ -15,7 +15,6 @@
 . "$RIG_LIB"
 
 img=$WORK/vm.torpor
-uptime_s() { cut -d' ' -f1 /proc/uptime; }
 
 hibernate_guest suspend 1 "$img" "torpor.fill=64"
 expect_rc 7 "hibernate"

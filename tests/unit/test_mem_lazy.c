@@ -129,8 +129,9 @@ Test(mem_lazy, concurrent_faults_equal_an_eager_decode)
 	cr_expect_eq(st.done, 1);
 	cr_expect_eq(events, 1, "one event, the end");
 	cr_expect_eq(st.chunks, e.idx.nchunks, "every chunk of this region has a record");
-	cr_expect_eq(st.faulted + st.filled, st.chunks, "each chunk decoded once: %u + %u",
+	cr_expect_eq(st.faulted + st.filled, st.chunks, "each chunk marked in once: %u + %u",
 		     st.faulted, st.filled);
+	cr_expect_leq(st.raced, st.filled, "only a chunk the fill was at is decoded twice");
 	cr_expect_gt(st.faulted, 0, "the last chunks were touched before the fill got there");
 	cr_expect_gt(st.resident_s, 0);
 	expect_decoded(dst, pages, kind_big);
@@ -139,6 +140,29 @@ Test(mem_lazy, concurrent_faults_equal_an_eager_decode)
 	dst[5] = 0x5a;
 	cr_expect_eq(dst[5], 0x5a);
 	mem_index_free(&e.idx);
+}
+
+Test(mem_lazy, a_zero_page_in_a_stored_chunk_is_answered_at_once)
+{
+	const uint32_t pages = 16384;
+	uint8_t *src = region_new(pages, kind_big), *dst = map_guarded(pages);
+	struct image_error err = { 0 };
+	struct mem_lazy_stats st;
+	struct encoded e;
+	struct mem_lazy *l;
+	uint32_t zero = pages - 256 + 1;        /* kind_of(1): a zero page */
+	int events = 0;
+
+	cr_assert_eq(kind_big(zero), ZERO);
+	encode(&e, src, pages, MEM_CHUNK_PAGES, 0);
+	l = start(&e, dst, NULL, 0, 0, &events);
+	cr_assert_eq(dst[(size_t)zero * PAGE], 0);
+	mem_lazy_get_stats(l, &st);
+	cr_expect_eq(st.done, 0, "the fault waited for the whole region to be filled");
+	cr_assert_eq(mem_lazy_wait(l, &err), 0, "%s", err.msg);
+	mem_lazy_free(l);
+	mem_index_free(&e.idx);
+	close(e.fd);
 }
 
 Test(mem_lazy, untouched_pages_stay_untouched)
