@@ -15,8 +15,9 @@
 #include "image.h"
 
 #define MEM_PAGE_SIZE           4096u   /* guest page: the unit of the bitmap */
-#define MEM_CHUNK_PAGES         256u    /* 1 MiB, the writer's default: measured,
-					 * see the format doc */
+#define MEM_CHUNK_PAGES         16u     /* 64 KiB, the writer's default (larger
+					 * for huge regions, mem_chunk_pages_for):
+					 * measured, see the format doc */
 #define MEM_CHUNK_PAGES_MAX     4096u   /* 16 MiB: bounds a reader's buffers */
 
 /* Where one chunk record lies in the file. length 0 (and stored_pages 0):
@@ -47,6 +48,11 @@ int mem_encodechunks(int fd, uint64_t *offset, const struct image_mem_src *src,
 		     const struct image_write_opts *opts, uint32_t chunk_pages,
 		     struct mem_index *idx, struct image_write_stats *stats,
 		     struct image_error *err);
+
+/* The writer's default chunk for a region of size bytes: MEM_CHUNK_PAGES,
+ * doubled until the region fits the reader's IMAGE_MAX_CHUNKS (a guest over
+ * 256 GiB), at most MEM_CHUNK_PAGES_MAX. */
+uint32_t mem_chunk_pages_for(uint64_t size);
 
 /* Checks idx itself, every chunk's bounds against file_size and every record's
  * checksum (reads the file). Messages name region and chunk:

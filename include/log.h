@@ -25,6 +25,13 @@ struct failure {
 	char msg[512];          /* "" when nothing was recorded */
 };
 
+/* The one failure that does not unwind: prints "torpor: <message>" and ends
+ * the process with exit_code at once, from any thread. Only for a VM that
+ * cannot be taken down in order: threads waiting for guest memory that will
+ * never come (a lazy restore whose image stopped reading back). */
+void fail_now(int exit_code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+
 /* Hands over the recorded failure and forgets it. */
 void fail_take(struct failure *f);
 

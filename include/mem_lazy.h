@@ -38,8 +38,9 @@ struct mem_lazy_opts {
 	uint32_t norder;        /* entries that are not stored chunks are ignored */
 	double record_s;        /* chunks first faulted within this many seconds of
 				 * the start are recorded (mem_lazy_order) */
-	/* Called once, from a worker thread with l's lock held (it must not
-	 * call back into l): when the region is resident (err NULL), or when it
+	/* Called once, with l's lock held (it must not call back into l),
+	 * from a worker thread (or mem_lazy_start's caller, for a region with
+	 * nothing stored): when the region is resident (err NULL), or when it
 	 * can never be (a read error, a chunk that no longer matches its
 	 * checksum; err says which), before mem_lazy_wait returns; st: the
 	 * figures at that moment. May be NULL. */

@@ -53,7 +53,7 @@ struct run_options {
 	enum memory_mode memory_mode;   /* restore: --memory lazy|eager */
 	uint32_t chunk_pages;           /* --chunk-size of the images this process
 					 * writes, in guest pages; 0: the writer's
-					 * default (MEM_CHUNK_PAGES) */
+					 * default (mem_chunk_pages_for) */
 	int help;
 };
 

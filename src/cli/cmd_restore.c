@@ -46,7 +46,8 @@ static const char restore_usage[] =
 "                           restore gives the guest a new one, so it reseeds\n"
 "                           its random number generator)\n"
 "      --chunk-size SIZE    memory chunk of the images written: a power of two\n"
-"                           from 4K to 16M, K/M suffix (default 1M)\n";
+"                           from 4K to 16M, K/M suffix (default 64K; more\n"
+"                           for a guest over 256G)\n";
 
 int cmd_restore(int argc, char **argv)
 {

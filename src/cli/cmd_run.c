@@ -37,7 +37,8 @@ static const char run_usage[] =
 "                           4): eth0, eth1, ...; default MAC derived from NAME\n"
 "      --no-vmgenid         no VM generation ID device (microsoft,vmgenid)\n"
 "      --chunk-size SIZE    memory chunk of the images written: a power of two\n"
-"                           from 4K to 16M, K/M suffix (default 1M)\n"
+"                           from 4K to 16M, K/M suffix (default 64K; more\n"
+"                           for a guest over 256G)\n"
 "Console: stdin/stdout; on a terminal, Ctrl-A x quits.\n";
 
 static int open_file(const char *path, const char *what, uint64_t *size)

@@ -308,13 +308,18 @@ int image_write(const char *path, const struct vm_state *st,
 		struct image_write_stats *stats, struct image_error *err)
 {
 	struct image_write_stats local = { 0 };
-	uint32_t chunk_pages = opts && opts->chunk_pages ? opts->chunk_pages : MEM_CHUNK_PAGES;
+	uint32_t chunk_pages = opts && opts->chunk_pages ? opts->chunk_pages : 0;
 	struct writer *w;
 	char *tmp = NULL;
 	int rc;
 
 	if (!path || !st)
 		return img_fail(err, IMG_EINVAL, "image_write: no path or state");
+	for (unsigned i = 0; !(opts && opts->chunk_pages) && mem && i < nmem; i++)
+		if (mem_chunk_pages_for(mem[i].size) > chunk_pages)
+			chunk_pages = mem_chunk_pages_for(mem[i].size);
+	if (!chunk_pages)
+		chunk_pages = MEM_CHUNK_PAGES;
 	if (chunk_pages > MEM_CHUNK_PAGES_MAX)
 		return img_fail(err, IMG_EINVAL, "image_write: chunks of %u pages (1..%u)",
 				chunk_pages, MEM_CHUNK_PAGES_MAX);

@@ -431,3 +431,13 @@ void mem_index_free(struct mem_index *idx)
 	free(idx->chunks);
 	memset(idx, 0, sizeof(*idx));
 }
+
+uint32_t mem_chunk_pages_for(uint64_t size)
+{
+	uint64_t pages = size / MEM_PAGE_SIZE + (size % MEM_PAGE_SIZE != 0);
+	uint32_t cp = MEM_CHUNK_PAGES;
+
+	while (cp < MEM_CHUNK_PAGES_MAX && (pages + cp - 1) / cp > IMAGE_MAX_CHUNKS)
+		cp *= 2;
+	return cp;
+}

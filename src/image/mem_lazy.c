@@ -51,6 +51,7 @@ struct mem_lazy {
 	uint32_t nfill, fill_next;
 	uint32_t remaining;             /* stored chunks not DONE */
 	int failed, stop, complete;
+	int registered;                 /* complete, and still registered */
 	struct image_error err;
 	uint64_t *seen;                 /* chunks recorded */
 	uint32_t *recorded, nrecorded;
@@ -241,14 +242,15 @@ static int install(struct mem_lazy *l, struct lazy_buf *b, uint32_t c,
 }
 
 /* The last stored chunk is in: the mapping becomes ordinary memory (the
- * unregistration wakes every fault still waiting) and the file is let go. */
+ * unregistration wakes every fault still waiting); the fault thread lets the
+ * file go as it leaves, since it may still be decoding a chunk it raced for. */
 static void complete_locked(struct mem_lazy *l)
 {
 	struct uffdio_range r = { (uintptr_t)l->host, l->idx.size };
 
-	ioctl(l->uffd, UFFDIO_UNREGISTER, &r);
-	close(l->fd);
-	l->fd = -1;
+	/* Should it fail, the range stays registered: the fault thread then
+	 * stays to answer the pages no record stores. */
+	l->registered = ioctl(l->uffd, UFFDIO_UNREGISTER, &r) < 0;
 	l->complete = 1;
 	l->st.done = 1;
 	l->st.resident_s = now_s() - l->t0;
@@ -383,10 +385,13 @@ static void *fault_thread(void *arg)
 		struct pollfd pf[2] = { { l->uffd, POLLIN, 0 }, { l->stop_fd, POLLIN, 0 } };
 		ssize_t got;
 
-		if (poll(pf, 2, -1) < 0 && errno != EINTR)
+		if (poll(pf, 2, -1) < 0 && errno != EINTR) {
+			img_fail(&e, IMG_EIO, "memory region 0: poll: %s", strerror(errno));
+			fail_region(l, -IMG_EIO, &e);
 			break;
+		}
 		pthread_mutex_lock(&l->lock);
-		over = l->stop || l->failed || l->complete;
+		over = l->stop || l->failed || (l->complete && !l->registered);
 		pthread_mutex_unlock(&l->lock);
 		got = over ? 0 : read(l->uffd, msg, sizeof(msg));
 		for (ssize_t i = 0; i < got / (ssize_t)sizeof(msg[0]) && !over; i++) {
@@ -405,7 +410,8 @@ static void *fault_thread(void *arg)
 			/* After the end (unregistered) a stale message fails
 			 * harmlessly; before it, a fault left unanswered would
 			 * hang its thread. */
-			over = r < 0 && !l->failed && !l->stop && !l->complete;
+			over = r < 0 && !l->failed && !l->stop &&
+			       (!l->complete || l->registered);
 			pthread_mutex_unlock(&l->lock);
 			if (over) {
 				img_fail(&e, IMG_EIO, "memory region 0: UFFDIO_ZEROPAGE: %s",
@@ -414,6 +420,12 @@ static void *fault_thread(void *arg)
 			}
 		}
 	}
+	pthread_mutex_lock(&l->lock);
+	if (l->complete && l->fd >= 0) {
+		close(l->fd);
+		l->fd = -1;
+	}
+	pthread_mutex_unlock(&l->lock);
 	buf_free(&b);
 	return NULL;
 }
@@ -508,8 +520,8 @@ int mem_lazy_start(struct mem_lazy **out, int fd, const struct mem_index *idx,
 	pthread_mutex_init(&l->lock, NULL);
 	pthread_cond_init(&l->moved, NULL);
 	if (l->chunk_bytes % l->host_page || (uintptr_t)host % l->host_page) {
-		rc = img_fail(err, IMG_EUNSUPPORTED, "chunks of %zu KiB are smaller than "
-			      "this host's %zu KiB pages", l->chunk_bytes >> 10,
+		rc = img_fail(err, IMG_EUNSUPPORTED, "chunks of %zu KiB, or guest RAM, "
+			      "not aligned to this host's %zu KiB pages", l->chunk_bytes >> 10,
 			      l->host_page >> 10);
 		goto fail;
 	}

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "exitcodes.h"
 #include "log.h"
@@ -42,6 +43,19 @@ int fail(int exit_code, const char *fmt, ...)
 	}
 	pthread_mutex_unlock(&fail_lock);
 	return -1;
+}
+
+void fail_now(int exit_code, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "torpor: %s\n", buf);
+	fflush(NULL);
+	_exit(exit_code);
 }
 
 void fail_take(struct failure *f)

@@ -225,8 +225,8 @@ int checkpoint_write(struct vm *vm, const struct psci_resume *resume,
 	if (!ret) {
 		/* The chunks a restore of this image should fetch first. */
 		mem.nprefetch = vm_prefetch_order(vm, vm->opts->chunk_pages ?
-						  vm->opts->chunk_pages : MEM_CHUNK_PAGES,
-						  &order);
+						  vm->opts->chunk_pages :
+						  mem_chunk_pages_for(vm->ram_size), &order);
 		mem.prefetch = order;
 		ret = write_cancellable(path, st, &mem, vm->opts->chunk_pages, stats, &err);
 		free(order);

@@ -382,13 +382,15 @@ int restore_run(const struct run_options *o)
 		goto out;
 	created = 1;
 	vm->t_start = t0;
-	for (unsigned i = 0; i < vm->cfg.ncpus; i++)
-		if (vcpu_check_regs(&vm->vcpus[i], &st->vcpus[i]))
-			goto out;
-	if (load_state(vm, st, o->clock) || restore_memory_start(vm, img, o->restore_from))
+	if (restore_memory_start(vm, img, o->restore_from))
 		goto out;
 	image_close(img);
 	img = NULL;
+	for (unsigned i = 0; i < vm->cfg.ncpus; i++)
+		if (vcpu_check_regs(&vm->vcpus[i], &st->vcpus[i]))
+			goto out;
+	if (load_state(vm, st, o->clock))
+		goto out;
 	tell_restored(vm, o->no_vmgenid);
 	vm->resume = st->resume;
 	vm->resume_pending = 1;
@@ -396,10 +398,6 @@ int restore_run(const struct run_options *o)
 	log_info("restored %s in %.2f s%s", o->restore_from, now_seconds() - t0,
 		 vm->lazy ? " (memory follows lazily)" : "");
 	code = vm_loop(vm);
-	/* An abandoned VM's threads may wait forever on memory that will not
-	 * come: the process ends with them, untouched. */
-	if (vm->abandoned)
-		return code;
 out:
 	image_close(img);
 	if (ram)

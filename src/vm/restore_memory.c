@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "console.h"
 #include "exitcodes.h"
 #include "host.h"
 #include "image.h"
@@ -41,29 +42,25 @@ int restore_memory_prepare(struct image *img, const struct run_options *o,
 }
 
 /* From the fill's thread, with the engine's lock held. A region that can
- * never be complete ends the VM where it stands: its vCPUs may be waiting
- * for the very pages that failed, so nothing waits for them. */
+ * never be complete ends the process where it stands: its vCPUs and device
+ * threads may be waiting for the very pages that failed, so nothing can be
+ * stopped or joined, and none of them may see those pages. */
 static void lazy_event(void *arg, const struct image_error *err,
 		       const struct mem_lazy_stats *st)
 {
 	struct vm *vm = arg;
 
-	if (!err) {
-		log_info("memory resident %.2f s after the restore began: %u chunks, %u "
-			 "decoded on demand (%llu faults, %.2f ms the longest), %u by "
-			 "the fill (%u of them for a fault too)", now_seconds() - vm->t_start,
-			 st->chunks, st->faulted, (unsigned long long)st->faults,
-			 st->wait_max_s * 1e3, st->filled, st->raced);
-		return;
+	if (err) {
+		console_release_terminal(vm->console);
+		fail_now(EXIT_IMAGE, "image '%s' changed or cannot be read while the guest "
+			 "ran: %s; the VM is stopped before it could see that memory",
+			 vm->opts->restore_from, err->msg);
 	}
-	fail(EXIT_IMAGE, "image '%s' changed or cannot be read while the guest ran: %s; "
-	     "the VM is stopped before it could see that memory",
-	     vm->opts->restore_from, err->msg);
-	pthread_mutex_lock(&vm->ctl_lock);
-	vm->abandoned = 1;
-	pthread_cond_broadcast(&vm->ctl_cond);
-	pthread_mutex_unlock(&vm->ctl_lock);
-	vm_request_exit(vm, VM_FAILED);
+	log_info("memory resident %.2f s after the restore began: %u chunks, %u "
+		 "decoded on demand (%llu faults, %.2f ms the longest), %u by "
+		 "the fill (%u of them for a fault too)", now_seconds() - vm->t_start,
+		 st->chunks, st->faulted, (unsigned long long)st->faults,
+		 st->wait_max_s * 1e3, st->filled, st->raced);
 }
 
 /* The image's own order, kept for the next image when nothing records one. */

@@ -106,9 +106,6 @@ struct vm {
 	double t_start;                 /* now_seconds() when torpor began the VM */
 	struct psci_resume resume;      /* valid while resume_pending */
 	int resume_pending;
-	int abandoned;                  /* its memory can never all be read:
-					 * vCPUs may wait forever, nothing is
-					 * joined or freed (restore_memory.c) */
 
 	struct mem_lazy *lazy;          /* a lazy restore's memory; NULL: resident */
 	uint32_t *prefetch;             /* an eager restore's image order, kept */
@@ -162,9 +159,11 @@ int vcpu_init(struct vcpu *v);
 int restore_memory_prepare(struct image *img, const struct run_options *o,
 			   uint8_t *ram, uint64_t size, const char *path);
 
-/* Once the VM exists and before a vCPU runs: lazy starts serving vm->ram
- * from img (falling back to an eager decode, with a note, where userfaultfd
- * is not permitted); both keep the image's prefetch order for the next. */
+/* Right after vm_create, before any device or vCPU may touch vm->ram
+ * (restoring a device's state sets its thread going): lazy starts serving
+ * vm->ram from img (an eager decode, with a note, where userfaultfd is not
+ * permitted); both keep the image's prefetch order for the next image. If
+ * the image stops reading back later, the process ends with exit 5. */
 int restore_memory_start(struct vm *vm, struct image *img, const char *path);
 
 /* The prefetch order for an image written now with chunks of chunk_pages

@@ -68,7 +68,7 @@ void vm_pause(struct vm *vm)
 		v->run->immediate_exit = 1;
 		pthread_kill(v->thread, SIG_KICK);
 	}
-	while (vm->paused < vm->running_threads && !vm->abandoned)
+	while (vm->paused < vm->running_threads)
 		pthread_cond_wait(&vm->ctl_cond, &vm->ctl_lock);
 	pthread_mutex_unlock(&vm->ctl_lock);
 }
@@ -202,10 +202,6 @@ int vm_loop(struct vm *vm)
 		}
 		if (wakeup && psci_handle_wakeup(vm))
 			vm_request_exit(vm, VM_FAILED);
-	}
-	if (vm->abandoned) {
-		console_release_terminal(vm->console);
-		return VM_FAILED;
 	}
 	vm_pause(vm);
 	stop_threads(vm);

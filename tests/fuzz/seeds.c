@@ -12,7 +12,7 @@
 #include "../unit/image_fixture.h"
 
 #define SEED_PAGES      8
-#define SEED_MAX_PAGES  (MEM_CHUNK_PAGES + FIX_LAST_PAGES)
+#define SEED_MAX_PAGES  (FIX_CHUNK_PAGES + FIX_LAST_PAGES)
 
 /* The fixture state (with fix_disks' disks if with has FIX_DISKS) cut to
  * ncpus vCPUs and nmem regions of pages pages, resuming at the start of RAM. */
@@ -43,15 +43,15 @@ static void seed_state(struct vm_state *st, unsigned ncpus, unsigned nmem, unsig
 static int seed_image(const char *dir, const char *name, struct vm_state *st,
 		      uint8_t (*mem)[SEED_MAX_PAGES * MEM_PAGE_SIZE], unsigned with)
 {
-	static uint32_t order[VM_MAX_MEM_REGIONS][SEED_MAX_PAGES / MEM_CHUNK_PAGES + 1];
+	static uint32_t order[VM_MAX_MEM_REGIONS][SEED_MAX_PAGES / FIX_CHUNK_PAGES + 1];
 	struct image_mem_src src[VM_MAX_MEM_REGIONS];
 	struct image_error err = { 0 };
 	char path[512];
 	int rc;
 
 	for (unsigned r = 0; r < st->config.nmem; r++) {
-		uint32_t n = (uint32_t)((st->config.mem[r].size / MEM_PAGE_SIZE + MEM_CHUNK_PAGES - 1) /
-					MEM_CHUNK_PAGES);
+		uint32_t n = (uint32_t)((st->config.mem[r].size / MEM_PAGE_SIZE + FIX_CHUNK_PAGES - 1) /
+					FIX_CHUNK_PAGES);
 
 		src[r] = (struct image_mem_src){ .guest_addr = st->config.mem[r].guest_addr,
 						 .host = mem[r], .size = st->config.mem[r].size };
@@ -62,7 +62,7 @@ static int seed_image(const char *dir, const char *name, struct vm_state *st,
 		}
 	}
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	rc = image_write(path, st, src, st->config.nmem, NULL, NULL, &err);
+	rc = image_write(path, st, src, st->config.nmem, &fix_opts, NULL, &err);
 	if (rc)
 		fprintf(stderr, "seeds: %s: %s\n", path, err.msg);
 	vm_state_free(st);
@@ -99,8 +99,8 @@ static int seed_base(const char *dir, const char *name, unsigned with)
 	seed_state(&st, 2, 1, SEED_MAX_PAGES, with);
 	memset(mem, 0, sizeof(mem));
 	for (unsigned i = 0; i < FIX_LAST_PAGES; i++)
-		fix_fill_page(mem[0] + (size_t)(MEM_CHUNK_PAGES + i) * MEM_PAGE_SIZE,
-			      3 * MEM_CHUNK_PAGES + i, &x);
+		fix_fill_page(mem[0] + (size_t)(FIX_CHUNK_PAGES + i) * MEM_PAGE_SIZE,
+			      3 * FIX_CHUNK_PAGES + i, &x);
 	return seed_image(dir, name, &st, mem, with);
 }
 

@@ -24,7 +24,11 @@
 #include "memmap.h"
 #include "virtio_mmio.h"
 
-#define FIX_MEM_SIZE    (3u * MEM_CHUNK_PAGES * MEM_PAGE_SIZE + 16 * MEM_PAGE_SIZE)
+/* The fixture's images have chunks of 1 MiB, whatever the writer's default:
+ * the layout below counts on it (fix_opts). */
+#define FIX_CHUNK_PAGES 256u
+static const struct image_write_opts fix_opts = { .chunk_pages = FIX_CHUNK_PAGES };
+#define FIX_MEM_SIZE    (3u * FIX_CHUNK_PAGES * MEM_PAGE_SIZE + 16 * MEM_PAGE_SIZE)
 #define FIX_PAGES       (FIX_MEM_SIZE / MEM_PAGE_SIZE)
 #define FIX_NREGS       5
 #define FIX_GIC_REGS    6
@@ -189,15 +193,15 @@ static __attribute__((unused)) void fix_disks(struct vm_state *st)
  * never touched and so has no record. */
 static __attribute__((unused)) int fix_page_kind(unsigned p)
 {
-	if (p / MEM_CHUNK_PAGES == 2)
+	if (p / FIX_CHUNK_PAGES == 2)
 		return 0;
-	p %= MEM_CHUNK_PAGES;
+	p %= FIX_CHUNK_PAGES;
 	return p < 64 ? 3 - (int)(p % 2) : p < 128 ? (int)(p % 4) : p < 160 ? 1 : 0;
 }
 
 /* Pages holding data: 96 in chunks 0 and 1, all 16 of the short last one. */
 #define FIX_CHUNK_DATA_PAGES    96
-#define FIX_LAST_PAGES  (FIX_PAGES - 3 * MEM_CHUNK_PAGES)
+#define FIX_LAST_PAGES  (FIX_PAGES - 3 * FIX_CHUNK_PAGES)
 #define FIX_DATA_PAGES  (2 * FIX_CHUNK_DATA_PAGES + FIX_LAST_PAGES)
 
 /* Fills page pg, page p of the fixture memory, as fix_page_kind says; x is
@@ -242,7 +246,7 @@ static __attribute__((unused)) uint8_t *fix_memory(void)
 #define FIX_PREFETCH    2u      /* a prefetch order of every chunk of region 0,
 				 * the last first (fix_prefetch) */
 #define FIX_NCHUNKS     4u      /* chunks of the fixture memory */
-_Static_assert((FIX_PAGES + MEM_CHUNK_PAGES - 1) / MEM_CHUNK_PAGES == FIX_NCHUNKS,
+_Static_assert((FIX_PAGES + FIX_CHUNK_PAGES - 1) / FIX_CHUNK_PAGES == FIX_NCHUNKS,
 	       "the fixture memory is four chunks");
 
 /* Fills order[0..nchunks) with the chunks nchunks - 1 down to 0: a
@@ -259,7 +263,8 @@ static __attribute__((unused)) int fix_write_vm(const char *path, volatile sig_a
 					       unsigned with, struct image_error *err)
 {
 	struct vm_state st;
-	struct image_write_opts opts = { .threads = 2, .cancel = cancel };
+	struct image_write_opts opts = { .threads = 2, .cancel = cancel,
+					 .chunk_pages = FIX_CHUNK_PAGES };
 	uint8_t *mem = fix_memory();
 	uint32_t order[FIX_NCHUNKS];
 	struct image_mem_src src = { .guest_addr = RAM_BASE, .host = mem, .size = FIX_MEM_SIZE };

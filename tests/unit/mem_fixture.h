@@ -13,6 +13,9 @@
 #include "tmp_fd.h"
 
 #define PAGE MEM_PAGE_SIZE
+/* The page layouts below count on chunks of 1 MiB, whatever the writer's
+ * default. */
+#define TEST_CHUNK_PAGES 256u
 #define BASE_OFFSET 100 /* records start after some container bytes */
 
 enum kind { UNTOUCHED, ZERO, TEXT, RANDOM };

@@ -67,7 +67,7 @@ static int write_ordered(const uint32_t *order, uint32_t n, struct image_error *
 	uint8_t *mem = fix_memory();
 	struct image_mem_src src = { .guest_addr = RAM_BASE, .host = mem, .size = FIX_MEM_SIZE,
 				     .prefetch = order, .nprefetch = n };
-	int rc = image_write(path, &st, &src, 1, NULL, NULL, err);
+	int rc = image_write(path, &st, &src, 1, &fix_opts, NULL, err);
 
 	munmap(mem, FIX_MEM_SIZE);
 	return rc;

@@ -453,7 +453,7 @@ static void section_fields(void)
 		  "memory region 0 index: length"));
 	added(set("memory chunk 0 short", SUB(SEC_MEM_INDEX, 0, FS_MIX_CHUNK, 0, CHK_PAGES), 4,
 		  (uint64_t)-1, IMG_ECORRUPT,
-		  msgf("memory region 0, chunk 0: %u pages", MEM_CHUNK_PAGES - 1)));
+		  msgf("memory region 0, chunk 0: %u pages", FIX_CHUNK_PAGES - 1)));
 	added(set("memory zero pages", SEC(SEC_MEM_INDEX, 0, MIX_ZERO_PAGES), 8, 1, IMG_ECORRUPT,
 		  msgf("memory region 0 index: %u stored", FIX_DATA_PAGES)));
 	set("memory chunk 0 over vcpu 0", SUB(SEC_MEM_INDEX, 0, FS_MIX_CHUNK, 0, CHK_OFFSET), 8, 0,

@@ -41,7 +41,7 @@ static int write_image(const char *path, struct image_write_stats *stats,
 	int rc;
 
 	fix_state(&st);
-	rc = image_write(path, &st, &src, 1, NULL, stats, err);
+	rc = image_write(path, &st, &src, 1, &fix_opts, stats, err);
 	vm_state_free(&st);
 	munmap(mem, FIX_MEM_SIZE);
 	return rc;

@@ -172,7 +172,7 @@ Test(disks, writer_refuses_bad_records)
 		case 13: st.ndisks = 1; break;
 		case 14: st.ndisks = VM_MAX_DISKS + 1; break;
 		}
-		cr_expect_eq(image_write(path, &st, &src, 1, NULL, NULL, &err), -IMG_EINVAL,
+		cr_expect_eq(image_write(path, &st, &src, 1, &fix_opts, NULL, &err), -IMG_EINVAL,
 			     "%s", cases[i].name);
 		cr_expect(strstr(err.msg, cases[i].msg), "%s: \"%s\" lacks \"%s\"", cases[i].name,
 			  err.msg, cases[i].msg);
@@ -253,7 +253,7 @@ Test(disks, nine_devices_need_1_1)
 							.base = GPIO_BASE + 0x1000ULL * k };
 		s.config.ndevs++;
 	}
-	cr_assert_eq(image_write(path, &s, &src, 1, NULL, NULL, &err), 0, "%s", err.msg);
+	cr_assert_eq(image_write(path, &s, &src, 1, &fix_opts, NULL, &err), 0, "%s", err.msg);
 	expect_versions(path, 1, 0);
 	vm_state_free(&s);
 	munmap(mem, FIX_MEM_SIZE);

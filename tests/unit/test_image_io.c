@@ -332,7 +332,7 @@ static int write_refused(struct image_error *err, uint32_t resume_vcpu, uint64_t
 
 	fix_state(&st);
 	st.resume.vcpu = resume_vcpu;
-	rc = image_write(path, &st, &src, 1, NULL, NULL, err);
+	rc = image_write(path, &st, &src, 1, &fix_opts, NULL, err);
 	cr_expect(strstr(err->msg, msg), "%s", err->msg);
 	vm_state_free(&st);
 	return rc;

@@ -31,7 +31,7 @@ Test(image_mem, round_trip_of_a_mixed_region)
 
 	for (uint32_t i = 0; i < pages; i++)
 		counts[kind_of(i)]++;
-	encode(&e, src, pages, MEM_CHUNK_PAGES, 0);
+	encode(&e, src, pages, TEST_CHUNK_PAGES, 0);
 
 	for (uint32_t i = 0; i < pages; i++) {
 		cr_assert_eq(resident(src + (size_t)i * PAGE), kind_of(i) != UNTOUCHED,
@@ -80,7 +80,7 @@ Test(image_mem, single_page_regions)
 	struct encoded e;
 	uint8_t *dst;
 
-	encode(&e, region_new(1, kind_text), 1, MEM_CHUNK_PAGES, 0);
+	encode(&e, region_new(1, kind_text), 1, TEST_CHUNK_PAGES, 0);
 	cr_assert_eq(e.idx.nchunks, 1);
 	cr_assert_eq(e.idx.chunks[0].pages, 1);
 	cr_assert_eq(e.idx.chunks[0].stored_pages, 1);
@@ -89,7 +89,7 @@ Test(image_mem, single_page_regions)
 	expect_decoded(dst, 1, kind_text);
 	mem_index_free(&e.idx);
 
-	encode(&e, region_new(1, kind_zero), 1, MEM_CHUNK_PAGES, 0);
+	encode(&e, region_new(1, kind_zero), 1, TEST_CHUNK_PAGES, 0);
 	cr_assert_eq(e.idx.chunks[0].length, 0);
 	cr_assert_eq(e.end, BASE_OFFSET, "a zero page cost bytes");
 	cr_assert_eq(e.stats.zero_pages, 1);
@@ -299,7 +299,7 @@ ParameterizedTest(unsigned *n, image_mem, damage_is_caught)
 	uint8_t *dst = map_guarded(1000);
 	int rc;
 
-	encode(&e, region_new(1000, kind_of), 1000, MEM_CHUNK_PAGES, 0);
+	encode(&e, region_new(1000, kind_of), 1000, TEST_CHUNK_PAGES, 0);
 	if (d->edit)
 		record_rewrite(&e, DAMAGED, d->edit);
 	if (d->raw)
@@ -335,7 +335,7 @@ Test(image_mem, truncated_file)
 	struct image_error err = { 0 };
 	struct encoded e;
 
-	encode(&e, region_new(1000, kind_of), 1000, MEM_CHUNK_PAGES, 0);
+	encode(&e, region_new(1000, kind_of), 1000, TEST_CHUNK_PAGES, 0);
 	cr_assert_eq(ftruncate(e.fd, (off_t)(e.end - 1)), 0);
 	cr_assert_eq(mem_decode(e.fd, &e.idx, map_guarded(1000), 0, &err, 1), -IMG_ETRUNCATED);
 	cr_assert(strstr(err.msg, "memory region 1, chunk 3:"), "%s", err.msg);
@@ -356,7 +356,7 @@ static int encode_into(int fd, volatile sig_atomic_t *cancel, struct mem_index *
 	if (!src)
 		src = region_new(1000, kind_of);
 	r = (struct image_mem_src){ .host = src, .size = 1000 * PAGE };
-	rc = mem_encodechunks(fd, &off, &r, &opts, MEM_CHUNK_PAGES, idx, NULL, err);
+	rc = mem_encodechunks(fd, &off, &r, &opts, TEST_CHUNK_PAGES, idx, NULL, err);
 	if (rc)
 		cr_assert_eq(off, 0, "offset advanced on failure");
 	return rc;
@@ -406,10 +406,10 @@ Test(image_mem, bad_arguments)
 	uint64_t off = 0;
 	int fd = tmp_fd();
 
-	cr_assert_eq(mem_encodechunks(fd, &off, &r, NULL, MEM_CHUNK_PAGES, &idx, NULL, &err),
+	cr_assert_eq(mem_encodechunks(fd, &off, &r, NULL, TEST_CHUNK_PAGES, &idx, NULL, &err),
 		     -IMG_EINVAL);
 	r.size = 2 * PAGE;
-	cr_assert_eq(mem_encodechunks(fd, &off, &r, &opts, MEM_CHUNK_PAGES, &idx, NULL, &err),
+	cr_assert_eq(mem_encodechunks(fd, &off, &r, &opts, TEST_CHUNK_PAGES, &idx, NULL, &err),
 		     -IMG_EINVAL);
 	cr_assert_eq(mem_encodechunks(fd, &off, &r, NULL, 0, &idx, NULL, &err), -IMG_EINVAL);
 	cr_assert_eq(mem_encodechunks(fd, &off, &r, NULL, MEM_CHUNK_PAGES_MAX + 1, &idx,
@@ -426,4 +426,16 @@ Test(image_mem, frame_bound_covers_libzstd)
 			      (unsigned long long)n);
 	cr_expect_eq(IMAGE_FRAME_BOUND(PAGE), 4096 + 16 + 62);
 	cr_expect_eq(IMAGE_FRAME_BOUND(256 * PAGE), 1048576 + 4096);
+}
+
+Test(image_mem, default_chunk_grows_only_past_the_reader_limit)
+{
+	const uint64_t g = 1ull << 30;
+
+	cr_expect_eq(mem_chunk_pages_for(MEM_PAGE_SIZE), MEM_CHUNK_PAGES);
+	cr_expect_eq(mem_chunk_pages_for(4 * g), MEM_CHUNK_PAGES);
+	cr_expect_eq(mem_chunk_pages_for(256 * g), MEM_CHUNK_PAGES, "2^22 chunks of 64 KiB");
+	cr_expect_eq(mem_chunk_pages_for(256 * g + MEM_PAGE_SIZE), 2 * MEM_CHUNK_PAGES);
+	cr_expect_eq(mem_chunk_pages_for(1024 * g), 4 * MEM_CHUNK_PAGES);
+	cr_expect_eq(mem_chunk_pages_for(UINT64_MAX), MEM_CHUNK_PAGES_MAX);
 }

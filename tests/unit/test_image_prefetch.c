@@ -34,11 +34,12 @@ static void teardown(void)
 TestSuite(prefetch, .init = setup, .fini = teardown);
 
 /* Writes the fixture with order[0..n) as region 0's prefetch order and
- * chunks of chunk_pages pages (0: the default). */
+ * chunks of chunk_pages pages (0: the fixture's). */
 static int write_order(const uint32_t *order, uint32_t n, uint32_t chunk_pages,
 		       struct image_error *err)
 {
-	struct image_write_opts opts = { .threads = 2, .chunk_pages = chunk_pages };
+	struct image_write_opts opts = { .threads = 2,
+					 .chunk_pages = chunk_pages ? chunk_pages : FIX_CHUNK_PAGES };
 	struct image_mem_src src = { .guest_addr = RAM_BASE, .host = mem, .size = FIX_MEM_SIZE,
 				     .prefetch = order, .nprefetch = n };
 	struct vm_state st;
@@ -118,7 +119,7 @@ Test(prefetch, writer_refuses_a_bad_list)
 		cr_expect(strstr(err.msg, bad[i].msg), "case %u: %s", i, err.msg);
 	}
 	fix_state(&st);
-	cr_expect_eq(image_write(path, &st, &src, 1, NULL, NULL, &err), -IMG_EINVAL);
+	cr_expect_eq(image_write(path, &st, &src, 1, &fix_opts, NULL, &err), -IMG_EINVAL);
 	cr_expect(strstr(err.msg, "memory source 0: a prefetch order of 2 chunks without a list"),
 		  "%s", err.msg);
 	vm_state_free(&st);

@@ -112,7 +112,7 @@ Test(mem_lazy, concurrent_faults_equal_an_eager_decode)
 	struct mem_lazy *l;
 	int events = 0, fd;
 
-	encode(&e, src, pages, MEM_CHUNK_PAGES, 0);
+	encode(&e, src, pages, TEST_CHUNK_PAGES, 0);
 	munmap(src - PAGE, ((size_t)pages + 2) * PAGE);
 	fd = e.fd;
 	l = start(&e, dst, NULL, 0, 60, &events);
@@ -154,7 +154,7 @@ Test(mem_lazy, a_zero_page_in_a_stored_chunk_is_answered_at_once)
 	int events = 0;
 
 	cr_assert_eq(kind_big(zero), ZERO);
-	encode(&e, src, pages, MEM_CHUNK_PAGES, 0);
+	encode(&e, src, pages, TEST_CHUNK_PAGES, 0);
 	l = start(&e, dst, NULL, 0, 0, &events);
 	cr_assert_eq(dst[(size_t)zero * PAGE], 0);
 	mem_lazy_get_stats(l, &st);
@@ -198,7 +198,7 @@ Test(mem_lazy, zero_and_untouched_pages_read_as_zero_while_filling)
 	struct mem_lazy *l;
 	int events = 0;
 
-	encode(&e, src, pages, MEM_CHUNK_PAGES, 0);
+	encode(&e, src, pages, TEST_CHUNK_PAGES, 0);
 	l = start(&e, dst, NULL, 0, 0, &events);
 	/* Chunk 2 has no record; chunk 3's pages 900.. are zero. */
 	for (uint32_t i = 512; i < pages; i += 7)
@@ -222,7 +222,7 @@ Test(mem_lazy, a_record_damaged_after_the_check_never_reaches_memory)
 	uint8_t byte;
 	int events = 0;
 
-	encode(&e, src, pages, MEM_CHUNK_PAGES, 0);
+	encode(&e, src, pages, TEST_CHUNK_PAGES, 0);
 	/* Chunk 1: its frame's last byte flipped in the file. */
 	cr_assert_eq(pread(e.fd, &byte, 1, (off_t)(e.idx.chunks[1].offset +
 						   e.idx.chunks[1].length - 1)), 1);
@@ -281,13 +281,13 @@ Test(mem_lazy, faults_in_the_window_are_recorded_once)
 	uint64_t seen = 0;
 	int events = 0;
 
-	encode(&e, src, pages, MEM_CHUNK_PAGES, 0);
+	encode(&e, src, pages, TEST_CHUNK_PAGES, 0);
 	l = start(&e, dst, NULL, 0, 60, &events);
 	for (uint32_t i = pages; i-- > 0; )
 		(void)*(volatile uint8_t *)(dst + (size_t)i * PAGE);
 	cr_assert_eq(mem_lazy_wait(l, &err), 0, "%s", err.msg);
 	mem_lazy_get_stats(l, &st);
-	n = mem_lazy_order(l, MEM_CHUNK_PAGES, out, 64);
+	n = mem_lazy_order(l, TEST_CHUNK_PAGES, out, 64);
 	cr_expect_geq(n, st.faulted, "every chunk decoded for a fault is recorded");
 	cr_expect_gt(n, 0);
 	cr_expect_eq(out[0], 63, "the first touch came first");
