@@ -430,13 +430,17 @@ static void *fault_thread(void *arg)
 	return NULL;
 }
 
-static void fill(struct mem_lazy *l)
+/* Decodes the fill's chunks in order until none is left. A worker (worker
+ * set) runs the prefetch order at the guest's priority, since the guest is
+ * about to want those chunks, and the rest at FILL_NICE, so that what the
+ * guest waits for comes first and the rest takes the idle CPU time. */
+static void fill(struct mem_lazy *l, int worker)
 {
 	struct lazy_buf b;
-	int ok = thread_buffers(l, &b) == 0;
+	int ok = thread_buffers(l, &b) == 0, niced = 0;
 
 	while (ok) {
-		uint32_t c = UINT32_MAX;
+		uint32_t c = UINT32_MAX, at = 0;
 
 		pthread_mutex_lock(&l->lock);
 		while (!l->stop && !l->failed && l->fill_next < l->nfill && c == UINT32_MAX) {
@@ -445,22 +449,24 @@ static void fill(struct mem_lazy *l)
 			if (l->state[k] == CH_ABSENT) {
 				l->state[k] = CH_BUSY;
 				c = k;
+				at = l->fill_next;
 			}
 		}
 		pthread_mutex_unlock(&l->lock);
 		if (c == UINT32_MAX)
 			break;
+		if (worker && !niced && at > l->ngiven) {
+			setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), FILL_NICE);
+			niced = 1;
+		}
 		serve_chunk(l, &b, c, 0);
 	}
 	buf_free(&b);
 }
 
-/* A fill worker yields to the vCPUs and to the fault thread (nice 0): what
- * the guest waits for comes first, the fill takes the idle CPU time. */
 static void *fill_thread(void *arg)
 {
-	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), FILL_NICE);
-	fill(arg);
+	fill(arg, 1);
 	return NULL;
 }
 
@@ -574,7 +580,7 @@ int mem_lazy_wait(struct mem_lazy *l, struct image_error *err)
 		/* No worker could be started, or all have gone: fill here. */
 		if (l->nworkers == 0 && l->fill_next < l->nfill) {
 			pthread_mutex_unlock(&l->lock);
-			fill(l);
+			fill(l, 0);
 			pthread_mutex_lock(&l->lock);
 			continue;
 		}

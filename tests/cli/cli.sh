@@ -83,6 +83,7 @@ check 2 "'$W' is a directory, not a file" "$T" run --kernel "$W/raw.bin" --image
 check 2 "exclude each other" "$T" restore --no-wake --force-wake "$good"
 check 2 "IMAGE is required" "$T" restore
 check 2 "clock must be continue or freeze" "$T" restore --clock later "$good"
+check 2 "memory must be lazy or eager" "$T" restore --memory 1G "$good"
 
 check 0 '^torpor image: format 1\.3' "$T" inspect "$good"
 check 0 '"vcpus":\[\{' "$T" inspect --json "$good"

@@ -393,6 +393,7 @@ Test(restore_options, defaults_from_the_image)
 	cr_expect_eq(o.on_suspend, SUSPEND_HIBERNATE);
 	cr_expect_eq(o.clock, CLOCK_CONTINUE);
 	cr_expect_eq(o.wake, 1);
+	cr_expect_eq(o.memory_mode, MEMORY_LAZY);
 	cr_expect_null(o.kernel);
 	cr_expect_eq(o.help, 0);
 }
@@ -422,6 +423,14 @@ Test(restore_options, every_option)
 	cr_expect_eq(o.chunk_pages, 4096);
 	cr_assert_eq(RESTORE(&o, err, "vm.img"), 0, "%s", err);
 	cr_expect_eq(o.chunk_pages, 0);
+
+	cr_assert_eq(RESTORE(&o, err, "--memory", "eager", "vm.img"), 0, "%s", err);
+	cr_expect_eq(o.memory_mode, MEMORY_EAGER);
+	cr_assert_eq(RESTORE(&o, err, "--memory=lazy", "vm.img"), 0, "%s", err);
+	cr_expect_eq(o.memory_mode, MEMORY_LAZY);
+	cr_assert_eq(RESTORE(&o, err, "--memory", "eager", "vm.img"), 0, "%s", err);
+	cr_assert_eq(RESTORE(&o, err, "vm.img"), 0, "%s", err);
+	cr_expect_eq(o.memory_mode, MEMORY_LAZY, "--memory of the previous call does not stick");
 }
 
 Test(restore_options, deny_keeps_running_without_checkpoints)
@@ -548,6 +557,8 @@ ParameterizedTestParameters(restore_options, bad)
 		{ { "--chunk-size", "128", "vm.img" },
 		  "--chunk-size must be a power of two from 4K to 16M: '128'" },
 		{ { "--chunk-size", "48K", "vm.img" }, "--chunk-size must be a power of two" },
+		{ { "--memory", "1G", "vm.img" }, "--memory must be lazy or eager" },
+		{ { "--memory", "vm.img" }, "--memory must be lazy or eager" },
 	};
 
 	return cr_make_param_array(struct argv_case, cases, sizeof(cases) / sizeof(cases[0]));
