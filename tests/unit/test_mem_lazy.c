@@ -95,6 +95,34 @@ static struct mem_lazy *start(struct encoded *e, uint8_t *dst, const uint32_t *o
 	return l;
 }
 
+/* A region of kind's pages encoded in chunks of chunk_pages and served
+ * lazily into a fresh mapping: what each test below starts from. */
+struct served {
+	uint8_t *dst;
+	struct encoded e;
+	struct mem_lazy *l;
+	int events;
+};
+
+static void serve(struct served *s, uint32_t pages, enum kind (*kind)(uint32_t),
+		  uint32_t chunk_pages, const uint32_t *order, uint32_t norder, double record_s)
+{
+	uint8_t *src = region_new(pages, kind);
+
+	s->dst = map_guarded(pages);
+	s->events = 0;
+	encode(&s->e, src, pages, chunk_pages, 0);
+	munmap(src - PAGE, ((size_t)pages + 2) * PAGE);
+	s->l = start(&s->e, s->dst, order, norder, record_s, &s->events);
+}
+
+static void served_end(struct served *s)
+{
+	mem_lazy_free(s->l);
+	mem_index_free(&s->e.idx);
+	close(s->e.fd);
+}
+
 static enum kind kind_big(uint32_t page)
 {
 	return page % 4096 < 3000 ? (page % 3 ? RANDOM : TEXT) : kind_of(page % 256);
@@ -144,150 +172,116 @@ Test(mem_lazy, concurrent_faults_equal_an_eager_decode)
 
 Test(mem_lazy, a_zero_page_in_a_stored_chunk_is_answered_at_once)
 {
-	const uint32_t pages = 16384;
-	uint8_t *src = region_new(pages, kind_big), *dst = map_guarded(pages);
+	const uint32_t pages = 16384, zero = pages - 256 + 1;   /* kind_of(1) */
 	struct image_error err = { 0 };
 	struct mem_lazy_stats st;
-	struct encoded e;
-	struct mem_lazy *l;
-	uint32_t zero = pages - 256 + 1;        /* kind_of(1): a zero page */
-	int events = 0;
+	struct served s;
 
 	cr_assert_eq(kind_big(zero), ZERO);
-	encode(&e, src, pages, TEST_CHUNK_PAGES, 0);
-	l = start(&e, dst, NULL, 0, 0, &events);
-	cr_assert_eq(dst[(size_t)zero * PAGE], 0);
-	mem_lazy_get_stats(l, &st);
+	serve(&s, pages, kind_big, TEST_CHUNK_PAGES, NULL, 0, 0);
+	cr_assert_eq(s.dst[(size_t)zero * PAGE], 0);
+	mem_lazy_get_stats(s.l, &st);
 	cr_expect_eq(st.done, 0, "the fault waited for the whole region to be filled");
-	cr_assert_eq(mem_lazy_wait(l, &err), 0, "%s", err.msg);
-	mem_lazy_free(l);
-	mem_index_free(&e.idx);
-	close(e.fd);
+	cr_assert_eq(mem_lazy_wait(s.l, &err), 0, "%s", err.msg);
+	served_end(&s);
 }
 
 Test(mem_lazy, untouched_pages_stay_untouched)
 {
 	const uint32_t pages = 1000;
-	uint8_t *src = region_new(pages, kind_of), *dst = map_guarded(pages);
 	struct image_error err = { 0 };
-	struct encoded e;
-	struct mem_lazy *l;
-	int events = 0;
+	struct served s;
 
-	encode(&e, src, pages, 64, 0);
-	l = start(&e, dst, NULL, 0, 0, &events);
-	cr_assert_eq(mem_lazy_wait(l, &err), 0, "%s", err.msg);
-	mem_lazy_free(l);
+	serve(&s, pages, kind_of, 64, NULL, 0, 0);
+	cr_assert_eq(mem_lazy_wait(s.l, &err), 0, "%s", err.msg);
 	/* As after an eager decode: the data pages are in, no other page is. */
 	for (uint32_t i = 0; i < pages; i++) {
 		bool data = kind_of(i) == TEXT || kind_of(i) == RANDOM;
 
-		cr_assert_eq(resident(dst + (size_t)i * PAGE), data, "page %u", i);
+		cr_assert_eq(resident(s.dst + (size_t)i * PAGE), data, "page %u", i);
 	}
-	expect_decoded(dst, pages, kind_of);
-	mem_index_free(&e.idx);
-	close(e.fd);
+	expect_decoded(s.dst, pages, kind_of);
+	served_end(&s);
 }
 
 Test(mem_lazy, zero_and_untouched_pages_read_as_zero_while_filling)
 {
 	const uint32_t pages = 1000;
-	uint8_t *src = region_new(pages, kind_of), *dst = map_guarded(pages);
 	struct image_error err = { 0 };
-	struct encoded e;
-	struct mem_lazy *l;
-	int events = 0;
+	struct served s;
 
-	encode(&e, src, pages, TEST_CHUNK_PAGES, 0);
-	l = start(&e, dst, NULL, 0, 0, &events);
+	serve(&s, pages, kind_of, TEST_CHUNK_PAGES, NULL, 0, 0);
 	/* Chunk 2 has no record; chunk 3's pages 900.. are zero. */
 	for (uint32_t i = 512; i < pages; i += 7)
 		if (kind_of(i) == ZERO || kind_of(i) == UNTOUCHED)
-			cr_assert_eq(dst[(size_t)i * PAGE + 9], 0, "page %u", i);
-	cr_assert_eq(mem_lazy_wait(l, &err), 0, "%s", err.msg);
-	expect_decoded(dst, pages, kind_of);
-	mem_lazy_free(l);
-	mem_index_free(&e.idx);
-	close(e.fd);
+			cr_assert_eq(s.dst[(size_t)i * PAGE + 9], 0, "page %u", i);
+	cr_assert_eq(mem_lazy_wait(s.l, &err), 0, "%s", err.msg);
+	expect_decoded(s.dst, pages, kind_of);
+	served_end(&s);
 }
 
 Test(mem_lazy, a_record_damaged_after_the_check_never_reaches_memory)
 {
 	const uint32_t pages = 1000;
-	uint8_t *src = region_new(pages, kind_of), *dst = map_guarded(pages);
+	uint8_t *src = region_new(pages, kind_of);
 	struct image_error err = { 0 };
 	struct mem_lazy_stats st;
-	struct encoded e;
-	struct mem_lazy *l;
+	struct served s = { .dst = map_guarded(pages) };
+	off_t at;
 	uint8_t byte;
-	int events = 0;
 
-	encode(&e, src, pages, TEST_CHUNK_PAGES, 0);
+	encode(&s.e, src, pages, TEST_CHUNK_PAGES, 0);
 	/* Chunk 1: its frame's last byte flipped in the file. */
-	cr_assert_eq(pread(e.fd, &byte, 1, (off_t)(e.idx.chunks[1].offset +
-						   e.idx.chunks[1].length - 1)), 1);
+	at = (off_t)(s.e.idx.chunks[1].offset + s.e.idx.chunks[1].length - 1);
+	cr_assert_eq(pread(s.e.fd, &byte, 1, at), 1);
 	byte ^= 0x40;
-	cr_assert_eq(pwrite(e.fd, &byte, 1, (off_t)(e.idx.chunks[1].offset +
-						    e.idx.chunks[1].length - 1)), 1);
-	l = start(&e, dst, NULL, 0, 0, &events);
-	cr_assert_eq(mem_lazy_wait(l, &err), -IMG_ECHECKSUM);
+	cr_assert_eq(pwrite(s.e.fd, &byte, 1, at), 1);
+	s.l = start(&s.e, s.dst, NULL, 0, 0, &s.events);
+	cr_assert_eq(mem_lazy_wait(s.l, &err), -IMG_ECHECKSUM);
 	cr_expect(strstr(err.msg, "chunk 1: checksum mismatch"), "%s", err.msg);
-	mem_lazy_get_stats(l, &st);
+	mem_lazy_get_stats(s.l, &st);
 	cr_expect_eq(st.done, -1);
-	cr_expect_eq(events, 100, "one event, the failure");
+	cr_expect_eq(s.events, 100, "one event, the failure");
 	for (uint32_t i = 256; i < 512; i++)
-		cr_assert(!resident(dst + (size_t)i * PAGE), "page %u of the bad chunk", i);
-	mem_lazy_free(l);
-	mem_index_free(&e.idx);
-	close(e.fd);
+		cr_assert(!resident(s.dst + (size_t)i * PAGE), "page %u of the bad chunk", i);
+	served_end(&s);
 }
 
 Test(mem_lazy, order_is_the_given_one_then_the_faulted_chunks)
 {
-	const uint32_t pages = 1000;
-	uint8_t *src = region_new(pages, kind_of), *dst = map_guarded(pages);
 	const uint32_t order[] = { 3, 40, 99, 3, 0 };  /* 40: no record, 99: none */
 	struct image_error err = { 0 };
-	struct encoded e;
-	struct mem_lazy *l;
 	uint32_t out[64], n;
-	int events = 0;
+	struct served s;
 
-	encode(&e, src, pages, 16, 0);
-	cr_assert_eq(e.idx.nchunks, 63);
-	l = start(&e, dst, order, 5, 0, &events);
-	cr_assert_eq(mem_lazy_wait(l, &err), 0, "%s", err.msg);
-	n = mem_lazy_order(l, 16, out, 64);
+	serve(&s, 1000, kind_of, 16, order, 5, 0);
+	cr_assert_eq(s.e.idx.nchunks, 63);
+	cr_assert_eq(mem_lazy_wait(s.l, &err), 0, "%s", err.msg);
+	n = mem_lazy_order(s.l, 16, out, 64);
 	cr_assert_eq(n, 2, "only the stored chunks of the order, once, nothing recorded");
 	cr_expect_eq(out[0], 3);
 	cr_expect_eq(out[1], 0);
 	/* Written with 64 KiB chunks of 1 MiB: chunks 3 and 0 are both chunk 0. */
-	cr_expect_eq(mem_lazy_order(l, 256, out, 64), 1);
+	cr_expect_eq(mem_lazy_order(s.l, 256, out, 64), 1);
 	cr_expect_eq(out[0], 0);
-	mem_lazy_free(l);
-	mem_index_free(&e.idx);
-	close(e.fd);
+	served_end(&s);
 }
 
 Test(mem_lazy, faults_in_the_window_are_recorded_once)
 {
 	const uint32_t pages = 16384;
-	uint8_t *src = region_new(pages, kind_big), *dst = map_guarded(pages);
 	struct image_error err = { 0 };
 	struct mem_lazy_stats st;
-	struct encoded e;
-	struct mem_lazy *l;
 	uint32_t out[64], n;
 	uint64_t seen = 0;
-	int events = 0;
+	struct served s;
 
-	encode(&e, src, pages, TEST_CHUNK_PAGES, 0);
-	l = start(&e, dst, NULL, 0, 60, &events);
+	serve(&s, pages, kind_big, TEST_CHUNK_PAGES, NULL, 0, 60);
 	for (uint32_t i = pages; i-- > 0; )
-		(void)*(volatile uint8_t *)(dst + (size_t)i * PAGE);
-	cr_assert_eq(mem_lazy_wait(l, &err), 0, "%s", err.msg);
-	mem_lazy_get_stats(l, &st);
-	n = mem_lazy_order(l, TEST_CHUNK_PAGES, out, 64);
+		(void)*(volatile uint8_t *)(s.dst + (size_t)i * PAGE);
+	cr_assert_eq(mem_lazy_wait(s.l, &err), 0, "%s", err.msg);
+	mem_lazy_get_stats(s.l, &st);
+	n = mem_lazy_order(s.l, TEST_CHUNK_PAGES, out, 64);
 	cr_expect_geq(n, st.faulted, "every chunk decoded for a fault is recorded");
 	cr_expect_gt(n, 0);
 	cr_expect_eq(out[0], 63, "the first touch came first");
@@ -296,7 +290,5 @@ Test(mem_lazy, faults_in_the_window_are_recorded_once)
 		cr_assert(!(seen >> out[i] & 1), "chunk %u twice", out[i]);
 		seen |= 1ull << out[i];
 	}
-	mem_lazy_free(l);
-	mem_index_free(&e.idx);
-	close(e.fd);
+	served_end(&s);
 }
