@@ -508,14 +508,14 @@ measure_restore() {
 	expect_guest_ok "counter $cycle" "sha256 $cycle" "clock $cycle" "pm-exit $cycle" "work $cycle"
 	first=$(logged_s 'entry point')
 	case $label in
-	*eager) resident=$(logged_s 'decoded every memory chunk') ;;
+	*eager) resident=$(logged_s 'memory decoded in') ;;
 	*) resident=$(logged_s 'memory resident')
-		grep -q 'memory follows lazily' "$WORK/stderr" || { show "$WORK/stderr"; fail "$label: not lazy"; } ;;
+		grep -q 'filled lazily' "$WORK/stderr" || { show "$WORK/stderr"; fail "$label: not lazy"; } ;;
 	esac
 	rss=$(($(cat "$WORK/rss") / 1024))
 	lazy_info=
-	grep -q 'memory follows lazily' "$WORK/stderr" &&
-		lazy_info="; $(grep -m1 'checked every' "$WORK/stderr" | sed 's/^torpor: //'); $(grep -m1 'memory resident' "$WORK/stderr" | sed 's/^torpor: memory resident [0-9.]* s after the restore began: //')"
+	grep -q 'filled lazily' "$WORK/stderr" &&
+		lazy_info="; memory checked in $(logged_s 'memory checked in') s; $(grep -m1 'memory resident' "$WORK/stderr" | sed 's/^torpor: memory resident [0-9.]* s after the restore began: //')"
 	echo "rig-info: $label: first instruction ${first:-?} s, first line $line s, workload $work s, resident ${resident:-?} s, peak RSS $rss MiB$lazy_info"
 	eval "r_${label%% *}_$(echo "${label#* }" | tr -c 'a-z0-9\n' _)=\"\$first \$line \$work\""
 }

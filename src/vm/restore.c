@@ -345,7 +345,7 @@ int restore_run(const struct run_options *o)
 	struct image *img = NULL;
 	struct vm_state *st = calloc(1, sizeof(*st));
 	struct vm *vm = calloc(1, sizeof(*vm));
-	double t0 = now_seconds();
+	double t0 = now_seconds(), t_mem = 0;
 	uint8_t *ram = NULL;
 	int ret, code = -1, created = 0;
 
@@ -374,7 +374,8 @@ int restore_run(const struct run_options *o)
 	if (reopen_backends(st, o, be))
 		goto out;
 	if (!(ram = vm_ram_map(&st->config)) ||
-	    restore_memory_prepare(img, o, ram, st->config.mem[0].size, o->restore_from))
+	    restore_memory_prepare(img, o, ram, st->config.mem[0].size, o->restore_from,
+				   &t_mem))
 		goto out;
 	ret = vm_create(vm, &st->config, o, 0, ram, be);
 	ram = NULL;     /* the VM owns them now, even when creation failed */
@@ -382,7 +383,7 @@ int restore_run(const struct run_options *o)
 		goto out;
 	created = 1;
 	vm->t_start = t0;
-	if (restore_memory_start(vm, img, o->restore_from))
+	if (restore_memory_start(vm, img, o->restore_from, &t_mem))
 		goto out;
 	image_close(img);
 	img = NULL;
@@ -395,8 +396,10 @@ int restore_run(const struct run_options *o)
 	vm->resume = st->resume;
 	vm->resume_pending = 1;
 	vm->on_started = on_started;
-	log_info("restored %s in %.2f s%s", o->restore_from, now_seconds() - t0,
-		 vm->lazy ? " (memory follows lazily)" : "");
+	/* Only now, when nothing can be refused any more: a refusal is one line. */
+	log_info("restored %s in %.2f s; memory %s in %.2f s%s", o->restore_from,
+		 now_seconds() - t0, vm->lazy ? "checked" : "decoded", t_mem,
+		 vm->lazy ? ", filled lazily" : "");
 	code = vm_loop(vm);
 out:
 	image_close(img);

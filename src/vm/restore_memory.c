@@ -24,7 +24,7 @@ static int image_failed(const char *path, int rc, const struct image_error *err)
 }
 
 int restore_memory_prepare(struct image *img, const struct run_options *o,
-			   uint8_t *ram, uint64_t size, const char *path)
+			   uint8_t *ram, uint64_t size, const char *path, double *secs)
 {
 	struct image_error err = { 0 };
 	double t0 = now_seconds();
@@ -34,11 +34,8 @@ int restore_memory_prepare(struct image *img, const struct run_options *o,
 		rc = image_load_memory(img, 0, ram, size, 0, &err);
 	else
 		rc = image_check_memory(img, 0, &err);
-	if (rc)
-		return image_failed(path, rc, &err);
-	log_info("%s every memory chunk in %.2f s", o->memory_mode == MEMORY_EAGER ?
-		 "decoded" : "checked", now_seconds() - t0);
-	return 0;
+	*secs = now_seconds() - t0;
+	return rc ? image_failed(path, rc, &err) : 0;
 }
 
 /* From the fill's thread, with the engine's lock held. A region that can
@@ -80,8 +77,9 @@ static int keep_order(struct vm *vm, struct image *img)
 	return 0;
 }
 
-int restore_memory_start(struct vm *vm, struct image *img, const char *path)
+int restore_memory_start(struct vm *vm, struct image *img, const char *path, double *secs)
 {
+	double t0 = now_seconds();
 	struct mem_lazy_opts lo = { .record_s = RECORD_S, .event = lazy_event, .arg = vm };
 	struct image_error err = { 0 };
 	int rc;
@@ -98,13 +96,9 @@ int restore_memory_start(struct vm *vm, struct image *img, const char *path)
 			 "memory first", err.msg);
 		memset(&err, 0, sizeof(err));
 		rc = image_load_memory(img, 0, vm->ram, vm->ram_size, 0, &err);
+		*secs += now_seconds() - t0;
 	}
-	if (rc)
-		return image_failed(path, rc, &err);
-	if (vm->lazy && lo.norder)
-		log_info("lazy restore: %u chunks of the image's prefetch order first",
-			 lo.norder);
-	return 0;
+	return rc ? image_failed(path, rc, &err) : 0;
 }
 
 uint32_t vm_prefetch_order(struct vm *vm, uint32_t chunk_pages, uint32_t **out)

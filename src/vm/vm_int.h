@@ -154,17 +154,18 @@ int vcpu_init(struct vcpu *v);
 /* restore_memory.c: guest memory of a restored VM. */
 
 /* Before the VM exists: eager decodes region 0 of img into ram; lazy checks
- * every record, so a damaged image is refused before any VM exists. Exit 5
- * recorded on failure. */
+ * every record, so a damaged image is refused before any VM exists. *secs:
+ * how long it took. Exit 5 recorded on failure. */
 int restore_memory_prepare(struct image *img, const struct run_options *o,
-			   uint8_t *ram, uint64_t size, const char *path);
+			   uint8_t *ram, uint64_t size, const char *path, double *secs);
 
 /* Right after vm_create, before any device or vCPU may touch vm->ram
  * (restoring a device's state sets its thread going): lazy starts serving
  * vm->ram from img (an eager decode, with a note, where userfaultfd is not
- * permitted); both keep the image's prefetch order for the next image. If
- * the image stops reading back later, the process ends with exit 5. */
-int restore_memory_start(struct vm *vm, struct image *img, const char *path);
+ * permitted, its time added to *secs); both keep the image's prefetch order
+ * for the next image. If the image stops reading back later, the process
+ * ends with exit 5. */
+int restore_memory_start(struct vm *vm, struct image *img, const char *path, double *secs);
 
 /* The prefetch order for an image written now with chunks of chunk_pages
  * pages, in a malloc'ed array (*out, NULL when none); the count. */

@@ -3,9 +3,8 @@
 # Linux guest holding 64 MiB of random data:
 # - run on a damaged image: a chunk damaged after `torpor verify` passed is
 #   refused before any VM exists (exit 5, the chunk named);
-# - run on memory the image no longer holds: the file cut short after the
-#   check, while the fill reads it, stops the VM with exit 5 and says so,
-#   never hangs;
+# - run on memory the image no longer holds: the file cut to a tenth while
+#   the fill reads it stops the VM with exit 5 and says so, never hangs;
 # - depend on the path: the image deleted during the fill, the guest resumes
 #   with its state intact;
 # - fail where userfaultfd is not permitted (an unprivileged user with
@@ -30,16 +29,16 @@ start_restore() {
 	pid=$!
 }
 
-# wait_checked: until the restore logged that every chunk passed its check
-# (then the fill has not begun: the VM does not exist yet).
-wait_checked() {
+# wait_restored: until the restore logged that the VM is built (the fill
+# has just begun).
+wait_restored() {
 	n=0
-	while ! grep -q 'checked every memory chunk' "$WORK/stderr" && [ $n -lt 3000 ]; do
+	while ! grep -q 'restored .*filled lazily' "$WORK/stderr" && [ $n -lt 3000 ]; do
 		kill -0 $pid 2>/dev/null || break
 		sleep 0.01
 		n=$((n + 1))
 	done
-	grep -q 'checked every memory chunk' "$WORK/stderr" || { show "$WORK/stderr"; fail "no check line"; }
+	grep -q 'restored .*filled lazily' "$WORK/stderr" || { show "$WORK/stderr"; fail "no lazy restore line"; }
 }
 
 finish() {
@@ -64,13 +63,14 @@ grep -q 'restored ' "$WORK/stderr" && fail "a VM was made from a damaged image"
 stderr_info 'checksum mismatch'
 rm -f "$WORK/bad.torpor"
 
-# 2. Cut short during the fill: the process is held (SIGSTOP) once the
-# check passed, the file truncated to half, and let go.
+# 2. Cut short during the fill: the process is held (SIGSTOP) as soon as
+# the VM is built, the file cut to a tenth (the fill cannot have read the
+# other nine by then), and let go.
 cp "$img" "$WORK/cut.torpor"
 start_restore "$WORK/cut.torpor" --on-suspend deny
-wait_checked
+wait_restored
 kill -STOP $pid
-truncate -s $((size / 2)) "$WORK/cut.torpor"
+truncate -s $((size / 10)) "$WORK/cut.torpor"
 t0=$(uptime_s)
 kill -CONT $pid
 finish
@@ -82,7 +82,7 @@ rm -f "$WORK/cut.torpor"
 # 3. Deleted during the fill: the restore holds the file open.
 cp "$img" "$WORK/gone.torpor"
 start_restore "$WORK/gone.torpor" --on-suspend deny
-wait_checked
+wait_restored
 rm -f "$WORK/gone.torpor"
 finish
 grep -q '^GUEST-RESUMED 1' "$WORK/console" || { show "$WORK/console"; show "$WORK/stderr"; fail "no resume after the image was deleted"; }
@@ -106,7 +106,7 @@ echo "$uffd" >/proc/sys/vm/unprivileged_userfaultfd
 tr -d '\r' <"$WORK/console.raw" >"$WORK/console"
 grep -q 'note: lazy restore is not possible here (userfaultfd: Operation not permitted' "$WORK/stderr" ||
 	{ show "$WORK/stderr"; fail "no note of the eager fallback"; }
-grep -q 'memory follows lazily' "$WORK/stderr" && fail "lazy without userfaultfd"
+grep -q 'filled lazily' "$WORK/stderr" && fail "lazy without userfaultfd"
 expect_guest_ok "counter 1" "sha256 1" "clock 1" "pm-exit 1"
 expect_rc 0 "eager fallback"
 stderr_info 'note: lazy'

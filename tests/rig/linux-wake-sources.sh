@@ -48,7 +48,11 @@ pid=$!
 n=0
 while ! grep -q 'armed no wake source' "$WORK/stderr" && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
 grep -q 'armed no wake source' "$WORK/stderr" || { kill $pid; show "$WORK/stderr"; fail "none: not told"; }
-# Held asleep: torpor must not spin (under 0.5 s of CPU in 3 s).
+# The lazy restore's memory comes in meanwhile: that work done, held asleep,
+# torpor must not spin (under 0.5 s of CPU in 3 s).
+n=0
+while ! grep -q 'memory resident' "$WORK/stderr" && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
+grep -q 'memory resident' "$WORK/stderr" || { kill $pid; show "$WORK/stderr"; fail "none: memory never resident"; }
 t1=$(awk '{ print $14 + $15 }' /proc/$pid/stat)
 sleep 3
 t2=$(awk '{ print $14 + $15 }' /proc/$pid/stat)

@@ -31,7 +31,7 @@ table=$WORK/cycles
 
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
 ckpt_s() { sed -n 's/^torpor: hibernated .*checkpoint \([0-9.]*\) s$/\1/p' "$WORK/stderr"; }
-restore_s() { sed -n 's/^torpor: restored .* in \([0-9.]*\) s$/\1/p' "$WORK/stderr"; }
+restore_s() { sed -n 's/^torpor: restored [^ ]* in \([0-9.]*\) s;.*$/\1/p' "$WORK/stderr"; }
 # scaled X DIVISOR DECIMALS: X / DIVISOR with DECIMALS decimals.
 scaled() { awk -v x="$1" -v s="$2" -v d="$3" 'BEGIN { printf "%." d "f", x / s }'; }
 
