@@ -40,5 +40,5 @@ done
 ratio() { echo "$1 $2" | awk '{ printf "%.2f", $2 / $1 }'; }
 for mem in 256M 1G 4G; do
 	eval "set -- \$r_${mem}_eager \$r_${mem}_lazy \$r_${mem}_prefetch"
-	echo "rig-info: $mem lazy/eager: first instruction $(ratio "$1" "$4"), first line $(ratio "$2" "$5"), workload $(ratio "$3" "$6"); with the prefetch order: workload $(ratio "$3" "$9") of eager, $(ratio "$6" "$9") of lazy"
+	echo "rig-info: $mem lazy/eager: first instruction $(ratio "$1" "$4"), first line $(ratio "$2" "$5"), workload $(ratio "$3" "$6"); with the prefetch order, of lazy without: first line $(ratio "$5" "$8"), workload $(ratio "$6" "$9")"
 done
