@@ -4,6 +4,7 @@
 #   scripts/bench.sh            memory engine vs the zstd CLI and memcpy on one
 #                               ~1 GiB sample of guest RAM, targets PASS/MISS
 #   BENCH_SWEEP=1 make bench    the chunk-size measurements as well (about 90 s)
+#                               and lazy restore per chunk size (bench_lazy)
 #   BENCH_MIB=256 make bench    a smaller synthetic sample
 #
 # A real guest memory dump at build/bench/guest-mem.raw replaces the synthetic
@@ -23,4 +24,6 @@ echo "load average: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
 "$bin" -s "${BENCH_MIB:-1024}"
 if [ "${BENCH_SWEEP:-0}" = 1 ]; then
 	"$bin" -s "${BENCH_MIB:-1024}" --sweep
+	# userfaultfd needs root, or vm.unprivileged_userfaultfd = 1.
+	build/host/bench/bench_lazy -s "${BENCH_MIB:-512}"
 fi
