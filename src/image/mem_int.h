@@ -32,6 +32,11 @@ static inline bool bitmap_has(const uint64_t *bm, uint32_t page)
 	return bm[page / 64] >> (page % 64) & 1;
 }
 
+static inline void bitmap_set(uint64_t *bm, uint32_t page)
+{
+	bm[page / 64] |= 1ull << (page % 64);
+}
+
 /* The largest record a chunk of `pages` pages with `stored` of them present
  * may be (formats/torpor-image-memory.md); rec_max(pages, pages) bounds
  * every record of a region whose chunks have `pages` pages. */

@@ -88,9 +88,9 @@ void mem_order_map(uint32_t c, uint32_t from_pages, uint32_t to_pages,
 
 	last /= to_pages;
 	for (uint64_t k = first; k <= last && k < nchunks_to && *n < max; k++) {
-		if (seen[k / 64] >> (k % 64) & 1)
+		if (bitmap_has(seen, (uint32_t)k))
 			continue;
-		seen[k / 64] |= 1ull << (k % 64);
+		bitmap_set(seen, (uint32_t)k);
 		out[(*n)++] = (uint32_t)k;
 	}
 }
@@ -330,9 +330,9 @@ static int answer(struct mem_lazy *l, struct lazy_buf *b, uintptr_t addr)
 	if (c == UINT32_MAX)
 		return 0;
 	pthread_mutex_lock(&l->lock);
-	if (l->idx.chunks[c].length && !(l->seen[c / 64] >> (c % 64) & 1) &&
+	if (l->idx.chunks[c].length && !bitmap_has(l->seen, c) &&
 	    now_s() - l->t0 < l->o.record_s) {
-		l->seen[c / 64] |= 1ull << (c % 64);
+		bitmap_set(l->seen, c);
 		l->recorded[l->nrecorded++] = c;
 	}
 	state = l->state[c];
@@ -490,14 +490,14 @@ static int plan(struct mem_lazy *l, const struct mem_lazy_opts *o)
 	for (uint32_t i = 0; i < o->norder; i++) {
 		uint32_t c = o->order[i];
 
-		if (c < n && l->idx.chunks[c].length && !(in[c / 64] >> (c % 64) & 1)) {
-			in[c / 64] |= 1ull << (c % 64);
+		if (c < n && l->idx.chunks[c].length && !bitmap_has(in, c)) {
+			bitmap_set(in, c);
 			l->fill[l->nfill++] = c;
 			l->given[l->ngiven++] = c;
 		}
 	}
 	for (uint32_t c = 0; c < n; c++)
-		if (l->idx.chunks[c].length && !(in[c / 64] >> (c % 64) & 1))
+		if (l->idx.chunks[c].length && !bitmap_has(in, c))
 			l->fill[l->nfill++] = c;
 	l->remaining = l->nfill;
 	l->st.chunks = l->nfill;
