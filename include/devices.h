@@ -1,7 +1,7 @@
 /* devices.h - the device table: everything torpor knows about a device model
  * in one struct dev_ops, defined next to the model in its own file
  * (src/dev/uart.c, rtc.c, gpio.c, vmgenid.c, virtio_blk.c, virtio_net.c,
- * virtio_rng.c) and listed once in src/dev/devices.c.
+ * virtio_rng.c, virtio_input.c) and listed once in src/dev/devices.c.
  * Configuration defaults, the VM's bus, the device tree, checkpoint,
  * restore and inspect all go through this table; nothing outside it looks
  * at a device's type. */
@@ -98,11 +98,18 @@ struct dev_ops {
 	 * vmgenid: a new generation ID and its interrupt, unless
 	 * same_generation, which --no-vmgenid asks for). */
 	void (*restored)(void *dev, int same_generation);
+	/* A key the host presses for a control request (virtio-input:
+	 * KEY_POWER, KEY_SLEEP, KEY_WAKEUP from linux/input-event-codes.h): a
+	 * press and a release reach the guest. Bus lock held. 0; -EAGAIN when
+	 * the guest's driver is not listening (not set up, reset, or asleep);
+	 * -EINVAL for a key the device does not have. */
+	int (*press)(void *dev, uint16_t key);
 };
 
 /* The device models, in their default order. */
 extern const struct dev_ops uart_dev_ops, rtc_dev_ops, gpio_dev_ops,
-	vmgenid_dev_ops, virtio_blk_dev_ops, virtio_net_dev_ops, virtio_rng_dev_ops;
+	vmgenid_dev_ops, virtio_blk_dev_ops, virtio_net_dev_ops, virtio_rng_dev_ops,
+	virtio_input_dev_ops;
 
 /* The table entry for an image's device type; NULL for an unknown one. */
 const struct dev_ops *dev_find(uint32_t type);

@@ -17,7 +17,7 @@
  *   0x0A00_0000 +------------------------+
  *               | virtio-mmio  16 x 512  |  SPI 16..31: slots 0-7 one per
  *               |                        |  --disk, 8-11 one per --net,
- *               |                        |  12 virtio-rng
+ *               |                        |  12 virtio-rng, 13 virtio-input
  *   0x8000_0000 +------------------------+
  *               | RAM (--memory)         |  up to 1 TiB - 2 GiB (40-bit IPA)
  *               +------------------------+
@@ -53,6 +53,7 @@
 #define VIRTIO_SPI_BASE         16
 #define VIRTIO_NET_SLOT         8       /* the first --net's slot */
 #define VIRTIO_RNG_SLOT         12
+#define VIRTIO_INPUT_SLOT       13
 /* The generation ID is 16 bytes at the start of a window of its own that is
  * guest memory (the guest's driver maps it as I/O memory and reads it with
  * plain loads, which KVM could not emulate as MMIO); 64K so that it is a

@@ -54,6 +54,7 @@ struct run_options {
 	uint32_t chunk_pages;           /* --chunk-size of the images this process
 					 * writes, in guest pages; 0: the writer's
 					 * default (mem_chunk_pages_for) */
+	const char *api_socket;         /* --api-socket: the control socket */
 	int help;
 };
 

@@ -36,6 +36,7 @@ enum dev_type {
 	DEV_VIRTIO_NET = 5,
 	DEV_VIRTIO_RNG = 6,
 	DEV_VMGENID = 7,
+	DEV_VIRTIO_INPUT = 8,
 };
 
 /* VM-wide capabilities enabled at creation (bit numbers). */
