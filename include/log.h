@@ -35,6 +35,10 @@ void fail_now(int exit_code, const char *fmt, ...)
 /* Hands over the recorded failure and forgets it. */
 void fail_take(struct failure *f);
 
+/* The exit code the recorded failure maps to (EXIT_FAILURE_RT when none),
+ * leaving it recorded: what the process will exit with. */
+int fail_code(void);
+
 /* Writes a one-line message into err (errlen bytes; nothing when err is
  * NULL), control bytes blanked so that an argument holding a newline still
  * gives one line: how the host libraries report, and the caller decides. */

@@ -71,7 +71,8 @@ int run_options_parse(struct run_options *o, int argc, char **argv,
 /* Parses `restore` arguments (argv[0] is "restore"): IMAGE, --image,
  * --on-suspend, --clock, --memory lazy|eager, --no-wake, --force-wake,
  * --disk PATH (where the image's disks are now, in order), --disk-overlay,
- * --net (where its cards go now, in order), --no-vmgenid, --chunk-size.
+ * --net (where its cards go now, in order), --no-vmgenid, --chunk-size,
+ * --api-socket.
  * Same error convention. */
 int restore_options_parse(struct run_options *o, int argc, char **argv,
 			  char *err, size_t errlen);

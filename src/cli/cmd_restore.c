@@ -47,7 +47,9 @@ static const char restore_usage[] =
 "                           its random number generator)\n"
 "      --chunk-size SIZE    memory chunk of the images written: a power of two\n"
 "                           from 4K to 16M, K/M suffix (default 64K; more\n"
-"                           for a guest over 256G)\n";
+"                           for a guest over 256G)\n"
+"      --api-socket PATH    a control socket (mode 0600): `torpor ctl PATH\n"
+"                           hibernate|snapshot|poweroff|wake|status|events|...`\n";
 
 int cmd_restore(int argc, char **argv)
 {

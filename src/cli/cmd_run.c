@@ -39,6 +39,8 @@ static const char run_usage[] =
 "      --chunk-size SIZE    memory chunk of the images written: a power of two\n"
 "                           from 4K to 16M, K/M suffix (default 64K; more\n"
 "                           for a guest over 256G)\n"
+"      --api-socket PATH    a control socket (mode 0600): `torpor ctl PATH\n"
+"                           hibernate|snapshot|poweroff|status|events|...`\n"
 "Console: stdin/stdout; on a terminal, Ctrl-A x quits.\n";
 
 static int open_file(const char *path, const char *what, uint64_t *size)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "image_format.h"
@@ -84,7 +85,7 @@ static int finish_suspend(struct run_options *o, char *err, size_t errlen)
 
 enum {
 	OPT_ON_SUSPEND = 256, OPT_CLOCK, OPT_NO_WAKE, OPT_FORCE_WAKE, OPT_DISK,
-	OPT_DISK_OVERLAY, OPT_NET, OPT_NO_VMGENID, OPT_CHUNK_SIZE,
+	OPT_DISK_OVERLAY, OPT_NET, OPT_NO_VMGENID, OPT_CHUNK_SIZE, OPT_API_SOCKET,
 };
 
 static const struct option run_longopts[] = {
@@ -99,6 +100,7 @@ static const struct option run_longopts[] = {
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "no-vmgenid", no_argument, NULL, OPT_NO_VMGENID },
 	{ "chunk-size", required_argument, NULL, OPT_CHUNK_SIZE },
+	{ "api-socket", required_argument, NULL, OPT_API_SOCKET },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -193,8 +195,24 @@ static int parse_chunk_size(struct run_options *o, const char *s, char *err, siz
 	return 0;
 }
 
+/* --api-socket: a path a UNIX socket can have (sun_path holds 107 bytes
+ * and its NUL). */
+static int parse_api_socket(struct run_options *o, const char *s, char *err, size_t errlen)
+{
+	if (!*s)
+		return bad(err, errlen, "--api-socket needs a path", s);
+	if (strlen(s) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		snprintf(err, errlen, "--api-socket: the path is longer than %zu bytes, "
+			 "more than a UNIX socket can have",
+			 sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+		return -EINVAL;
+	}
+	o->api_socket = s;
+	return 0;
+}
+
 /* The options run and restore share (--image, --on-suspend, --disk, --net,
- * --no-vmgenid, --chunk-size);
+ * --no-vmgenid, --chunk-size, --api-socket);
  * anything else is unknown: 0, or -EINVAL with the message in err. */
 static int parse_shared(struct run_options *o, int c, const char *arg, int restore,
 			char *err, size_t errlen)
@@ -213,6 +231,8 @@ static int parse_shared(struct run_options *o, int c, const char *arg, int resto
 	}
 	if (c == OPT_CHUNK_SIZE)
 		return parse_chunk_size(o, optarg, err, errlen);
+	if (c == OPT_API_SOCKET)
+		return parse_api_socket(o, optarg, err, errlen);
 	return bad(err, errlen, "unknown or incomplete option", arg);
 }
 
@@ -289,6 +309,7 @@ static const struct option restore_longopts[] = {
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "no-vmgenid", no_argument, NULL, OPT_NO_VMGENID },
 	{ "chunk-size", required_argument, NULL, OPT_CHUNK_SIZE },
+	{ "api-socket", required_argument, NULL, OPT_API_SOCKET },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };

@@ -71,6 +71,16 @@ void fail_take(struct failure *f)
 	pthread_mutex_unlock(&fail_lock);
 }
 
+int fail_code(void)
+{
+	int code;
+
+	pthread_mutex_lock(&fail_lock);
+	code = have_failure ? recorded.exit_code : EXIT_FAILURE_RT;
+	pthread_mutex_unlock(&fail_lock);
+	return code;
+}
+
 void err_line(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;

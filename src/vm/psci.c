@@ -7,6 +7,7 @@
 
 #include "arm64_regs.h"
 #include "checkpoint.h"
+#include "control.h"
 #include "host.h"
 #include "exitcodes.h"
 #include "log.h"
@@ -72,11 +73,12 @@ static void report(const char *what, const char *path,
 			 strerror(s->dir_sync_errno), path);
 }
 
-/* Checkpoints the VM. A checkpoint that fails is handled here: the
- * caller's suspend call returns DENIED and the guest carries on, unless a
- * signal cancelled it, which stops torpor (the image untouched). Returns 0
+/* Checkpoints the VM as pol says. A checkpoint that fails is handled here:
+ * the caller's suspend call returns DENIED and the guest carries on, unless
+ * a signal cancelled it, which stops torpor (the image untouched). Returns 0
  * (keep running), EXIT_HIBERNATED, 128 + signal, or -1 (failure recorded). */
-static int honour(struct vm *vm, const struct psci_resume *res)
+static int honour(struct vm *vm, const struct psci_resume *res,
+		  const struct suspend_policy *pol)
 {
 	struct vcpu *v = &vm->vcpus[res->vcpu];
 	struct image_write_stats stats = { 0 };
@@ -87,29 +89,36 @@ static int honour(struct vm *vm, const struct psci_resume *res)
 	if (vcpu_set_mp_state(v, KVM_MP_STATE_SUSPENDED)) {
 		fail_take(&f);
 		log_info("cannot suspend vCPU %u: %s", res->vcpu, f.msg);
+		control_suspend_refused(vm, f.msg);
 		answer(v, PSCI_RET_DENIED);
 		return 0;
 	}
-	if (checkpoint_write(vm, res, vm->opts->image,
-			     vm->opts->on_suspend == SUSPEND_SNAPSHOT, &stats, &secs, &sig)) {
+	control_checkpoint_started(vm, pol->image);
+	if (checkpoint_write(vm, res, pol->image, pol->mode == SUSPEND_SNAPSHOT,
+			     &stats, &secs, &sig)) {
 		fail_take(&f);
 		if (sig) {
 			log_info("stopped by signal %d during the checkpoint; %s is as it "
-				 "was", sig, vm->opts->image);
+				 "was", sig, pol->image);
+			control_checkpoint_failed(vm, "stopped by a signal");
 			return 128 + sig;
 		}
 		log_info("checkpoint failed, the guest keeps running: %s", f.msg);
+		control_checkpoint_failed(vm, f.msg);
 		vcpu_set_mp_state(v, KVM_MP_STATE_RUNNABLE);
 		answer(v, PSCI_RET_DENIED);
 		return 0;
 	}
-	if (vm->opts->on_suspend == SUSPEND_HIBERNATE) {
-		report("hibernated", vm->opts->image, &stats, secs);
+	report(pol->mode == SUSPEND_HIBERNATE ? "hibernated" : "snapshot", pol->image,
+	       &stats, secs);
+	control_checkpoint_done(vm, pol, &stats, secs);
+	if (pol->mode == SUSPEND_HIBERNATE)
 		return EXIT_HIBERNATED;
-	}
-	report("snapshot", vm->opts->image, &stats, secs);
 	/* The image holds the suspended VM; the live one wakes at once. */
-	return psci_resume_vcpu(vm, res);
+	if (psci_resume_vcpu(vm, res))
+		return -1;
+	control_resumed(vm);
+	return 0;
 }
 
 int psci_handle_suspend(struct vm *vm)
@@ -122,6 +131,8 @@ int psci_handle_suspend(struct vm *vm)
 	for (unsigned i = 0; i < vm->cfg.ncpus && !code; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 		struct psci_resume res = { 0 };
+		struct suspend_policy pol;
+		char why[64];
 		int64_t verdict;
 		int pending;
 
@@ -131,12 +142,17 @@ int psci_handle_suspend(struct vm *vm)
 		if (!pending)
 			continue;
 		verdict = check_request(vm, v, &res);
-		if (verdict)
+		control_policy(vm, &pol);
+		if (verdict) {
+			snprintf(why, sizeof(why), "PSCI error %lld for its call",
+				 (long long)verdict);
+			control_suspend_refused(vm, why);
 			answer(v, verdict);
-		else if (vm->opts->on_suspend == SUSPEND_DENY)
+		} else if (pol.mode == SUSPEND_DENY || !pol.image) {
 			answer(v, PSCI_RET_DENIED);
-		else
-			code = honour(vm, &res);
+		} else {
+			code = honour(vm, &res, &pol);
+		}
 		if (code)
 			break;  /* hibernated, stopped or failed: the VM stays paused */
 		pthread_mutex_lock(&vm->ctl_lock);
@@ -166,6 +182,8 @@ int psci_handle_wakeup(struct vm *vm)
 	if (pending && vm->t_start > 0)
 		log_info("guest resumed at its entry point %.2f s after restore began",
 			 now_seconds() - vm->t_start);
+	if (pending)
+		control_resumed(vm);
 	vm_resume(vm);
 	return 0;
 }

@@ -9,6 +9,7 @@
 
 #include "arm64_regs.h"
 #include "checkpoint.h"
+#include "control.h"
 #include "clock_policy.h"
 #include "host.h"
 #include "exitcodes.h"
@@ -178,32 +179,52 @@ static void resume_now(struct vm *vm)
 	vm_notify(vm);
 }
 
+/* Presses the wake button the guest armed (unless force), else completes
+ * the PSCI resume at once; how: which, for the log. */
+static void wake(struct vm *vm, int force, char *how, size_t len)
+{
+	if (!force && ask_devices(vm, 1, how, len) == DEV_WAKE_PRESSED)
+		return;
+	resume_now(vm);
+	snprintf(how, len, "resuming the guest at its PSCI entry point without a wake "
+		 "interrupt (%s)", force ? "--force-wake" : "it armed no wake button");
+}
+
 /* Restore is the power button: the wake button if the guest armed it, else
  * the PSCI resume at once, so that a restore never sleeps by default.
- * --no-wake waits for a source the guest armed; --force-wake skips the
- * button. One log line says which. */
+ * --no-wake waits for a source the guest armed (or a `wake` request on the
+ * control socket); --force-wake skips the button. One log line says which. */
 static void on_started(struct vm *vm)
 {
 	char what[128] = "";
-	enum dev_wake w = DEV_WAKE_NONE;
 
-	if (!vm->opts->force_wake)
-		w = ask_devices(vm, vm->opts->wake, what, sizeof(what));
-	if (w == DEV_WAKE_PRESSED) {
+	if (vm->opts->wake) {
+		wake(vm, vm->opts->force_wake, what, sizeof(what));
 		log_info("%s", what);
-	} else if (!vm->opts->wake) {
-		if (w == DEV_WAKE_ARMED)
-			log_info("--no-wake: %s", what);
-		else
-			log_info("--no-wake: the guest armed no wake source torpor can see "
-				 "(RTC alarm); it sleeps until console input wakes it, if "
-				 "it enabled wakeup on its serial port");
+		control_woken(vm, what);
+	} else if (ask_devices(vm, 0, what, sizeof(what)) == DEV_WAKE_ARMED) {
+		log_info("--no-wake: %s", what);
 	} else {
-		resume_now(vm);
-		log_info("resuming the guest at its PSCI entry point without a wake "
-			 "interrupt (%s)", vm->opts->force_wake ? "--force-wake" :
-			 "it armed no wake button");
+		log_info("--no-wake: the guest armed no wake source torpor can see "
+			 "(RTC alarm); it sleeps until console input wakes it, if "
+			 "it enabled wakeup on its serial port%s", vm->control ?
+			 ", or a wake request on the control socket" : "");
 	}
+}
+
+int vm_wake_guest(struct vm *vm, char *how, size_t len)
+{
+	int asleep;
+
+	pthread_mutex_lock(&vm->ctl_lock);
+	asleep = vm->resume_pending && !vm->wakeup_exits;
+	pthread_mutex_unlock(&vm->ctl_lock);
+	if (!asleep)
+		return -1;
+	wake(vm, 0, how, len);
+	log_info("%s (a wake request)", how);
+	control_woken(vm, how);
+	return 0;
 }
 
 /* Where --disk-overlay keeps its private files: $TMPDIR, else /var/tmp

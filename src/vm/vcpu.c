@@ -111,6 +111,9 @@ static int system_event(struct vcpu *v)
 
 	switch (v->run->system_event.type) {
 	case KVM_SYSTEM_EVENT_SHUTDOWN:
+		pthread_mutex_lock(&vm->ctl_lock);
+		vm->powered_off = 1;
+		pthread_mutex_unlock(&vm->ctl_lock);
 		vm_request_exit(vm, EXIT_OK);
 		return 1;
 	case KVM_SYSTEM_EVENT_RESET:

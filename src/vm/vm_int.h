@@ -7,7 +7,8 @@
  * contract says "a negative errno (not recorded)": the thin KVM wrappers,
  * whose callers decide what the errno means.
  *
- * Threads: one per vCPU (KVM_RUN loop), one console reader, and the main
+ * Threads: one per vCPU (KVM_RUN loop), one console reader, the control
+ * socket's (control.h), and the main
  * thread, which runs vm_loop() and is the only one that pauses vCPUs,
  * checkpoints, or tears the VM down. */
 #ifndef TORPOR_VM_INT_H
@@ -27,6 +28,7 @@
 #include "vm_state.h"
 
 struct console;
+struct control;
 struct image;
 struct mem_lazy;
 struct vm;
@@ -99,6 +101,7 @@ struct vm {
 	int pause_req, paused, running_threads;
 	int quit;                       /* parked vCPU threads leave */
 	int exit_code;                  /* VM_RUNNING, VM_FAILED or an outcome */
+	int powered_off;                /* the guest's PSCI SYSTEM_OFF ended it */
 	int suspend_requests;           /* vCPUs with suspend_pending */
 	int wake_fd[2];                 /* pipe: vCPU/console threads -> main loop */
 	int64_t wakeup_exits;           /* WAKEUP exits not yet answered */
@@ -106,6 +109,8 @@ struct vm {
 	double t_start;                 /* now_seconds() when torpor began the VM */
 	struct psci_resume resume;      /* valid while resume_pending */
 	int resume_pending;
+
+	struct control *control;        /* --api-socket; NULL without */
 
 	struct mem_lazy *lazy;          /* a lazy restore's memory; NULL: resident */
 	uint32_t *prefetch;             /* an eager restore's image order, kept */
@@ -210,6 +215,11 @@ int psci_resume_vcpu(struct vm *vm, const struct psci_resume *res);
 /* Answers a WAKEUP exit of the held vCPU (main thread): resumes it if a
  * resume is pending. 0, or -1 (recorded). */
 int psci_handle_wakeup(struct vm *vm);
+
+/* A restored guest held asleep (resume_pending): presses the wake button it
+ * armed, else completes the PSCI resume at once; how: what was done, for
+ * the log. Main thread. 0, or -1 (nothing recorded) if it is not asleep. */
+int vm_wake_guest(struct vm *vm, char *how, size_t len);
 
 /* MMIO exit: dispatches to the device bus under dev_lock. */
 void vm_mmio_exit(struct vcpu *v);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "console.h"
+#include "control.h"
 #include "exitcodes.h"
 #include "log.h"
 #include "vm_int.h"
@@ -123,6 +124,12 @@ static int devices_timeout(struct vm *vm)
 	return t;
 }
 
+/* The sooner of two poll() timeouts, -1 meaning none. */
+static int earliest(int a, int b)
+{
+	return a < 0 ? b : b < 0 || a < b ? a : b;
+}
+
 static void drain(int fd)
 {
 	char buf[64];
@@ -166,7 +173,7 @@ int vm_loop(struct vm *vm)
 		return fail(EXIT_FAILURE_RT, "signalfd: %s", strerror(errno));
 	if ((ret = console_start(vm->console)))
 		fail(EXIT_FAILURE_RT, "cannot start the console: %s", strerror(-ret));
-	if (ret || start_threads(vm))
+	if (ret || control_start(vm) || start_threads(vm))
 		vm_request_exit(vm, VM_FAILED);
 	else if (vm->on_started)
 		vm->on_started(vm);
@@ -175,9 +182,11 @@ int vm_loop(struct vm *vm)
 		struct signalfd_siginfo si;
 		int suspend, wakeup;
 
-		if (poll(pf, 2, devices_timeout(vm)) < 0 && errno != EINTR)
+		if (poll(pf, 2, earliest(devices_timeout(vm), control_timeout_ms(vm))) < 0 &&
+		    errno != EINTR)
 			break;
 		drain(vm->wake_fd[0]);
+		control_run(vm);
 		if (pf[1].revents && read(sfd, &si, sizeof(si)) == sizeof(si)) {
 			log_info("stopped by signal %u", si.ssi_signo);
 			vm_request_exit(vm, 128 + (int)si.ssi_signo);
@@ -212,5 +221,6 @@ int vm_loop(struct vm *vm)
 	pthread_mutex_lock(&vm->ctl_lock);
 	code = vm->exit_code;
 	pthread_mutex_unlock(&vm->ctl_lock);
+	control_stop(vm, code);
 	return code;
 }

@@ -318,6 +318,8 @@ ParameterizedTestParameters(run_options, bad)
 		/* a reader takes at most 2^22 chunks a region: 16G of 4K ones */
 		{ { "--kernel", "k", "--memory", "17G", "--chunk-size", "4K" },
 		  "--chunk-size cuts --memory into more than 4194304 chunks" },
+		{ { "--kernel", "k", "--api-socket=" }, "--api-socket needs a path: ''" },
+		{ { "--kernel", "k", "--api-socket" }, "unknown or incomplete option: '--api-socket'" },
 		/* restore-only options are not run options */
 		{ { "--kernel", "k", "--disk-overlay" }, "unknown or incomplete option" },
 		{ { "--kernel", "k", "--clock", "freeze" }, "unknown or incomplete option" },
@@ -378,6 +380,28 @@ Test(run_options, chunk_size)
 		     "%s", err);
 	cr_assert_eq(RUN(&o, err, "--kernel", "k"), 0, "%s", err);
 	cr_expect_eq(o.chunk_pages, 0);
+}
+
+/* --api-socket: any path a UNIX socket can have, kept as given; unset NULL
+ * on every call. */
+Test(run_options, api_socket)
+{
+	char path[108], longer[109];
+	struct run_options o;
+	char err[128];
+
+	memset(path, 'a', sizeof(path) - 1);
+	path[sizeof(path) - 1] = 0;
+	memset(longer, 'a', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = 0;
+	cr_assert_eq(RUN(&o, err, "--kernel", "k", "--api-socket", path), 0, "%s", err);
+	cr_expect_str_eq(o.api_socket, path);
+	cr_assert_eq(RUN(&o, err, "--kernel", "k", "--api-socket", longer), -EINVAL);
+	cr_expect(strstr(err, "--api-socket: the path is longer than 107 bytes"), "%s", err);
+	cr_assert_eq(RESTORE(&o, err, "--api-socket=/run/vm.sock", "vm.img"), 0, "%s", err);
+	cr_expect_str_eq(o.api_socket, "/run/vm.sock");
+	cr_assert_eq(RUN(&o, err, "--kernel", "k"), 0, "%s", err);
+	cr_expect_null(o.api_socket);
 }
 
 /* --- restore --------------------------------------------------------------- */
@@ -558,6 +582,7 @@ ParameterizedTestParameters(restore_options, bad)
 		  "--chunk-size must be a power of two from 4K to 16M: '128'" },
 		{ { "--chunk-size", "48K", "vm.img" }, "--chunk-size must be a power of two" },
 		{ { "--memory", "1G", "vm.img" }, "--memory must be lazy or eager" },
+		{ { "--api-socket=", "vm.img" }, "--api-socket needs a path" },
 		{ { "--memory", "vm.img" }, "--memory must be lazy or eager" },
 	};
 
