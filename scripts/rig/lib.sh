@@ -520,3 +520,30 @@ measure_restore() {
 	eval "r_${label%% *}_$(echo "${label#* }" | tr -c 'a-z0-9\n' _)=\"\$first \$line \$work\""
 }
 
+
+# --- the control socket (--api-socket, `torpor ctl`) ---------------------------
+
+# ctl ARG...: `torpor ctl ARG...`.
+ctl() { "$TORPOR" ctl "$@"; }
+
+# member NAME FILE: the value of member NAME of the first JSON line of FILE
+# that has it (a string without its quotes, or a number).
+member() {
+	sed -n "s/.*\"$1\": *\"\{0,1\}\([^\",}]*\).*/\1/p" "$2" | head -n 1
+}
+
+# events_in_order FILE EVENT...: FILE (`torpor ctl SOCK events --json`
+# output) holds each EVENT, in this order (others may come between);
+# otherwise fails, showing FILE.
+events_in_order() {
+	eo_file=$1
+	shift
+	eo_got=$(sed -n 's/.*"event": *"\([^"]*\)".*/\1/p' "$eo_file" | tr '\n' ' ')
+	eo_rest=" $eo_got"
+	for eo_e; do
+		case $eo_rest in
+		*" $eo_e "*) eo_rest=${eo_rest#*" $eo_e "}; eo_rest=" $eo_rest" ;;
+		*) show "$eo_file"; fail "events: want $* in order, got: $eo_got" ;;
+		esac
+	done
+}
