@@ -82,13 +82,18 @@ const char *api_request_name(enum api_req_kind kind);
 /* Builds one reply or event line in a fixed buffer. A writer that runs out
  * of room keeps a valid line: api_end() then yields an error reply (or an
  * event carrying "truncated": true) instead. A member that does not fit is
- * left out whole, and so is every member after it. */
+ * left out whole, and so is every member after it; so is one that
+ * api_object_parse would refuse (a key of API_MAX_KEY bytes or more, a
+ * string of API_MAX_STR or more, decoded, more than API_MAX_FIELDS
+ * members, counting "ok" or "event", and for an event the "truncated" it
+ * may need): every line written parses back. */
 struct api_writer {
 	char buf[API_MAX_REPLY];
 	size_t len;
 	int overflow;
 	int is_event;
 	int is_request;
+	unsigned members;
 };
 
 /* {"ok": true / false, ... */

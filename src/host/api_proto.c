@@ -552,10 +552,12 @@ static void put_raw(struct api_writer *w, const char *s, size_t n)
 	w->len += n;
 }
 
-static void put_escaped(struct api_writer *w, const char *s)
+/* A JSON string of s; one that would decode to cap bytes or more (what the
+ * parser holds) counts as no room. */
+static void put_escaped(struct api_writer *w, const char *s, size_t cap)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
+	size_t n = strlen(s), decoded = 0;
 
 	put_raw(w, "\"", 1);
 	while (n && !w->overflow) {
@@ -576,7 +578,11 @@ static void put_escaped(struct api_writer *w, const char *s)
 		} else {
 			put_raw(w, "\\ufffd", 6);
 			k = 1;
+			decoded += 2;   /* U+FFFD is 3 bytes */
 		}
+		decoded += k;
+		if (decoded >= cap)
+			w->overflow = 1;
 		p += k;
 		n -= k;
 	}
@@ -588,8 +594,12 @@ static size_t member(struct api_writer *w, const char *key)
 {
 	size_t at = w->len;
 
+	/* An event keeps one place for "truncated". */
+	if (w->members >= API_MAX_FIELDS - (w->is_event ? 1u : 0u))
+		w->overflow = 1;
+	w->members++;
 	put_raw(w, ", ", 2);
-	put_escaped(w, key);
+	put_escaped(w, key, API_MAX_KEY);
 	put_raw(w, ": ", 2);
 	return at;
 }
@@ -606,6 +616,7 @@ static void begin(struct api_writer *w, int is_event, int is_request)
 	w->overflow = 0;
 	w->is_event = is_event;
 	w->is_request = is_request;
+	w->members = 1;
 }
 
 void api_begin_reply(struct api_writer *w, int ok)
@@ -618,7 +629,7 @@ void api_begin_event(struct api_writer *w, const char *name)
 {
 	begin(w, 1, 0);
 	put_raw(w, "{\"event\": ", 10);
-	put_escaped(w, name);
+	put_escaped(w, name, API_MAX_STR);
 	if (w->overflow)
 		w->len = 0;     /* api_end writes a stand-in */
 }
@@ -627,7 +638,7 @@ void api_begin_request(struct api_writer *w, const char *name)
 {
 	begin(w, 0, 1);
 	put_raw(w, "{\"request\": ", 12);
-	put_escaped(w, name);
+	put_escaped(w, name, API_MAX_STR);
 }
 
 void api_put_str(struct api_writer *w, const char *key, const char *val)
@@ -638,7 +649,7 @@ void api_put_str(struct api_writer *w, const char *key, const char *val)
 		return;
 	at = member(w, key);
 	if (val)
-		put_escaped(w, val);
+		put_escaped(w, val, API_MAX_STR);
 	else
 		put_raw(w, "null", 4);
 	member_done(w, at);
