@@ -134,7 +134,10 @@ int ctl_options_parse(struct ctl_options *o, int argc, char **argv,
 		}
 		errno = 0;
 		o->timeout_s = strtod(timeout, &end);
-		if (end == timeout || *end || errno || !(o->timeout_s >= API_MIN_TIMEOUT_S) ||
+		/* decimal only: strtod would also take " 5", hex, nan and inf */
+		if (end == timeout || *end || errno ||
+		    strspn(timeout, "0123456789.eE+-") != strlen(timeout) ||
+		    !(o->timeout_s >= API_MIN_TIMEOUT_S) ||
 		    !(o->timeout_s <= API_MAX_TIMEOUT_S)) {
 			err_line(err, errlen, "--timeout must be seconds from %g to %g: '%s'",
 				 API_MIN_TIMEOUT_S, API_MAX_TIMEOUT_S, timeout);
