@@ -50,12 +50,13 @@ HOST_CFLAGS ?=
 
 # Host-independent code: the image library, device models, the machine
 # description (device tree, boot layout), the virtio transport, host
-# utilities and the command-line parser. Built natively for the unit tests and for the arm64 binary alike.
+# utilities, the command-line parser and the control socket's client (ctl.c).
+# Built natively for the unit tests and for the arm64 binary alike.
 LIB_SRCS := $(wildcard src/image/*.c src/dev/*.c src/machine/*.c src/host/*.c \
-	src/util/*.c src/virtio/*.c) src/cli/run_options.c
+	src/util/*.c src/virtio/*.c) src/cli/run_options.c src/cli/ctl.c
 # KVM-only code (arm64): the live VM.
 KVM_SRCS := $(wildcard src/vm/*.c)
-CLI_SRCS := $(filter-out src/cli/run_options.c,$(wildcard src/cli/*.c))
+CLI_SRCS := $(filter-out src/cli/run_options.c src/cli/ctl.c,$(wildcard src/cli/*.c))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 GUEST_SRCS := $(wildcard tests/guests/*.S)

@@ -40,8 +40,12 @@ struct api_object {
  * single JSON object whose values are strings, numbers, true, false or
  * null, with white space around tokens. Nested objects and arrays, duplicate
  * keys, a NUL or control character in a string, an escape that is not JSON's
- * and trailing text are refused. 0, or -EINVAL with a one-line reason
- * (naming the byte offset where it applies) in err. */
+ * and trailing text are refused, and so are: an empty line, more than
+ * API_MAX_FIELDS members, a key of API_MAX_KEY bytes or more or a string
+ * of API_MAX_STR or more (decoded), bytes that are not UTF-8, a lone
+ * surrogate, \u0000, a number that is not JSON's or is over 128
+ * characters or out of a double's range. 0, or -EINVAL with a one-line
+ * reason (naming the byte offset, from 0, where it applies) in err. */
 int api_object_parse(const char *line, size_t len, struct api_object *o,
 		     char *err, size_t errlen);
 
@@ -77,29 +81,44 @@ const char *api_request_name(enum api_req_kind kind);
 
 /* Builds one reply or event line in a fixed buffer. A writer that runs out
  * of room keeps a valid line: api_end() then yields an error reply (or an
- * event carrying "truncated": true) instead. */
+ * event carrying "truncated": true) instead. A member that does not fit is
+ * left out whole, and so is every member after it; so is one that
+ * api_object_parse would refuse (a key of API_MAX_KEY bytes or more, a
+ * string of API_MAX_STR or more, decoded, more than API_MAX_FIELDS
+ * members, counting "ok" or "event", and for an event the "truncated" it
+ * may need): every line written parses back. */
 struct api_writer {
 	char buf[API_MAX_REPLY];
 	size_t len;
 	int overflow;
 	int is_event;
+	int is_request;
+	unsigned members;
 };
 
 /* {"ok": true / false, ... */
 void api_begin_reply(struct api_writer *w, int ok);
 /* {"event": "NAME", ... */
 void api_begin_event(struct api_writer *w, const char *name);
-/* Members, written in call order; strings are escaped as JSON requires. */
+/* {"request": "NAME", ... (the client's side). A request that runs out of
+ * room has no stand-in: api_end() returns NULL, *len 0. */
+void api_begin_request(struct api_writer *w, const char *name);
+/* Members, written in call order; strings are escaped as JSON requires
+ * ('"', '\\', control characters and DEL as \u00XX; a byte that is not
+ * part of valid UTF-8 becomes \ufffd). A NULL string is written as null. */
 void api_put_str(struct api_writer *w, const char *key, const char *val);
 void api_put_u64(struct api_writer *w, const char *key, uint64_t val);
 void api_put_int(struct api_writer *w, const char *key, int64_t val);
-/* A number with `decimals` digits after the point (0..6). */
+/* A number with `decimals` digits after the point (0..6; others are
+ * clamped); from 1e15 on in magnitude, %.17g. NaN and infinities are
+ * written as null, -0 as 0. */
 void api_put_num(struct api_writer *w, const char *key, double val, int decimals);
 void api_put_bool(struct api_writer *w, const char *key, int val);
 /* Closes the object with "}\n"; the line and its length (*len). */
 const char *api_end(struct api_writer *w, size_t *len);
 
-/* A whole error reply: {"ok": false, "error": "<printf of fmt>"}\n. */
+/* A whole error reply: {"ok": false, "error": "<printf of fmt>"}\n; the
+ * message is cut at 1023 bytes (on a UTF-8 character's boundary). */
 const char *api_error_reply(struct api_writer *w, size_t *len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -7,6 +7,7 @@ int cmd_run(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_ctl(int argc, char **argv);
 
 /* The exit status for what a command's run returned: an outcome (>= 0) as
  * it is; -1, the recorded failure, whose one line it prints on stderr. */

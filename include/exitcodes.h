@@ -16,6 +16,7 @@ enum torpor_exit {
 	EXIT_HIBERNATED = 7,  /* guest suspended and was checkpointed (--on-suspend hibernate) */
 	EXIT_CRASHED = 8,     /* guest reported a crash (KVM_SYSTEM_EVENT_CRASH) */
 	EXIT_CHECKPOINT = 9,  /* writing the image failed (the guest was kept running) */
+	EXIT_NO_VM = 10,      /* ctl: nothing answers at the socket, or the connection broke */
 };
 
 #endif

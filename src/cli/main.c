@@ -17,6 +17,7 @@ static const char usage[] =
 "  restore   resume a guest from an image (torpor restore --help)\n"
 "  inspect   describe an image (--json for scripts)\n"
 "  verify    check every checksum of an image\n"
+"  ctl       talk to a running torpor's control socket (torpor ctl --help)\n"
 "\n"
 "  -h, --help       this text\n"
 "  -V, --version    the version\n"
@@ -24,7 +25,7 @@ static const char usage[] =
 "exit codes: 0 ok / guest powered off, 1 runtime failure, 2 usage,\n"
 "3 bad kernel or initrd, 4 no usable KVM, 5 bad or incompatible image,\n"
 "6 guest reset, 7 guest hibernated, 8 guest crashed, 9 checkpoint failed,\n"
-"128+N stopped by signal N.\n";
+"10 (ctl) nothing answers at the socket, 128+N stopped by signal N.\n";
 
 int cli_exit_code(int ret)
 {
@@ -45,6 +46,7 @@ int main(int argc, char **argv)
 		{ "restore", cmd_restore },
 		{ "inspect", cmd_inspect },
 		{ "verify", cmd_verify },
+		{ "ctl", cmd_ctl },
 	};
 
 	if (argc < 2) {

@@ -132,6 +132,19 @@ check 0 'chunk-size SIZE' "$T" restore --help
 check 0 'no-vmgenid' "$T" run --help
 check 0 'net tap=NAME' "$T" restore --help
 check 0 'readonly' "$T" run --help
+check 0 '^usage: torpor ctl' "$T" ctl --help
+check 0 'checkpoint-done +image, bytes, ratio, seconds' "$T" ctl --help
+check 0 '10 nothing answers' "$T" ctl --help
+check 0 '^  ctl ' "$T" --help
+check 2 'PATH \(the control socket\) is required' "$T" ctl
+check 2 'REQUEST is required' "$T" ctl "$W/api.sock"
+check 2 "unknown request 'frob' \(status, hibernate" "$T" ctl "$W/api.sock" frob
+check 2 '--image is for hibernate and snapshot, not status' "$T" ctl "$W/api.sock" status \
+	--image x
+check 2 "--timeout must be seconds from 0.1 to 86400: '0'" "$T" ctl "$W/api.sock" \
+	poweroff --timeout 0
+check 10 "no socket at $W/api.sock" "$T" ctl "$W/api.sock" status
+check 10 'is not a socket' "$T" ctl "$W/text" status
 if [ -n "$kvm" ]; then
 	check $kvm 'without KVM support' "$T" run --kernel "$W/raw.bin"
 	check $kvm 'without KVM support' "$T" run --kernel "$W/Image-le"
