@@ -5,7 +5,7 @@
  *
  * A client has one request outstanding at a time: its next line is read once
  * the reply is queued. A malformed, unknown or oversized line (more than
- * API_MAX_LINE bytes before its newline; the rest of it is discarded) gets an
+ * API_MAX_LINE bytes, newline included; the rest of it is discarded) gets an
  * error reply from the server itself, and an `events` request is answered by
  * the server, which then copies every event to that client. Nothing a client
  * does blocks the VM: output is queued per client, and a client that lets

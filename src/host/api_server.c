@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "api_server.h"
+#include "log.h"
 
 #define EVENTS_REPLY    "{\"ok\": true, \"events\": true}\n"
 #define ACCEPT_PAUSE_MS 100     /* after accept() fails for want of fds or memory */
@@ -34,7 +35,7 @@ struct client {
 	int read_done;                  /* sent EOF: goes once answered and flushed */
 	int doomed;                     /* its queue overflowed: closed at the next round */
 	size_t in_len;
-	char in[API_MAX_LINE + 1];      /* the longest line and its newline */
+	char in[API_MAX_LINE];          /* the longest line, its newline included */
 	char *out;                      /* out[out_off, out_len) is still to send */
 	size_t out_off, out_len, out_cap;
 };
@@ -399,33 +400,33 @@ static int clear_path(const struct sockaddr_un *sa, char *err, size_t errlen)
 	if (lstat(path, &st)) {
 		if (errno == ENOENT)
 			return 0;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		err_line(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (!S_ISSOCK(st.st_mode)) {
-		snprintf(err, errlen, "%s exists and is not a socket", path);
+		err_line(err, errlen, "%s exists and is not a socket", path);
 		return -1;
 	}
 	/* Non-blocking: a live server with a full backlog must not hold us. */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
+		err_line(err, errlen, "socket: %s", strerror(errno));
 		return -1;
 	}
 	ret = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
 	e = errno;
 	close(fd);
 	if (!ret || e == EAGAIN || e == EINPROGRESS) {
-		snprintf(err, errlen, "%s is in use by a running torpor (or another program)",
+		err_line(err, errlen, "%s is in use by a running torpor (or another program)",
 			 path);
 		return -1;
 	}
 	if (e != ECONNREFUSED) {
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		err_line(err, errlen, "%s: %s", path, strerror(e));
 		return -1;
 	}
 	if (unlink(path) && errno != ENOENT) {
-		snprintf(err, errlen, "cannot remove the stale socket %s: %s", path,
+		err_line(err, errlen, "cannot remove the stale socket %s: %s", path,
 			 strerror(errno));
 		return -1;
 	}
@@ -443,18 +444,18 @@ static int open_socket(struct api_server *s, const struct sockaddr_un *sa, char 
 	 * Changing the umask instead would change it for every thread. */
 	if (fchmod(s->listen_fd, 0600) ||
 	    bind(s->listen_fd, (const struct sockaddr *)sa, sizeof(*sa))) {
-		snprintf(err, errlen, "%s: %s", sa->sun_path, strerror(errno));
+		err_line(err, errlen, "%s: %s", sa->sun_path, strerror(errno));
 		return -1;
 	}
 	if (lstat(sa->sun_path, &st) || (st.st_mode & 077)) {
-		snprintf(err, errlen, "%s: cannot make the socket private", sa->sun_path);
+		err_line(err, errlen, "%s: cannot make the socket private", sa->sun_path);
 		unlink(sa->sun_path);
 		return -1;
 	}
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
 	if (listen(s->listen_fd, API_MAX_CLIENTS)) {
-		snprintf(err, errlen, "%s: listen: %s", sa->sun_path, strerror(errno));
+		err_line(err, errlen, "%s: listen: %s", sa->sun_path, strerror(errno));
 		unlink(sa->sun_path);
 		return -1;
 	}
@@ -470,14 +471,14 @@ struct api_server *api_server_start(const char *path, api_request_fn fn, void *c
 	int ret;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "%s: a socket path has at most %zu bytes", path,
+		err_line(err, errlen, "%s: a socket path has at most %zu bytes", path,
 			 sizeof(sa.sun_path) - 1);
 		return NULL;
 	}
 	strcpy(sa.sun_path, path);
 	s = calloc(1, sizeof(*s));
 	if (!s) {
-		snprintf(err, errlen, "out of memory");
+		err_line(err, errlen, "out of memory");
 		return NULL;
 	}
 	strcpy(s->path, path);
@@ -489,7 +490,7 @@ struct api_server *api_server_start(const char *path, api_request_fn fn, void *c
 	s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s->wake_fd < 0 || s->listen_fd < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
+		err_line(err, errlen, "socket: %s", strerror(errno));
 		goto fail;
 	}
 	if (clear_path(&sa, err, errlen) || open_socket(s, &sa, err, errlen))
@@ -501,7 +502,7 @@ struct api_server *api_server_start(const char *path, api_request_fn fn, void *c
 	ret = pthread_create(&s->thread, NULL, serve, s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret) {
-		snprintf(err, errlen, "cannot start the API thread: %s", strerror(ret));
+		err_line(err, errlen, "cannot start the API thread: %s", strerror(ret));
 		pthread_mutex_destroy(&s->lock);
 		unlink(path);
 		goto fail;
