@@ -74,7 +74,8 @@ static void *answer_held_thread(void *arg)
 		if (t.log[i].answered)
 			continue;
 		t.log[i].answered = 1;
-		n = snprintf(line, sizeof(line), "{\"ok\": true, \"request\": \"%s\", \"client\": %llu}\n",
+		n = snprintf(line, sizeof(line),
+			     "{\"ok\": true, \"request\": \"%s\", \"client\": %llu}\n",
 			     t.log[i].kind == API_REQ_HIBERNATE ? "hibernate" : "other",
 			     (unsigned long long)t.log[i].client);
 		api_server_reply(t.s, t.log[i].client, line, (size_t)n);
@@ -141,7 +142,7 @@ static struct api_server *start(void)
 	return s;
 }
 
-/* --- the client side ---------------------------------------------------------- */
+/* --- the client side ------------------------------------------------------ */
 
 struct conn {
 	int fd;
@@ -244,7 +245,8 @@ static void expect_eof(struct conn *c, const char *what)
 {
 	char line[API_MAX_REPLY];
 
-	cr_expect_eq(conn_line(c, line, sizeof(line)), -1, "%s: a line, not EOF: %s", what, line);
+	cr_expect_eq(conn_line(c, line, sizeof(line)), -1, "%s: a line, not EOF: %s", what,
+		     line);
 }
 
 /* An event of about size bytes, numbered n. */
@@ -268,7 +270,7 @@ static double clock_ms(clockid_t id)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* --- requests and replies ------------------------------------------------------ */
+/* --- requests and replies ------------------------------------------------- */
 
 TestSuite(api_server, .init = setup, .fini = teardown, .timeout = 60);
 
@@ -407,7 +409,7 @@ Test(api_server, a_second_request_waits_for_the_first_reply)
 	conn_close(a);
 }
 
-/* --- events ---------------------------------------------------------------------- */
+/* --- events --------------------------------------------------------------- */
 
 Test(api_server, events_go_to_subscribers_only_in_order)
 {
@@ -479,7 +481,7 @@ Test(api_server, a_client_that_does_not_read_is_disconnected)
 	conn_close(b);
 }
 
-/* --- what a client may send ------------------------------------------------------ */
+/* --- what a client may send ----------------------------------------------- */
 
 #define BAD(s, why)     { s, sizeof(s) - 1, why }
 
@@ -547,7 +549,22 @@ static char *padded_status(size_t len)
 	return p;
 }
 
+/* API_MAX_LINE counts the newline (formats/torpor-api.md). */
 Test(api_server, a_line_of_api_max_line_bytes_is_served)
+{
+	struct conn *c;
+	char *p = padded_status(API_MAX_LINE - 1);
+
+	srv = start();
+	c = conn_open();
+	conn_send(c, p, API_MAX_LINE - 1);
+	conn_send(c, "\n", 1);
+	expect_status(c, 1, "exactly API_MAX_LINE bytes with the newline");
+	free(p);
+	conn_close(c);
+}
+
+Test(api_server, a_line_one_byte_too_long_gets_one_error)
 {
 	struct conn *c;
 	char *p = padded_status(API_MAX_LINE);
@@ -556,22 +573,9 @@ Test(api_server, a_line_of_api_max_line_bytes_is_served)
 	c = conn_open();
 	conn_send(c, p, API_MAX_LINE);
 	conn_send(c, "\n", 1);
-	expect_status(c, 1, "exactly API_MAX_LINE bytes before the newline");
-	free(p);
-	conn_close(c);
-}
-
-Test(api_server, a_line_one_byte_too_long_gets_one_error)
-{
-	struct conn *c;
-	char *p = padded_status(API_MAX_LINE + 1);
-
-	srv = start();
-	c = conn_open();
-	conn_send(c, p, API_MAX_LINE + 1);
-	conn_send(c, "\n", 1);
 	send_line(c, "{\"request\": \"status\"}");
-	expect_error(c, "request longer than 4096 bytes", "API_MAX_LINE + 1");
+	expect_error(c, "request longer than 4096 bytes",
+		     "API_MAX_LINE + 1 bytes with the newline");
 	expect_status(c, 1, "then the next line");
 	cr_expect_eq(seen_count(), 1);
 	free(p);
@@ -598,7 +602,7 @@ Test(api_server, a_huge_line_gets_one_error)
 	conn_close(c);
 }
 
-/* --- clients --------------------------------------------------------------------- */
+/* --- clients -------------------------------------------------------------- */
 
 Test(api_server, one_client_too_many_gets_an_error)
 {
@@ -635,7 +639,7 @@ Test(api_server, one_client_too_many_gets_an_error)
 		conn_close(c[i]);
 }
 
-/* --- the socket file --------------------------------------------------------------- */
+/* --- the socket file ------------------------------------------------------ */
 
 Test(api_server, the_socket_is_private)
 {
@@ -710,7 +714,7 @@ Test(api_server, a_path_too_long_is_refused)
 	cr_expect(strstr(err, "at most 107 bytes"), "%s", err);
 }
 
-/* --- stop ---------------------------------------------------------------------------- */
+/* --- stop ----------------------------------------------------------------- */
 
 Test(api_server, stop_removes_the_path)
 {
