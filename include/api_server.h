@@ -5,7 +5,7 @@
  *
  * A client has one request outstanding at a time: its next line is read once
  * the reply is queued. A malformed, unknown or oversized line (more than
- * API_MAX_LINE bytes before its newline; the rest of it is discarded) gets an
+ * API_MAX_LINE bytes, newline included; the rest of it is discarded) gets an
  * error reply from the server itself, and an `events` request is answered by
  * the server, which then copies every event to that client. Nothing a client
  * does blocks the VM: output is queued per client, and a client that lets
@@ -44,7 +44,8 @@ void api_server_reply(struct api_server *s, uint64_t client, const char *line, s
  * for events. Any thread. */
 void api_server_event(struct api_server *s, const char *line, size_t len);
 
-/* Sends what is queued, giving slow readers up to timeout_ms in all, then
+/* Not from inside the callback (it joins the thread the callback runs on).
+ * Sends what is queued, giving slow readers up to timeout_ms in all, then
  * closes every connection and the socket, removes path, joins the thread and
  * frees s. NULL does nothing. */
 void api_server_stop(struct api_server *s, int timeout_ms);
