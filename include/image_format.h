@@ -14,20 +14,24 @@
 /* This format version: what the writer writes and the newest compat the
  * reader takes. */
 #define IMAGE_VERSION_MAJOR     1
-#define IMAGE_VERSION_MINOR     3
+#define IMAGE_VERSION_MINOR     4
 /* The oldest reader an image is compatible with: 1.0 for one a 1.0 reader
  * reads correctly (no virtio-blk device, at most IMAGE_1_0_MAX_DEVICES
  * devices), 1.1 for one a 1.1 reader does (device types up to
  * IMAGE_1_1_DEV_TYPE_MAX, at most IMAGE_1_1_MAX_DEVICES), 1.2 for any
- * other: each older reader would call it corrupt. 1.3's prefetch order
- * needs no newer compat: it is optional, and a 1.2 reader skips it. */
+ * other with device types up to IMAGE_1_2_DEV_TYPE_MAX, 1.4 for one with
+ * a newer type (virtio-input): each older reader would call it corrupt.
+ * 1.3's prefetch order needs no newer compat: it is optional, and a 1.2
+ * reader skips it. */
 #define IMAGE_COMPAT_MAJOR      1
 #define IMAGE_COMPAT_MINOR      0
 #define IMAGE_COMPAT_MINOR_1_1  1
 #define IMAGE_COMPAT_MINOR_1_2  2
+#define IMAGE_COMPAT_MINOR_1_4  4
 #define IMAGE_1_0_MAX_DEVICES   8
 #define IMAGE_1_1_MAX_DEVICES   16
 #define IMAGE_1_1_DEV_TYPE_MAX  4
+#define IMAGE_1_2_DEV_TYPE_MAX  7
 
 /* File header, at offset 0. */
 #define IMAGE_HDR_SIZE          48
@@ -205,9 +209,11 @@ enum image_section_type {
 #define IMAGE_GIC_SPI_BASE      32u             /* INTID of SPI 0 */
 #define IMAGE_REG_ARCH_MASK     0xff00000000000000ULL   /* KVM_REG_ARCH_MASK */
 #define IMAGE_REG_ARM64         0x6000000000000000ULL   /* KVM_REG_ARM64 */
-#define IMAGE_DEV_TYPE_MAX      7u              /* device types are 1 .. this */
+#define IMAGE_DEV_TYPE_MAX      8u              /* device types are 1 .. this */
 #define IMAGE_DEV_VIRTIO_NET    5u              /* its blob: the tap's name */
 #define IMAGE_DEV_VMGENID       7u              /* fields 1, 2: the generation ID */
+#define IMAGE_DEV_VIRTIO_INPUT  8u              /* its blob: events waiting */
+#define IMAGE_INPUT_BLOB_MAX    256u            /* 32 events of 8 bytes */
 #define IMAGE_NET_BLOB_MAX      15u             /* a tap name, IFNAMSIZ - 1 bytes */
 #define IMAGE_MAX_NICS          4u              /* virtio-net devices per VM */
 #define IMAGE_VMGENID_SIZE      0x10000u        /* a generation ID's window */

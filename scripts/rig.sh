@@ -227,6 +227,13 @@ for k in "${guest_kernels[@]}"; do
 	for m in virtio_mmio virtio_net virtio_rng; do
 		add_module "$tree" $m $B/guest-root/lib/net
 	done
+	# torpor's buttons (torpor.buttons=, see guest-init.sh): virtio_input
+	# and the evdev interface the guest reads them through.
+	rm -rf $B/guest-root/lib/input
+	mkdir -p $B/guest-root/lib/input
+	for m in virtio_mmio virtio_input evdev; do
+		add_module "$tree" $m $B/guest-root/lib/input
+	done
 	(cd $B/guest-root && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) \
 		>$ROOT/rig/kernels/$k/guest.cpio
 done

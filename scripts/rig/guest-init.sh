@@ -4,7 +4,7 @@
 #
 # Mounts the pseudo file systems, then runs the in-guest check named by
 # torpor.test= on the kernel command line (boot, suspend, suspend-loop,
-# reset, vmgenid; on a root disk also disk-boot, disk-suspend, disk-read,
+# reset, vmgenid, buttons; on a root disk also disk-boot, disk-suspend, disk-read,
 # disk-ro, disk-bench; with torpor.ip= also net-stream, net-clone) and
 # powers off (reset: reboots). Other parameters:
 #   torpor.cpus=N      vCPUs the guest should have online
@@ -21,6 +21,10 @@
 #   torpor.net_mib=N   MiB each way for the network bench (8; netbench is on
 #                      the root disk only)
 #   torpor.vmgenid=no  vmgenid: the generation ID device must be absent
+#   torpor.buttons=M   the initramfs loads the drivers of torpor's buttons
+#                      (lib/input: virtio_input, evdev); the check buttons
+#                      reads them: M=act suspends on KEY_SLEEP and powers
+#                      off on KEY_POWER, M=ignore only reports each key
 # Checks print "GUEST-OK <what>" or "GUEST-FAIL <what>: <details>". The
 # first line is "GUEST-INIT <uptime>" (printed from the root the checks run
 # on), the last "GUEST-DONE <mode> <uptime>" (to tell guest boot time from
@@ -79,6 +83,13 @@ net_modules() {
 	load_modules /lib/net || poweroff -f
 }
 
+# input_modules: with torpor.buttons=, on the initramfs, the drivers of
+# torpor's buttons (lib/input: virtio_mmio, virtio_input, evdev).
+input_modules() {
+	[ -z "$ondisk" ] && [ -n "$(param buttons)" ] || return 0
+	load_modules /lib/input || poweroff -f
+}
+
 # torpor.root=DEV, still on the initramfs: load the modules for it
 # (lib/disk/NN-NAME.ko, in dependency order: see scripts/rig.sh), wait for
 # DEV, mount it, leave it the pseudo file systems to mount anew and hand
@@ -91,6 +102,7 @@ if [ -n "$root" ] && [ -z "$ondisk" ]; then
 		insmod "$m" || { bad "root: insmod ${m##*/} failed"; poweroff -f; }
 	done
 	net_modules
+	input_modules
 	# Probing is asynchronous and, nested under TCG with several vCPUs,
 	# takes seconds.
 	n=0
@@ -105,6 +117,7 @@ if [ -n "$root" ] && [ -z "$ondisk" ]; then
 	exec switch_root /newroot /init
 fi
 net_modules
+input_modules
 read -r up _ </proc/uptime
 echo "GUEST-INIT $up"
 
@@ -482,6 +495,49 @@ vmgenid_bound() {
 	return 1
 }
 
+# --- torpor's buttons (torpor.buttons=) ------------------------------------
+# buttons_dev: the event device of torpor's buttons (probing is
+# asynchronous: up to 10 s for it to appear); status 1 if there is none.
+buttons_dev() {
+	n=0
+	while [ $n -lt 100 ]; do
+		for e in /sys/class/input/event*; do
+			[ "$(cat "$e/device/name" 2>/dev/null)" = "torpor buttons" ] || continue
+			echo "/dev/input/${e##*/}"
+			return 0
+		done
+		sleep 0.1
+		n=$((n + 1))
+	done
+	return 1
+}
+
+# buttons_read DEV MODE: acts on each key press of DEV, one struct
+# input_event (24 bytes on arm64: 16 of time, u16 type, u16 code, s32
+# value) at a time, read from one open file so that no event is lost
+# between reads. MODE act: KEY_SLEEP suspends (suspend_once, counted),
+# KEY_POWER powers off; ignore: each press is only reported.
+buttons_read() {
+	mode=$2
+	exec 4<"$1"
+	cycle=0
+	while :; do
+		# shellcheck disable=SC2046
+		set -- $(dd bs=24 count=1 <&4 2>/dev/null | od -An -v -tu2 | tr '\n' ' ')
+		[ $# -ge 12 ] || { bad "buttons: reading the event device failed"; return 1; }
+		type=$9 code=${10} value=${11}
+		[ "$type" = 1 ] && [ "$value" = 1 ] || continue
+		if [ "$mode" != act ]; then echo "GUEST-IGNORED-KEY $code"; continue; fi
+		case $code in
+		142) echo GUEST-SLEEP-KEY
+		     cycle=$((cycle + 1))
+		     suspend_once $cycle ;;
+		116) echo GUEST-POWER-KEY
+		     return 0 ;;
+		esac
+	done
+}
+
 wake_button
 
 test=$(param test)
@@ -601,6 +657,22 @@ net-stream)
 net-clone)
 	net_up && net_clone
 	host_commands
+	;;
+buttons)
+	# torpor's buttons: exactly KEY_POWER, KEY_SLEEP and KEY_WAKEUP (the
+	# capability bitmap's 64-bit words, highest first), then keys until
+	# the power key (act) or for ever (ignore: torpor ends it).
+	start_state
+	if dev=$(buttons_dev); then
+		echo "GUEST-BUTTONS $dev"
+		keys=$(cat "/sys/class/input/${dev##*/}/device/capabilities/key")
+		if [ "$keys" = "c000 10000000000000 0" ]; then ok buttons-keys
+		else bad "buttons-keys: capabilities/key is '$keys'"; fi
+		echo "GUEST-READY buttons"
+		buttons_read "$dev" "$(param buttons)"
+	else
+		bad "buttons: no input device named 'torpor buttons' ($(cat /sys/class/input/*/name 2>/dev/null | tr '\n' ';'))"
+	fi
 	;;
 vmgenid)
 	# The generation ID device is bound (or, with torpor.vmgenid=no,

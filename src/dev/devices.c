@@ -13,6 +13,7 @@ static const struct dev_ops *const table[] = {
 	&virtio_blk_dev_ops,
 	&virtio_net_dev_ops,
 	&virtio_rng_dev_ops,
+	&virtio_input_dev_ops,
 };
 
 #define N_DEVS (sizeof(table) / sizeof(table[0]))

@@ -64,7 +64,8 @@ static int check_bits(const struct vm_config *c, int code, struct image_error *e
 
 _Static_assert(IMAGE_NET_BLOB_MAX == TAP_NAME_MAX && IMAGE_MAX_NICS == VM_MAX_NICS &&
 	       IMAGE_VMGENID_SIZE == VMGENID_SIZE && IMAGE_1_1_DEV_TYPE_MAX == DEV_VIRTIO_BLK &&
-	       IMAGE_DEV_VIRTIO_NET == DEV_VIRTIO_NET && IMAGE_DEV_VMGENID == DEV_VMGENID,
+	       IMAGE_DEV_VIRTIO_NET == DEV_VIRTIO_NET && IMAGE_DEV_VMGENID == DEV_VMGENID &&
+	       IMAGE_DEV_VIRTIO_INPUT == DEV_VIRTIO_INPUT && IMAGE_1_2_DEV_TYPE_MAX == DEV_VMGENID,
 	       "the format's limits are what torpor builds");
 
 int format_dev_max_blob(uint32_t type)
@@ -73,6 +74,8 @@ int format_dev_max_blob(uint32_t type)
 		return -1;
 	if (type == DEV_UART_16550)
 		return (int)IMAGE_UART_BLOB_MAX;
+	if (type == IMAGE_DEV_VIRTIO_INPUT)
+		return (int)IMAGE_INPUT_BLOB_MAX;
 	return type == IMAGE_DEV_VIRTIO_NET ? (int)IMAGE_NET_BLOB_MAX : 0;
 }
 
@@ -87,6 +90,9 @@ unsigned config_virtio_blks(const struct vm_config *c)
 
 unsigned image_compat_minor(const struct vm_config *c)
 {
+	for (uint32_t i = 0; i < c->ndevs; i++)
+		if (c->devs[i].type > IMAGE_1_2_DEV_TYPE_MAX)
+			return IMAGE_COMPAT_MINOR_1_4;
 	if (c->ndevs > IMAGE_1_1_MAX_DEVICES)
 		return IMAGE_COMPAT_MINOR_1_2;
 	for (uint32_t i = 0; i < c->ndevs; i++)

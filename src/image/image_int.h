@@ -155,6 +155,7 @@ int format_dev_max_blob(uint32_t type);
 /* How many of c's devices are virtio-blk ones (each has a disk record). */
 unsigned config_virtio_blks(const struct vm_config *c);
 /* The compat minor version an image of configuration c needs:
+ * IMAGE_COMPAT_MINOR_1_4 when it has a device type newer than 1.2's,
  * IMAGE_COMPAT_MINOR_1_2 when it has a device type newer than 1.1's or
  * more than IMAGE_1_1_MAX_DEVICES devices, IMAGE_COMPAT_MINOR_1_1 when it
  * has a virtio-blk device or more than IMAGE_1_0_MAX_DEVICES devices, else

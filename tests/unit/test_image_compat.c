@@ -117,6 +117,40 @@ Test(compat, new_device_types_need_1_2)
 	}
 }
 
+/* The buttons (type 8) are more than a 1.2 or 1.3 reader knows: 1.4, their
+ * waiting events kept; claiming 1.3 is corrupt. */
+Test(compat, buttons_need_1_4)
+{
+	struct fix_edit e = { .at = AT_HDR(HDR_COMPAT_MINOR), .width = 2,
+			      .val = IMAGE_COMPAT_MINOR_1_2 + 1 };
+	struct image_error err = { 0 };
+	struct vm_state back;
+	struct image *img;
+	size_t size;
+	uint8_t *f;
+
+	static const char press[8] = { 1, 0, 0x8e, 0, 1, 0, 0, 0 };     /* KEY_SLEEP down */
+
+	add_sized(DEV_VIRTIO_INPUT, 0x0A001A00, 0x200, 29, press, sizeof(press));
+	cr_assert_eq(write_image(&err), 0, "%s", err.msg);
+	cr_expect_eq(compat_minor(), IMAGE_COMPAT_MINOR_1_4);
+	cr_assert_eq(image_open(&img, path, 0, &err), 0, "%s", err.msg);
+	cr_assert_eq(image_read_state(img, &back, &err), 0, "%s", err.msg);
+	cr_expect_eq(back.devs[back.ndevs - 1].type, DEV_VIRTIO_INPUT);
+	cr_expect_eq(back.devs[back.ndevs - 1].blob_len, sizeof(press));
+	cr_expect_eq(memcmp(back.devs[back.ndevs - 1].blob, press, sizeof(press)), 0);
+	vm_state_free(&back);
+	image_close(img);
+	f = fix_load(path, &size);
+	cr_assert_not_null(f);
+	cr_assert_eq(fix_apply(f, size, &e), 0);
+	fix_seal(f, size, &e, 1);
+	cr_assert_eq(fix_store(path, f, size), 0);
+	free(f);
+	cr_expect_eq(image_open(&img, path, 0, &err), -IMG_ECORRUPT);
+	cr_expect(strstr(err.msg, "need 1.4"), "%s", err.msg);
+}
+
 /* Seventeen devices are more than a 1.1 reader takes. */
 Test(compat, seventeen_devices_need_1_2)
 {

@@ -227,9 +227,9 @@ static void header_fields(void)
 	set("newer minor, compatible", HDR(HDR_VERSION_MINOR), 2, 7, 0, "");
 	set("compat needs 2.0", HDR(HDR_COMPAT_MAJOR), 2, 2, IMG_EVERSION,
 	    "needs a reader of 2.0");
-	set("compat needs 1.4", HDR(HDR_COMPAT_MINOR), 2, 4, IMG_EVERSION,
-	    "needs a reader of 1.4");
-	set("compat 1.3", HDR(HDR_COMPAT_MINOR), 2, 3, 0, "");
+	set("compat needs 1.5", HDR(HDR_COMPAT_MINOR), 2, 5, IMG_EVERSION,
+	    "needs a reader of 1.5");
+	set("compat 1.4", HDR(HDR_COMPAT_MINOR), 2, 4, 0, "");
 	set("a 1.0 image", HDR(HDR_VERSION_MINOR), 2, 0, 0, "");
 	set("compat 0.0", HDR(HDR_COMPAT_MAJOR), 2, 0, IMG_ECORRUPT,
 	    "header: compatible version 0.0");

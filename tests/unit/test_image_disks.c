@@ -300,7 +300,7 @@ static char *inspect(int json)
 Test(disks, inspect_shows_disks)
 {
 	static const char *const want[] = {
-		"format 1.3 (readable by 1.1 and newer)",
+		"format 1.4 (readable by 1.1 and newer)",
 		"device 3: ", "(type 4) at 0xa000000+0x200, SPI 16",
 		"disk 0: /var/lib/torpor/root.raw, 1073741824 bytes, read-only, file, device 3, "
 		"serial \"TORPOR-ROOT-01\", mtime 2026-11-18T",

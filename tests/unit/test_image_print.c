@@ -49,7 +49,7 @@ static char *print(int json)
 Test(print, human_summary)
 {
 	static const char *const want[] = {
-		"format 1.3 (readable by 1.0 and newer)",
+		"format 1.4 (readable by 1.0 and newer)",
 		"host: Linux 6.1.0-56-arm64 aarch64, MIDR 0x410fd083, page size 4096",
 		"clock: counter 123456789 at 62500000 Hz, taken 2026-11-18T",
 		"vm: 2 vCPUs, target 5",
