@@ -4,7 +4,10 @@
  * (`torpor ctl … hibernate` presses the sleep key). Linux's virtio_input
  * driver makes it an evdev device named "torpor buttons", which
  * systemd-logind (HandleSuspendKey, HandlePowerKey) or any reader of
- * /dev/input acts on.
+ * /dev/input acts on. KEY_WAKEUP is in the device's key set, but a press
+ * of it is no wake-up: Linux does not arm a virtio-input interrupt for
+ * wakeup, so a suspended guest is woken by the gpio-keys button or the PSCI
+ * resume (restore.c), never by this device.
  *
  * The device has no thread: a press and the driver's notifications both run
  * with the bus lock held. Events the eventq has no buffers for wait in a

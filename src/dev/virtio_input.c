@@ -2,7 +2,6 @@
  * configuration space, the event and status queues, presses, and its
  * device-table entry. */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -268,21 +267,6 @@ static int vinput_press(void *dev, uint16_t key)
 	return 0;
 }
 
-/* Linux resets virtio devices as it suspends, so a restored guest's driver
- * is normally not listening; when it is (a guest that suspended without
- * freezing its devices), KEY_WAKEUP is its wake event. */
-static enum dev_wake vinput_wake(void *dev, int press, char *what, size_t len)
-{
-	struct vinput *v = dev;
-
-	if (!press || !live(v) || !v->t.q[EVENTQ].ready ||
-	    vq_pending(&v->t.q[EVENTQ], &v->t.mem) <= 0 ||
-	    vinput_press(v, VINPUT_KEY_WAKEUP))
-		return DEV_WAKE_NONE;
-	snprintf(what, len, "pressed KEY_WAKEUP on %s", VINPUT_NAME);
-	return DEV_WAKE_PRESSED;
-}
-
 static void *vinput_create(const struct dev_env *env)
 {
 	struct vinput *v = calloc(1, sizeof(*v));
@@ -369,6 +353,5 @@ const struct dev_ops virtio_input_dev_ops = {
 	.fdt_node = virtio_mmio_fdt,
 	.save = vinput_save,
 	.restore = vinput_restore,
-	.wake = vinput_wake,
 	.press = vinput_press,
 };

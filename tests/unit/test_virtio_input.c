@@ -1,7 +1,7 @@
 /* test_virtio_input.c - torpor's buttons as Linux's virtio_input driver sees
  * them: the configuration space, presses in the eventq's layout, presses
  * that wait for buffers, the status queue, a malformed queue, the saved
- * state, reset and the wake-up. */
+ * state and reset. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <pthread.h>
@@ -418,21 +418,4 @@ Test(vinput, restore_refuses_inconsistent_state)
 	ops.destroy(dev);
 	free(s);
 	free(t);
-}
-
-/* A restore presses KEY_WAKEUP only on a driver that listens with buffers. */
-Test(vinput, wake)
-{
-	void *dev = bring_up();
-	char what[128] = "";
-
-	cr_expect_eq(ops.wake(dev, 1, what, sizeof(what)), DEV_WAKE_NONE, "no buffers");
-	post(0, 0, 8);
-	cr_expect_eq(ops.wake(dev, 0, what, sizeof(what)), DEV_WAKE_NONE, "not to press");
-	cr_expect_eq(ops.wake(dev, 1, what, sizeof(what)), DEV_WAKE_PRESSED);
-	cr_expect(strstr(what, "KEY_WAKEUP"), "%s", what);
-	cr_expect_eq(event_at(0).code, VINPUT_KEY_WAKEUP);
-	ops.reset(dev);
-	cr_expect_eq(ops.wake(dev, 1, what, sizeof(what)), DEV_WAKE_NONE, "reset");
-	ops.destroy(dev);
 }
