@@ -5,8 +5,9 @@
 # Mounts the pseudo file systems, then runs the in-guest check named by
 # torpor.test= on the kernel command line (boot, suspend, suspend-loop,
 # reset, vmgenid; on a root disk also disk-boot, disk-suspend, disk-read,
-# disk-ro, disk-bench; with torpor.ip= also net-stream, net-clone) and
-# powers off (reset: reboots). Other parameters:
+# disk-ro, disk-bench; with torpor.ip= also net-stream, net-clone; shell,
+# an interactive shell for `make shell`) and powers off (reset: reboots).
+# Other parameters:
 #   torpor.cpus=N      vCPUs the guest should have online
 #   torpor.now=EPOCH   the host's time when it started the guest
 #   torpor.token=WORD  line the host types on the console once asked to
@@ -541,6 +542,14 @@ demo)
 	else
 		echo "guest: the suspend failed"
 	fi
+	;;
+shell)
+	# make shell: a person's shell on the console, with job control (the
+	# console as its controlling terminal). Deep sleep, so that a suspend
+	# reaches torpor (PSCI SYSTEM_SUSPEND) and it hibernates the guest.
+	echo deep >/sys/power/mem_sleep
+	echo "guest: busybox sh; 'echo mem > /sys/power/state' hibernates this guest, 'exit' powers it off"
+	PS1='guest:\w# ' setsid cttyhack sh
 	;;
 disk-boot)
 	# A file written, fsynced and read back from the disk.
