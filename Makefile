@@ -4,6 +4,7 @@
 #                   and the host-native CLI, libraries and tests
 #   make check      unit tests (plain and ASan/UBSan), fuzz smoke run, rig scenarios
 #   make demo       boot the default guest, hibernate it, restore it
+#   make shell      a shell on a host with /dev/kvm (the rig's, on x86) to try torpor by hand
 #   make bench      image engine benchmark
 #   make soak       100 hibernate/restore cycles in the rig (SOAK_CYCLES=N)
 #   make install    prefix=/usr/local DESTDIR=
@@ -96,7 +97,7 @@ A_UNIT_BINS := $(patsubst tests/unit/%.c,$(A)/tests/%,$(UNIT_SRCS))
 
 GUEST_BINS := $(patsubst tests/guests/%.S,$(B)/guests/%.bin,$(GUEST_SRCS))
 
-.PHONY: all deps check unit unit-asan fuzz demo bench rig soak install clean
+.PHONY: all deps check unit unit-asan fuzz demo shell bench rig soak install clean
 all: $(TORPOR) $(H_TORPOR) $(UNIT_BINS) $(GUEST_BINS) $(T_TOOLS)
 
 deps:
@@ -193,6 +194,9 @@ soak: all
 
 demo: all
 	$(Q)RIG_DEMO=1 scripts/rig.sh
+
+shell: all
+	$(Q)RIG_SHELL=1 scripts/rig.sh
 
 bench: $(BENCH_BINS) $(H_TORPOR)
 	$(Q)scripts/bench.sh

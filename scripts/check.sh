@@ -7,7 +7,8 @@
 # trixie": Debian 12's and Debian 13's arm64 kernels, see scripts/rig.sh), and
 # those marked "# rig-next-host: other" on the other one, so that an image
 # goes 6.1 -> 6.12 in the first pass and 6.12 -> 6.1 in the second; on an
-# arm64 host with /dev/kvm once, on that host's kernel; then the demo. Ends
+# arm64 host with /dev/kvm once, on that host's kernel; then the demo and
+# `make shell` (tests/shell/drive.py). Ends
 # with one line "N passed, N failed" over all of them; exits non-zero if
 # anything failed.
 set -uo pipefail
@@ -86,6 +87,10 @@ fi
 # `make demo` is one of the README's two commands: it must keep working.
 echo "check: make demo"
 tally env RIG_DEMO=1 scripts/rig.sh
+# `make shell` as a person would use it, on a pty of the drive's own (CI has
+# no terminal); two short rig boots.
+echo "check: make shell"
+tally tests/shell/drive.py
 
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -38,6 +38,11 @@
 # with "N passed, N failed". Exit status 0 iff every scenario passed.
 # RIG_DEMO=1 (what `make demo` sets) runs scripts/rig/demo.sh in place of the
 # scenarios and shows its narration: the default guest hibernated and restored.
+# RIG_SHELL=1 (what `make shell` sets) boots the host with an interactive
+# shell (scripts/rig/shell.sh) on this terminal, for trying torpor by hand;
+# stdin must be a terminal. QEMU's escape is moved to Ctrl-] (Ctrl-] x quits
+# it) so that Ctrl-A reaches torpor, whose console escape is Ctrl-A x. No
+# timeout; the rig stays locked until the shell exits.
 # Environment: RIG_TIMEOUT (seconds for the whole QEMU run; default: the sum of
 # the scenarios' timeouts plus 180), RIG_SCENARIO_TIMEOUT (seconds, replaces
 # every scenario's own "# rig-timeout:"), SOAK_CYCLES (for the soak),
@@ -60,6 +65,8 @@ host=${RIG_HOST:-bookworm}
 guest=${RIG_GUEST:-bookworm}
 
 die() { echo "rig: $*" >&2; exit 1; }
+
+[ -z "${RIG_SHELL:-}" ] || [ -t 0 ] || die "RIG_SHELL (make shell) is interactive: stdin must be a terminal"
 
 # One rig at a time: runs share build/rig, and the machine has 2 cores.
 mkdir -p $B
@@ -167,7 +174,10 @@ for v in RIG_SCENARIO_TIMEOUT SOAK_CYCLES; do
 	case ${!v:-0} in *[!0-9]*) die "$v='${!v}' is not a number" ;; esac
 done
 entry=runner.sh
-if [ -n "${RIG_DEMO:-}" ]; then
+if [ -n "${RIG_SHELL:-}" ]; then
+	scenarios=(shell)
+	entry=shell.sh
+elif [ -n "${RIG_DEMO:-}" ]; then
 	scenarios=(demo)
 	entry=demo.sh
 fi
@@ -177,7 +187,8 @@ fi
 declare -A next_host
 next_hosts=()
 for s in "${scenarios[@]}"; do
-	# The demo is no scenario file: no header to read (pipefail).
+	# The demo and the shell are no scenario files: no header to read
+	# (pipefail).
 	k=$(sed -n 's/^# rig-next-host: *\([a-z-]*\).*/\1/p' "$(scenario_file "$s")" 2>/dev/null |
 		head -n 1) || true
 	[ -n "$k" ] || continue
@@ -262,6 +273,7 @@ cp $busybox $ROOT/bin/busybox
 install -m 0755 scripts/rig/host-init.sh $ROOT/init
 install -m 0755 scripts/rig/runner.sh $ROOT/rig/runner.sh
 install -m 0755 scripts/rig/demo.sh $ROOT/rig/demo.sh
+install -m 0755 scripts/rig/shell.sh $ROOT/rig/shell.sh
 cp scripts/rig/lib.sh $ROOT/rig/lib.sh
 cp tests/rig/*.sh $ROOT/rig/tests/
 for s in "${scenarios[@]}"; do
@@ -381,11 +393,7 @@ run_boot() {
 	list=$(IFS=,; echo "$*")
 	echo "rig: booting the outer host: $boot_host, $(basename "$boot_kernel") ($(du -m $img | cut -f1) MB initramfs, timeout $total s)"
 	t0=$EPOCHREALTIME
-	parse < <(timeout -k 5 "$total" qemu-system-aarch64 \
-		-M virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on \
-		-smp 2 -m 2048 -nographic -no-reboot -nic none \
-		-kernel "$boot_kernel" -initrd $img \
-		-drive file=$disk,format=raw,if=none,id=rigdisk -device virtio-blk-device,drive=rigdisk \
+	parse < <(timeout -k 5 "$total" "${qemu[@]}" -kernel "$boot_kernel" \
 		-append "console=ttyAMA0 quiet panic=-1 RIG_SCENARIOS=$list RIG_DEMO=${RIG_DEMO:-} \
 RIG_SCENARIO_TIMEOUT=${RIG_SCENARIO_TIMEOUT:-} SOAK_CYCLES=${SOAK_CYCLES:-}" </dev/null 2>&1)
 	wait $!
@@ -401,6 +409,22 @@ else
 	command -v qemu-system-aarch64 >/dev/null || die "no qemu-system-aarch64: run scripts/deps.sh"
 	img=$B/host.cpio
 	(cd $ROOT && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >$img
+	qemu=(qemu-system-aarch64 -M virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on
+		-smp 2 -m 2048 -nographic -no-reboot -nic none -initrd $img
+		-drive file=$disk,format=raw,if=none,id=rigdisk -device virtio-blk-device,drive=rigdisk)
+fi
+if [ -n "${RIG_SHELL:-}" ]; then
+	# The terminal's size, which the host's serial console cannot learn.
+	tty=$(stty size 2>/dev/null | tr ' ' ,) || true
+	if [ -n "$native" ]; then
+		WORK_ROOT=$work RIG_TTY=$tty sh $ROOT/rig/shell.sh
+		exit
+	fi
+	echo "rig: booting the outer host ($host) with a shell on this terminal; Ctrl-] x quits QEMU"
+	# No timeout(1): it would put QEMU out of the terminal's foreground
+	# process group, and reading the terminal would stop it.
+	exec "${qemu[@]}" -echr 0x1d -kernel "$kernel" \
+		-append "console=ttyAMA0 quiet panic=-1 RIG_SHELL=1 RIG_TTY=$tty"
 fi
 set +e
 qrc=0

@@ -4,9 +4,10 @@
 #
 # Mounts the pseudo file systems, then runs the in-guest check named by
 # torpor.test= on the kernel command line (boot, suspend, suspend-loop,
-# reset, vmgenid, buttons; on a root disk also disk-boot, disk-suspend, disk-read,
-# disk-ro, disk-bench; with torpor.ip= also net-stream, net-clone) and
-# powers off (reset: reboots). Other parameters:
+# reset, vmgenid, buttons; on a root disk also disk-boot, disk-suspend,
+# disk-read, disk-ro, disk-bench; with torpor.ip= also net-stream,
+# net-clone; shell, an interactive shell for `make shell`) and powers off
+# (reset: reboots). Other parameters:
 #   torpor.cpus=N      vCPUs the guest should have online
 #   torpor.now=EPOCH   the host's time when it started the guest
 #   torpor.token=WORD  line the host types on the console once asked to
@@ -516,7 +517,8 @@ buttons_dev() {
 # input_event (24 bytes on arm64: 16 of time, u16 type, u16 code, s32
 # value) at a time, read from one open file so that no event is lost
 # between reads. MODE act: KEY_SLEEP suspends (suspend_once, counted),
-# KEY_POWER powers off; ignore: each press is only reported.
+# KEY_POWER powers off; logind: the same as systemd-logind's defaults,
+# without the checks (make shell); ignore: each press is only reported.
 buttons_read() {
 	mode=$2
 	exec 4<"$1"
@@ -527,6 +529,13 @@ buttons_read() {
 		[ $# -ge 12 ] || { bad "buttons: reading the event device failed"; return 1; }
 		type=$9 code=${10} value=${11}
 		[ "$type" = 1 ] && [ "$value" = 1 ] || continue
+		if [ "$mode" = logind ]; then
+			case $code in
+			142) echo mem >/sys/power/state ;;
+			116) leave_root; poweroff -f ;;
+			esac
+			continue
+		fi
 		if [ "$mode" != act ]; then echo "GUEST-IGNORED-KEY $code"; continue; fi
 		case $code in
 		142) echo GUEST-SLEEP-KEY
@@ -597,6 +606,19 @@ demo)
 	else
 		echo "guest: the suspend failed"
 	fi
+	;;
+shell)
+	# make shell: a person's shell on the console, with job control (the
+	# console as its controlling terminal). Deep sleep, so that a suspend
+	# reaches torpor (PSCI SYSTEM_SUSPEND) and it hibernates the guest.
+	echo deep >/sys/power/mem_sleep
+	# torpor.buttons=logind: the sleep and power keys act as under
+	# systemd-logind, so that `torpor ctl SOCK hibernate` works.
+	if [ -n "$(param buttons)" ] && dev=$(buttons_dev); then
+		buttons_read "$dev" logind &
+	fi
+	echo "guest: busybox sh; 'echo mem > /sys/power/state' hibernates this guest, 'exit' powers it off"
+	PS1='guest:\w# ' setsid cttyhack sh
 	;;
 disk-boot)
 	# A file written, fsynced and read back from the disk.

@@ -4,7 +4,9 @@
 #
 # Installs busybox's applet links, mounts the pseudo file systems and a tmpfs
 # scratch area, runs the scenario runner on the scenarios named by RIG_SCENARIOS
-# (comma-separated, from the kernel command line; empty = all), powers off.
+# (comma-separated, from the kernel command line; empty = all), or with
+# RIG_DEMO the demo, or with RIG_SHELL an interactive shell (shell.sh), and
+# powers off.
 /bin/busybox mkdir -p /proc /sys /dev /tmp /usr/bin /usr/sbin /sbin
 /bin/busybox mount -t proc proc /proc
 /bin/busybox --install -s
@@ -32,7 +34,11 @@ n=0
 while [ ! -b /dev/vda ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
 [ -b /dev/vda ] && export RIG_DISK=/dev/vda
 
-if [ -n "${RIG_DEMO:-}" ]; then
+if [ -n "${RIG_SHELL:-}" ]; then
+	# make shell: cttyhack makes the console (ttyAMA0) the shell's
+	# controlling terminal, in a new session: job control, Ctrl-C.
+	RIG_OWN_HOST=1 WORK_ROOT=/tmp/rig setsid cttyhack sh /rig/shell.sh
+elif [ -n "${RIG_DEMO:-}" ]; then
 	WORK_ROOT=/tmp/rig sh /rig/demo.sh
 else
 	RIG_OWN_HOST=1 WORK_ROOT=/tmp/rig sh /rig/runner.sh $(echo "${RIG_SCENARIOS:-}" | tr , ' ')
