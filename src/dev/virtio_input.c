@@ -109,6 +109,27 @@ static void malformed(struct vinput *v, const char *queue, enum vq_fault f)
 	virtio_mmio_needs_reset(&v->t);
 }
 
+/* The next chain of q into v->chain: 1, 0 when there is none (the driver
+ * asked to notify the next), -1 when q is malformed (the device then needs
+ * a reset). */
+static int next_chain(struct vinput *v, struct vq *q, const char *name)
+{
+	for (;;) {
+		enum vq_fault fault = VQ_OK;
+		int ret = vq_pop(q, &v->t.mem, &v->chain, &fault);
+
+		if (ret < 0) {
+			malformed(v, name, fault);
+			return -1;
+		}
+		if (ret > 0)
+			return 1;
+		vq_enable_notify(q, &v->t.mem);
+		if (vq_pending(q, &v->t.mem) <= 0)
+			return 0;
+	}
+}
+
 /* Moves waiting events into the eventq's buffers, one event each. A buffer
  * too small for an event is given back empty. */
 static void deliver(struct vinput *v)
@@ -118,20 +139,13 @@ static void deliver(struct vinput *v)
 
 	while (live(v) && q->ready && v->count) {
 		uint8_t wire[VINPUT_EVENT_BYTES];
-		enum vq_fault fault = VQ_OK;
-		int ret = vq_pop(q, &v->t.mem, &v->chain, &fault);
+		int ret = next_chain(v, q, "event queue");
 		uint32_t n = 0;
 
-		if (ret < 0) {
-			malformed(v, "event queue", fault);
+		if (ret < 0)
 			return;
-		}
-		if (ret == 0) {
-			vq_enable_notify(q, &v->t.mem);
-			if (vq_pending(q, &v->t.mem) > 0)
-				continue;
+		if (ret == 0)
 			break;
-		}
 		if (v->chain.in_bytes >= VINPUT_EVENT_BYTES) {
 			vinput_event_put(wire, &v->ring[v->first]);
 			n = vq_chain_write(&v->chain, wire, sizeof(wire));
@@ -156,19 +170,12 @@ static void drain_status(struct vinput *v)
 	int pushed = 0;
 
 	while (live(v) && q->ready) {
-		enum vq_fault fault = VQ_OK;
-		int ret = vq_pop(q, &v->t.mem, &v->chain, &fault);
+		int ret = next_chain(v, q, "status queue");
 
-		if (ret < 0) {
-			malformed(v, "status queue", fault);
+		if (ret < 0)
 			return;
-		}
-		if (ret == 0) {
-			vq_enable_notify(q, &v->t.mem);
-			if (vq_pending(q, &v->t.mem) > 0)
-				continue;
+		if (ret == 0)
 			break;
-		}
 		if (vq_push(q, &v->t.mem, v->chain.head, 0) < 0) {
 			malformed(v, "status queue", VQ_BAD_RING);
 			return;
