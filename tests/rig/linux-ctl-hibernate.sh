@@ -9,9 +9,10 @@
 # suspend-requested, checkpoint-started, checkpoint-done and exit 7, in that
 # order, and the socket is gone afterwards. A new torpor restores the image
 # with --no-wake and its own socket: status says asleep, `wake` wakes it,
-# the guest's checks pass, two clients at once each get their reply, and
-# `poweroff` presses the power key: the guest powers off cleanly (exit 0),
-# the events being wakeup, resumed, poweroff and exit 0.
+# the guest's checks pass, two clients at once each get their reply,
+# `snapshot` writes a second image and the guest runs on, and `poweroff`
+# presses the power key: the guest powers off cleanly (exit 0), the events
+# being wakeup, resumed, the snapshot's, resumed, poweroff and exit 0.
 # rig-guest-kernels: bookworm-cloud
 # rig-timeout: 420
 . "$RIG_LIB"
@@ -69,13 +70,24 @@ round() {
 	for s in s1 s2; do
 		[ "$(member state "$WORK/$s")" = running ] || guest_died "$1: $s: $(cat "$WORK/$s")"
 	done
+	# A snapshot on request: the guest suspends (its second cycle), the
+	# image is written next to the first, and the guest runs on.
+	ctl "$sock" snapshot --image "$WORK/snap.torpor" --json >"$WORK/reply" 2>&1 ||
+		guest_died "$1: snapshot: $(cat "$WORK/reply")"
+	[ "$(member bytes "$WORK/reply")" = "$(wc -c <"$WORK/snap.torpor")" ] ||
+		guest_died "$1: the snapshot's reply is not its image: $(cat "$WORK/reply")"
+	wait_line '^GUEST-OK pm-exit 2' 1 60 || guest_died "$1: the guest did not run on after the snapshot"
 	ctl "$sock" poweroff --json >"$WORK/reply" 2>&1 || guest_died "$1: poweroff: $(cat "$WORK/reply")"
 	reap_torpor 60
 	expect_rc 0 "$1: poweroff on request"
 	wait $ev || fail "$1: the restore's events client ended with status $?"
 	grep -q '^GUEST-POWER-KEY' "$WORK/console" || { show "$WORK/console"; fail "$1: the guest saw no power key"; }
-	expect_guest_ok "counter 1" "sha256 1" "resume 1 cpus" "clock 1" "pm-exit 1"
-	events_in_order "$WORK/events.restore" wakeup resumed poweroff exit
+	expect_guest_ok "counter 1" "sha256 1" "resume 1 cpus" "clock 1" "pm-exit 1" \
+		"counter 2" "sha256 2" "pm-exit 2"
+	events_in_order "$WORK/events.restore" wakeup resumed suspend-requested checkpoint-started \
+		checkpoint-done resumed poweroff exit
+	grep -q '"event": *"checkpoint-done".*"mode": *"snapshot"' "$WORK/events.restore" ||
+		{ show "$WORK/events.restore"; fail "$1: no snapshot's checkpoint-done event"; }
 	grep -q '"event": *"exit".*"code": *0' "$WORK/events.restore" || { show "$WORK/events.restore"; fail "$1: no exit 0 event"; }
 	echo "rig-info: $1: poweroff on request took $(member seconds "$WORK/reply") s"
 }

@@ -3,7 +3,8 @@
 # guest sees its buttons but ignores them (torpor.buttons=ignore). A second
 # torpor on the same --api-socket is refused (exit 2) and the first goes on;
 # `hibernate --timeout 3` fails at its timeout (exit 1) with the guest still
-# running and no image written; a second hibernate meanwhile is "busy";
+# running and no image written; meanwhile status says suspend-requested and
+# a second hibernate is "busy";
 # `poweroff --timeout 2` fails likewise; `wake` on a running guest fails;
 # garbage on the socket (not JSON, an unknown request, an unknown argument,
 # a NUL byte, a line of 64 KiB) gets one error line each and the socket
@@ -30,6 +31,8 @@ ctl "$sock" status >/dev/null 2>&1 || guest_died "the first torpor stopped answe
 ctl "$sock" hibernate --timeout 3 >"$WORK/h1" 2>&1 &
 h=$!
 sleep 1
+ctl "$sock" status --json >"$WORK/status" || guest_died "status while a hibernate waits"
+[ "$(member state "$WORK/status")" = suspend-requested ] || guest_died "while a hibernate waits: $(cat "$WORK/status")"
 ctl "$sock" hibernate >"$WORK/h2" 2>&1
 r=$?
 [ $r -eq 1 ] && grep -q 'busy' "$WORK/h2" || guest_died "a second hibernate: exit $r, $(cat "$WORK/h2")"
