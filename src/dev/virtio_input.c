@@ -169,7 +169,9 @@ static void drain_status(struct vinput *v)
 	struct vq *q = &v->t.q[STATUSQ];
 	int pushed = 0;
 
-	while (live(v) && q->ready) {
+	/* At most a queue's worth a call: a driver that keeps adding chains
+	 * from another vCPU must not hold the bus lock for ever. */
+	for (unsigned budget = q->size; budget && live(v) && q->ready; budget--) {
 		int ret = next_chain(v, q, "status queue");
 
 		if (ret < 0)
@@ -271,7 +273,7 @@ static int vinput_press(void *dev, uint16_t key)
 	enqueue(v, VINPUT_EV_KEY, key, 0);
 	enqueue(v, VINPUT_EV_SYN, 0, 0);
 	deliver(v);
-	return 0;
+	return live(v) ? 0 : -EAGAIN;  /* a queue found malformed: no press */
 }
 
 static void *vinput_create(const struct dev_env *env)

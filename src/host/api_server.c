@@ -305,7 +305,8 @@ static int tidy(struct api_server *s)
 		serve_lines(s, c);
 		if (c->fd < 0)
 			continue;
-		if (c->doomed || (c->read_done && !c->waiting && !pending(c)))
+		/* An events client that shut down its side still reads. */
+		if (c->doomed || (c->read_done && !c->waiting && !c->events && !pending(c)))
 			drop(c);
 		else if (pending(c))
 			busy = 1;

@@ -52,6 +52,11 @@ struct control {
 	struct queued act;
 	char act_image[API_MAX_STR];    /* where it checkpoints to */
 	double t_press, deadline, t_suspend;
+	/* A hibernate or snapshot timed out: its sleep key cannot be taken
+	 * back, and the reply said the guest keeps running, so the suspend the
+	 * key may still cause is denied. */
+	int stale_press;
+	int closing;                    /* control_stop: no more requests */
 	/* The last checkpoint, for status. */
 	int have_last;
 	char last_image[API_MAX_STR];
@@ -132,6 +137,11 @@ static void on_request(void *ctx, uint64_t client, const struct api_request *req
 		return;
 	}
 	pthread_mutex_lock(&c->lock);
+	if (c->closing) {
+		pthread_mutex_unlock(&c->lock);
+		reply_error(c, client, "torpor is ending");
+		return;
+	}
 	/* A client has one request outstanding, so the queue cannot fill. */
 	if (c->nqueued < API_MAX_CLIENTS) {
 		c->queue[c->nqueued].client = client;
@@ -214,6 +224,10 @@ static void start_request(struct control *c, const struct queued *q)
 				    "KVM_CAP_ARM_SYSTEM_SUSPEND: the guest cannot suspend");
 			return;
 		}
+		if (strlen(image) >= sizeof(c->act_image)) {
+			reply_error(c, q->client, "the image's path is too long");
+			return;
+		}
 		if (image_path_check(image, err, sizeof(err))) {
 			/* Its message names the command-line option. */
 			reply_error(c, q->client, strncmp(err, "--image: ", 9) ? err : err + 9);
@@ -230,6 +244,7 @@ static void start_request(struct control *c, const struct queued *q)
 		return;
 	}
 	c->active = 1;
+	c->stale_press = 0;
 	c->act = *q;
 	snprintf(c->act_image, sizeof(c->act_image), "%s", image ? image : "");
 	c->t_press = now_seconds();
@@ -293,6 +308,7 @@ void control_run(struct vm *vm)
 			 "running", c->act.req.kind == API_REQ_POWEROFF ? "power off" :
 			 "suspend", c->act.req.timeout_s);
 		reply_error(c, c->act.client, err);
+		c->stale_press = c->act.req.kind != API_REQ_POWEROFF;
 		c->active = 0;
 		c->state = ST_RUNNING;
 	}
@@ -338,6 +354,11 @@ void control_policy(struct vm *vm, struct suspend_policy *pol)
 		pol->image = c->act_image;
 		if (!c->t_suspend)
 			c->t_suspend = now_seconds();
+	} else if (c->stale_press) {
+		log_info("the guest suspended after its request timed out: denied, as "
+			 "the reply said it keeps running");
+		pol->mode = SUSPEND_DENY;
+		c->stale_press = 0;
 	}
 	pthread_mutex_unlock(&c->lock);
 }
@@ -350,7 +371,8 @@ void control_checkpoint_started(struct vm *vm, const char *image)
 	if (!c)
 		return;
 	pthread_mutex_lock(&c->lock);
-	c->state = ST_CHECKPOINTING;
+	if (c->state != ST_POWERING_OFF)
+		c->state = ST_CHECKPOINTING;
 	pthread_mutex_unlock(&c->lock);
 	api_begin_event(&w, "checkpoint-started");
 	api_put_str(&w, "image", image);
@@ -394,7 +416,7 @@ void control_checkpoint_done(struct vm *vm, const struct suspend_policy *pol,
 		c->active = 0;
 	}
 	/* A hibernated guest is gone: the state stays until torpor exits. */
-	if (pol->mode == SUSPEND_SNAPSHOT)
+	if (pol->mode == SUSPEND_SNAPSHOT && c->state != ST_POWERING_OFF)
 		c->state = ST_RUNNING;
 	pthread_mutex_unlock(&c->lock);
 }
@@ -411,7 +433,8 @@ static void fail_waiting(struct control *c, const char *what, const char *why)
 		reply_error(c, c->act.client, msg);
 		c->active = 0;
 	}
-	c->state = ST_RUNNING;
+	if (c->state != ST_POWERING_OFF)
+		c->state = ST_RUNNING;
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -426,6 +449,20 @@ void control_checkpoint_failed(struct vm *vm, const char *why)
 	api_put_str(&w, "reason", why);
 	event(c, &w);
 	fail_waiting(c, "the checkpoint failed", why);
+}
+
+void control_checkpoint_cancelled(struct vm *vm, int sig)
+{
+	struct control *c = vm->control;
+	struct api_writer w;
+	char why[64];
+
+	if (!c)
+		return;
+	snprintf(why, sizeof(why), "stopped by signal %d: torpor ends", sig);
+	api_begin_event(&w, "checkpoint-failed");
+	api_put_str(&w, "reason", why);
+	event(c, &w);
 }
 
 void control_suspend_refused(struct vm *vm, const char *why)
@@ -468,6 +505,7 @@ void control_stop(struct vm *vm, int code)
 	if (off)
 		simple_event(c, "poweroff");
 	pthread_mutex_lock(&c->lock);
+	c->closing = 1;
 	for (unsigned i = 0; i < c->nqueued; i++)
 		reply_error(c, c->queue[i].client, msg);
 	c->nqueued = 0;

@@ -46,6 +46,9 @@ void control_checkpoint_started(struct vm *vm, const char *image);
 void control_checkpoint_done(struct vm *vm, const struct suspend_policy *pol,
 			     const struct image_write_stats *s, double secs);
 void control_checkpoint_failed(struct vm *vm, const char *why);
+/* A signal cancelled the checkpoint and torpor ends: only the event; the
+ * waiting request is answered by control_stop. */
+void control_checkpoint_cancelled(struct vm *vm, int sig);
 void control_suspend_refused(struct vm *vm, const char *why);
 void control_resumed(struct vm *vm);
 void control_woken(struct vm *vm, const char *how);

@@ -100,7 +100,7 @@ static int honour(struct vm *vm, const struct psci_resume *res,
 		if (sig) {
 			log_info("stopped by signal %d during the checkpoint; %s is as it "
 				 "was", sig, pol->image);
-			control_checkpoint_failed(vm, "stopped by a signal");
+			control_checkpoint_cancelled(vm, sig);
 			return 128 + sig;
 		}
 		log_info("checkpoint failed, the guest keeps running: %s", f.msg);

@@ -186,7 +186,6 @@ int vm_loop(struct vm *vm)
 		    errno != EINTR)
 			break;
 		drain(vm->wake_fd[0]);
-		control_run(vm);
 		if (pf[1].revents && read(sfd, &si, sizeof(si)) == sizeof(si)) {
 			log_info("stopped by signal %u", si.ssi_signo);
 			vm_request_exit(vm, 128 + (int)si.ssi_signo);
@@ -211,6 +210,10 @@ int vm_loop(struct vm *vm)
 		}
 		if (wakeup && psci_handle_wakeup(vm))
 			vm_request_exit(vm, VM_FAILED);
+		/* After the guest's own events: a suspend that came before a
+		 * deadline is answered as the request asked, and nothing is
+		 * started on a VM that has ended. */
+		control_run(vm);
 	}
 	vm_pause(vm);
 	stop_threads(vm);

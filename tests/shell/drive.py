@@ -159,10 +159,11 @@ def main():
     d.send("sleep 2; torpor ctl vm.sock status\r")
     d.expect(r"state", 60)
     d.expect(re.escape(HOST_PROMPT), 30)
-    # Its buttons come up a few seconds into its boot: until then the
-    # sleep key cannot be pressed and hibernate answers an error at once.
-    d.send("for i in $(seq 30); do torpor ctl vm.sock hibernate && break; sleep 1; done;"
-           " wait; echo rc=$?\r")
+    # Its buttons come up a few seconds into its boot: until the driver
+    # listens hibernate answers an error at once, and a key pressed before
+    # its init reads them is lost (hibernate then times out): retry.
+    d.send("for i in $(seq 20); do torpor ctl vm.sock hibernate --timeout 5 && break; sleep 1;"
+           " done; wait $!; echo rc=$?\r")
     d.expect(r"checkpoint_s: [0-9.]+", 90)
     d.expect(r"rc=7\n", 60)
     d.expect(re.escape(HOST_PROMPT), 30)
