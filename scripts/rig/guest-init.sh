@@ -513,7 +513,8 @@ buttons_dev() {
 	return 1
 }
 
-# buttons_read DEV MODE: acts on each key press of DEV, one struct
+# buttons_read DEV MODE [READY]: prints READY once DEV is open, then acts
+# on each key press of DEV, one struct
 # input_event (24 bytes on arm64: 16 of time, u16 type, u16 code, s32
 # value) at a time, read from one open file so that no event is lost
 # between reads. MODE act: KEY_SLEEP suspends (suspend_once, counted),
@@ -522,6 +523,8 @@ buttons_dev() {
 buttons_read() {
 	mode=$2
 	exec 4<"$1"
+	# Only now may the host press: a key before the open is lost.
+	[ -z "${3:-}" ] || echo "$3"
 	cycle=0
 	while :; do
 		# shellcheck disable=SC2046
@@ -690,8 +693,7 @@ buttons)
 		keys=$(cat "/sys/class/input/${dev##*/}/device/capabilities/key")
 		if [ "$keys" = "c000 10000000000000 0" ]; then ok buttons-keys
 		else bad "buttons-keys: capabilities/key is '$keys'"; fi
-		echo "GUEST-READY buttons"
-		buttons_read "$dev" "$(param buttons)"
+		buttons_read "$dev" "$(param buttons)" "GUEST-READY buttons"
 	else
 		bad "buttons: no input device named 'torpor buttons' ($(cat /sys/class/input/*/name 2>/dev/null | tr '\n' ';'))"
 	fi
