@@ -85,7 +85,7 @@ check 2 "IMAGE is required" "$T" restore
 check 2 "clock must be continue or freeze" "$T" restore --clock later "$good"
 check 2 "memory must be lazy or eager" "$T" restore --memory 1G "$good"
 
-check 0 '^torpor image: format 1\.3' "$T" inspect "$good"
+check 0 '^torpor image: format 1\.4' "$T" inspect "$good"
 check 0 '"vcpus":\[\{' "$T" inspect --json "$good"
 check 0 '"chunks":\[' "$T" inspect --json "$good"
 check 0 "^$good_re: ok\$" "$T" verify "$good"
