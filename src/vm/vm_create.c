@@ -355,6 +355,15 @@ void vm_destroy(struct vm *vm)
 	free(vm->prefetch);
 	vm->prefetch = NULL;
 	vm->nprefetch = 0;
+	/* The VM goes before its memory: unmapping RAM that is still a
+	 * memslot makes KVM tear its stage-2 mappings down range by range
+	 * (seconds for a large guest under an emulated host), while a VM
+	 * destroyed first drops them at once. Its last vCPU and device fds
+	 * are closed above, so this close destroys it. */
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
 	if (vm->ram)
 		munmap(vm->ram, vm->ram_size);
 	for (unsigned i = 0; i < VM_MAX_DEVICES; i++) {
@@ -362,10 +371,6 @@ void vm_destroy(struct vm *vm)
 			munmap(vm->devs[i].window, vm->devs[i].window_size);
 		vm->devs[i].window = NULL;
 	}
-	if (vm->vm_fd >= 0)
-		close(vm->vm_fd);
-	if (vm->kvm_fd >= 0)
-		close(vm->kvm_fd);
 	for (int i = 0; i < 2; i++)
 		if (vm->wake_fd[i] >= 0)
 			close(vm->wake_fd[i]);

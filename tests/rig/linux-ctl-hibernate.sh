@@ -35,6 +35,11 @@ round() {
 	ctl "$sock" hibernate --image "$img" --json >"$WORK/reply" 2>&1 ||
 		guest_died "$1: hibernate failed: $(cat "$WORK/reply")"
 	t1=$(uptime_s)
+	# The reply comes once the image is durable: how long torpor takes to
+	# be gone after it.
+	n=0
+	while kill -0 "$pid" 2>/dev/null && [ $n -lt 3000 ]; do sleep 0.02; n=$((n + 1)); done
+	t2=$(uptime_s)
 	reap_torpor 60
 	expect_rc 7 "$1: hibernate on request"
 	wait $ev || fail "$1: the events client ended with status $?"
@@ -49,7 +54,8 @@ round() {
 	echo "rig-info: figure: ctl hibernate ($1): request to image durable $(since "$t0" "$t1") s" \
 		"as the client saw it; guest's suspend $(member suspend_s "$WORK/reply") s," \
 		"torpor's checkpoint $(member checkpoint_s "$WORK/reply") s;" \
-		"$(member bytes "$WORK/reply") bytes, $(member ratio "$WORK/reply"):1"
+		"$(member bytes "$WORK/reply") bytes, $(member ratio "$WORK/reply"):1;" \
+		"torpor gone $(since "$t1" "$t2") s after the reply"
 
 	spawn_torpor restore --no-wake --api-socket "$sock" "$img"
 	n=0
