@@ -485,6 +485,9 @@ logged_s() { grep -m1 "$1" "$WORK/stderr" | sed -n 's/.* \([0-9.]*\) s.*/\1/p'; 
 measure_restore() {
 	label=$1 cycle=$2 from=$3
 	shift 3
+	# The last run's console must not be read as this one's: the
+	# redirection below truncates it only once the child runs.
+	rm -f "$WORK/console.raw"
 	t0=$(uptime_s)
 	timeout 300 "$(dirname "$TORPOR")/peak-rss" "$WORK/rss" "$TORPOR" restore "$@" "$from" \
 		</dev/null >"$WORK/console.raw" 2>"$WORK/stderr" &
