@@ -494,10 +494,10 @@ measure_restore() {
 	pid=$!
 	line= work= n=0
 	while [ -z "$work" ] && kill -0 $pid 2>/dev/null && [ $n -lt 6000 ]; do
-		if [ -z "$line" ] && grep -q "^GUEST-RESUMED $cycle" "$WORK/console.raw"; then
+		if [ -z "$line" ] && grep -qs "^GUEST-RESUMED $cycle" "$WORK/console.raw"; then
 			line=$(since "$t0" "$(uptime_s)")
 		fi
-		if grep -q "^GUEST-WORKLOAD $cycle" "$WORK/console.raw"; then
+		if grep -qs "^GUEST-WORKLOAD $cycle" "$WORK/console.raw"; then
 			work=$(since "$t0" "$(uptime_s)")
 			[ -n "$line" ] || line=$work
 		fi
