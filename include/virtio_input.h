@@ -18,6 +18,8 @@
 
 #include <stdint.h>
 
+#include <linux/input-event-codes.h>      /* EV_KEY, KEY_POWER... */
+
 #define VIRTIO_ID_INPUT         18
 #define VINPUT_QUEUE_MAX        64      /* Linux posts 64 event buffers */
 #define VINPUT_PENDING          32      /* events waiting for buffers: 8 presses */
@@ -41,13 +43,6 @@ enum vinput_cfg_select {
 	VINPUT_CFG_EV_BITS = 0x11,
 	VINPUT_CFG_ABS_INFO = 0x12,
 };
-
-/* linux/input-event-codes.h */
-#define VINPUT_EV_SYN           0x00
-#define VINPUT_EV_KEY           0x01
-#define VINPUT_KEY_POWER        116
-#define VINPUT_KEY_SLEEP        142
-#define VINPUT_KEY_WAKEUP       143
 
 /* Saved-state field ids, after the transport's (virtio_mmio.h). */
 enum vinput_field {

@@ -1,5 +1,6 @@
 /* gpio.c - PL061 register model (ARM DDI 0190). */
 #include <errno.h>
+#include <linux/input-event-codes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,8 +156,6 @@ int gpio_restore(struct gpio *g, const struct dev_state *d)
 }
 
 /* --- the device table entry ------------------------------------------------ */
-
-#define KEY_WAKEUP      143     /* linux/input-event-codes.h */
 
 static void *gpio_create(const struct dev_env *env)
 {

@@ -14,7 +14,7 @@
 
 /* --- pure parts -------------------------------------------------------------- */
 
-static const uint16_t keys[] = { VINPUT_KEY_POWER, VINPUT_KEY_SLEEP, VINPUT_KEY_WAKEUP };
+static const uint16_t keys[] = { KEY_POWER, KEY_SLEEP, KEY_WAKEUP };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
 int vinput_has_key(uint16_t key)
@@ -52,7 +52,7 @@ uint32_t vinput_config(uint8_t select, uint8_t subsel, uint8_t out[128])
 		le_put16(out + 6, VINPUT_VERSION);
 		return 8;
 	case VINPUT_CFG_EV_BITS:
-		if (subsel != VINPUT_EV_KEY)
+		if (subsel != EV_KEY)
 			return 0;       /* EV_SYN is implied; no other type */
 		for (unsigned i = 0; i < N_KEYS; i++) {
 			out[keys[i] / 8] |= (uint8_t)(1u << (keys[i] % 8));
@@ -268,10 +268,10 @@ static int vinput_press(void *dev, uint16_t key)
 		return -EAGAIN;
 	if (v->count + 4 > VINPUT_PENDING)
 		return -ENOSPC;
-	enqueue(v, VINPUT_EV_KEY, key, 1);
-	enqueue(v, VINPUT_EV_SYN, 0, 0);
-	enqueue(v, VINPUT_EV_KEY, key, 0);
-	enqueue(v, VINPUT_EV_SYN, 0, 0);
+	enqueue(v, EV_KEY, key, 1);
+	enqueue(v, EV_SYN, 0, 0);
+	enqueue(v, EV_KEY, key, 0);
+	enqueue(v, EV_SYN, 0, 0);
 	deliver(v);
 	return live(v) ? 0 : -EAGAIN;  /* a queue found malformed: no press */
 }

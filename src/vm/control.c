@@ -1,6 +1,7 @@
 /* control.c - the VM's side of the control socket: requests queued by the
  * socket's thread, carried out by the main loop; replies and events. */
 #include <errno.h>
+#include <linux/input-event-codes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +15,6 @@
 #include "host.h"
 #include "log.h"
 #include "vm_int.h"
-
-/* linux/input-event-codes.h */
-#define KEY_POWER       116
-#define KEY_SLEEP       142
 
 enum ctl_state { ST_RUNNING, ST_SUSPEND_REQUESTED, ST_CHECKPOINTING, ST_POWERING_OFF };
 

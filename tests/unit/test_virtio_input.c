@@ -149,8 +149,8 @@ static struct vinput_event event_at(unsigned n)
 static void expect_press(unsigned n, uint16_t key)
 {
 	static const struct { uint16_t type; int key; uint32_t value; } want[] = {
-		{ VINPUT_EV_KEY, 1, 1 }, { VINPUT_EV_SYN, 0, 0 },
-		{ VINPUT_EV_KEY, 1, 0 }, { VINPUT_EV_SYN, 0, 0 },
+		{ EV_KEY, 1, 1 }, { EV_SYN, 0, 0 },
+		{ EV_KEY, 1, 0 }, { EV_SYN, 0, 0 },
 	};
 
 	for (unsigned i = 0; i < 4; i++) {
@@ -184,11 +184,11 @@ Test(vinput, configuration_space)
 	cr_expect_eq(rd(dev, R_CONFIG + 12), VINPUT_PRODUCT | (uint32_t)VINPUT_VERSION << 16);
 	/* KEY_POWER 116 is bit 4 of byte 14; KEY_SLEEP 142 and KEY_WAKEUP 143
 	 * bits 6 and 7 of byte 17; nothing else. */
-	cr_expect_eq(cfg_size(dev, VINPUT_CFG_EV_BITS, VINPUT_EV_KEY), 18);
+	cr_expect_eq(cfg_size(dev, VINPUT_CFG_EV_BITS, EV_KEY), 18);
 	for (unsigned i = 0; i < 128; i++)
 		cr_expect_eq(rd8(dev, R_CONFIG + 8 + i), i == 14 ? 0x10 : i == 17 ? 0xc0 : 0,
 			     "key bitmap byte %u", i);
-	cr_expect_eq(cfg_size(dev, VINPUT_CFG_EV_BITS, VINPUT_EV_SYN), 0);
+	cr_expect_eq(cfg_size(dev, VINPUT_CFG_EV_BITS, EV_SYN), 0);
 	cr_expect_eq(cfg_size(dev, VINPUT_CFG_EV_BITS, 0x11), 0, "no LEDs");
 	cr_expect_eq(cfg_size(dev, VINPUT_CFG_PROP_BITS, 0), 0);
 	cr_expect_eq(cfg_size(dev, VINPUT_CFG_ABS_INFO, 0), 0);
@@ -209,8 +209,8 @@ Test(vinput, configuration_space)
 
 Test(vinput, keys)
 {
-	cr_expect(vinput_has_key(VINPUT_KEY_POWER) && vinput_has_key(VINPUT_KEY_SLEEP) &&
-		  vinput_has_key(VINPUT_KEY_WAKEUP));
+	cr_expect(vinput_has_key(KEY_POWER) && vinput_has_key(KEY_SLEEP) &&
+		  vinput_has_key(KEY_WAKEUP));
 	cr_expect_not(vinput_has_key(0) || vinput_has_key(28) || vinput_has_key(141) ||
 		      vinput_has_key(144));
 }
@@ -235,16 +235,16 @@ Test(vinput, presses_reach_the_driver)
 		post(0, n, 8);
 	wr(dev, R_QUEUE_NOTIFY, 0);
 	cr_expect_eq(used_idx(0), 0, "nothing to tell yet");
-	cr_assert_eq(ops.press(dev, VINPUT_KEY_SLEEP), 0);
+	cr_assert_eq(ops.press(dev, KEY_SLEEP), 0);
 	cr_assert_eq(used_idx(0), 4);
-	expect_press(0, VINPUT_KEY_SLEEP);
+	expect_press(0, KEY_SLEEP);
 	for (unsigned i = 0; i < 4; i++)
 		cr_expect_eq(used_len(0, i), 8);
 	cr_expect_eq(level, 1, "line raised");
 	cr_expect_eq(rd(dev, R_ISR), VIRTIO_INT_USED);
-	cr_assert_eq(ops.press(dev, VINPUT_KEY_POWER), 0);
+	cr_assert_eq(ops.press(dev, KEY_POWER), 0);
 	cr_assert_eq(used_idx(0), 8);
-	expect_press(4, VINPUT_KEY_POWER);
+	expect_press(4, KEY_POWER);
 	ops.destroy(dev);
 }
 
@@ -253,14 +253,14 @@ Test(vinput, a_press_needs_a_listening_driver)
 	void *dev = create();
 
 	memset(ram, 0, sizeof(ram));
-	cr_expect_eq(ops.press(dev, VINPUT_KEY_SLEEP), -EAGAIN, "not set up");
+	cr_expect_eq(ops.press(dev, KEY_SLEEP), -EAGAIN, "not set up");
 	configure(dev);
-	cr_expect_eq(ops.press(dev, VINPUT_KEY_SLEEP), -EAGAIN, "not DRIVER_OK");
+	cr_expect_eq(ops.press(dev, KEY_SLEEP), -EAGAIN, "not DRIVER_OK");
 	wr(dev, R_STATUS, 0xf);
 	cr_expect_eq(ops.press(dev, 30), -EINVAL, "KEY_A is not a button");
-	cr_expect_eq(ops.press(dev, VINPUT_KEY_SLEEP), 0);
+	cr_expect_eq(ops.press(dev, KEY_SLEEP), 0);
 	ops.reset(dev);
-	cr_expect_eq(ops.press(dev, VINPUT_KEY_SLEEP), -EAGAIN, "reset");
+	cr_expect_eq(ops.press(dev, KEY_SLEEP), -EAGAIN, "reset");
 	ops.destroy(dev);
 }
 
@@ -270,7 +270,7 @@ Test(vinput, presses_wait_for_buffers)
 {
 	void *dev = bring_up();
 
-	cr_assert_eq(ops.press(dev, VINPUT_KEY_SLEEP), 0);
+	cr_assert_eq(ops.press(dev, KEY_SLEEP), 0);
 	cr_expect_eq(used_idx(0), 0);
 	post(0, 0, 8);
 	post(0, 1, 4);
@@ -278,16 +278,16 @@ Test(vinput, presses_wait_for_buffers)
 	wr(dev, R_QUEUE_NOTIFY, 0);
 	cr_assert_eq(used_idx(0), 3);
 	cr_expect_eq(used_len(0, 1), 0, "a 4-byte buffer holds no event");
-	cr_expect_eq(event_at(0).code, VINPUT_KEY_SLEEP);
+	cr_expect_eq(event_at(0).code, KEY_SLEEP);
 	cr_expect_eq(event_at(0).value, 1);
-	cr_expect_eq(event_at(2).type, VINPUT_EV_SYN);
+	cr_expect_eq(event_at(2).type, EV_SYN);
 	post(0, 3, 8);
 	post(0, 4, 8);
 	post(0, 5, 8);
 	wr(dev, R_QUEUE_NOTIFY, 0);
 	cr_assert_eq(used_idx(0), 5, "the last buffer is kept for the next event");
 	cr_expect_eq(event_at(3).value, 0, "the release");
-	cr_expect_eq(event_at(4).type, VINPUT_EV_SYN);
+	cr_expect_eq(event_at(4).type, EV_SYN);
 	ops.destroy(dev);
 }
 
@@ -296,8 +296,8 @@ Test(vinput, a_full_ring_refuses_a_press)
 	void *dev = bring_up();
 
 	for (unsigned i = 0; i < VINPUT_PENDING / 4; i++)
-		cr_assert_eq(ops.press(dev, VINPUT_KEY_POWER), 0, "press %u", i);
-	cr_expect_eq(ops.press(dev, VINPUT_KEY_POWER), -ENOSPC);
+		cr_assert_eq(ops.press(dev, KEY_POWER), 0, "press %u", i);
+	cr_expect_eq(ops.press(dev, KEY_POWER), -ENOSPC);
 	ops.destroy(dev);
 }
 
@@ -321,10 +321,10 @@ Test(vinput, a_malformed_queue_needs_a_reset)
 	void *dev = bring_up();
 
 	le_put16(ram + O_AVAIL + 2, QSIZE + 1);
-	cr_expect_eq(ops.press(dev, VINPUT_KEY_SLEEP), -EAGAIN, "the press found it");
+	cr_expect_eq(ops.press(dev, KEY_SLEEP), -EAGAIN, "the press found it");
 	cr_expect(rd(dev, R_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
 	cr_expect_eq(used_idx(0), 0);
-	cr_expect_eq(ops.press(dev, VINPUT_KEY_SLEEP), -EAGAIN);
+	cr_expect_eq(ops.press(dev, KEY_SLEEP), -EAGAIN);
 	ops.destroy(dev);
 }
 
@@ -332,7 +332,7 @@ Test(vinput, reset_drops_waiting_events)
 {
 	void *dev = bring_up();
 
-	cr_assert_eq(ops.press(dev, VINPUT_KEY_SLEEP), 0);
+	cr_assert_eq(ops.press(dev, KEY_SLEEP), 0);
 	ops.reset(dev);
 	memset(ram, 0, sizeof(ram));
 	configure(dev);
@@ -365,8 +365,8 @@ Test(vinput, state_round_trip)
 	uint64_t n;
 
 	cr_assert_not_null(s);
-	cr_assert_eq(ops.press(dev, VINPUT_KEY_SLEEP), 0);
-	cfg_size(dev, VINPUT_CFG_EV_BITS, VINPUT_EV_KEY);
+	cr_assert_eq(ops.press(dev, KEY_SLEEP), 0);
+	cfg_size(dev, VINPUT_CFG_EV_BITS, EV_KEY);
 	ops.save(dev, ops.dflt.base, &s[0]);
 	cr_expect_eq(s[0].type, DEV_VIRTIO_INPUT);
 	cr_expect_eq(dev_state_get(&s[0], VINPUT_F_PENDING, &n), 0);
@@ -383,7 +383,7 @@ Test(vinput, state_round_trip)
 	post(0, 3, 8);
 	wr(back, R_QUEUE_NOTIFY, 0);
 	cr_assert_eq(used_idx(0), 4);
-	expect_press(0, VINPUT_KEY_SLEEP);
+	expect_press(0, KEY_SLEEP);
 	ops.destroy(back);
 	ops.destroy(dev);
 	free(s);
@@ -395,7 +395,7 @@ Test(vinput, restore_refuses_inconsistent_state)
 	struct dev_state *s = calloc(1, sizeof(*s)), *t = calloc(1, sizeof(*t));
 
 	cr_assert(s && t);
-	cr_assert_eq(ops.press(dev, VINPUT_KEY_SLEEP), 0);
+	cr_assert_eq(ops.press(dev, KEY_SLEEP), 0);
 	ops.save(dev, ops.dflt.base, s);
 	*t = *s;
 	t->blob_len = 24;
