@@ -63,6 +63,10 @@ struct image_write_stats {
 					 * is complete and in place either way */
 };
 
+/* The RAM s covers per byte of its image, the compression ratio; 0 for an
+ * empty file. */
+double image_write_ratio(const struct image_write_stats *s);
+
 struct image_write_opts {
 	unsigned threads;               /* 0: one per online CPU */
 	int level;                      /* zstd level, 0: the default (1) */

@@ -1,6 +1,11 @@
 /* image_stats.c - figures and hints of an open image that its user plans
- * with. */
+ * with, and of one just written. */
 #include "image_int.h"
+
+double image_write_ratio(const struct image_write_stats *s)
+{
+	return s->file_bytes ? (double)s->mem_bytes / (double)s->file_bytes : 0;
+}
 
 uint64_t image_data_pages(const struct image *img, unsigned region)
 {

@@ -57,8 +57,8 @@ struct control {
 	/* The last checkpoint, for status. */
 	int have_last;
 	char last_image[API_MAX_STR];
-	uint64_t last_bytes;
-	double last_ratio, last_seconds;
+	struct image_write_stats last;
+	double last_seconds;
 };
 
 static void reply(struct control *c, uint64_t client, struct api_writer *w)
@@ -117,8 +117,8 @@ static void answer_status(struct control *c, uint64_t client)
 	api_put_int(&w, "pid", getpid());
 	if (c->have_last) {
 		api_put_str(&w, "last_image", c->last_image);
-		api_put_u64(&w, "last_bytes", c->last_bytes);
-		api_put_num(&w, "last_ratio", c->last_ratio, 2);
+		api_put_u64(&w, "last_bytes", c->last.file_bytes);
+		api_put_num(&w, "last_ratio", image_write_ratio(&c->last), 2);
 		api_put_num(&w, "last_seconds", c->last_seconds, 3);
 	}
 	pthread_mutex_unlock(&c->lock);
@@ -382,7 +382,7 @@ static void put_figures(struct api_writer *w, const char *image,
 {
 	api_put_str(w, "image", image);
 	api_put_u64(w, "bytes", s->file_bytes);
-	api_put_num(w, "ratio", s->file_bytes ? (double)s->mem_bytes / (double)s->file_bytes : 0, 2);
+	api_put_num(w, "ratio", image_write_ratio(s), 2);
 	api_put_num(w, "seconds", secs, 3);
 }
 
@@ -401,8 +401,7 @@ void control_checkpoint_done(struct vm *vm, const struct suspend_policy *pol,
 	pthread_mutex_lock(&c->lock);
 	c->have_last = 1;
 	snprintf(c->last_image, sizeof(c->last_image), "%s", pol->image);
-	c->last_bytes = s->file_bytes;
-	c->last_ratio = s->file_bytes ? (double)s->mem_bytes / (double)s->file_bytes : 0;
+	c->last = *s;
 	c->last_seconds = secs;
 	if (waits_for_suspend(c)) {
 		api_begin_reply(&w, 1);
@@ -435,31 +434,31 @@ static void fail_waiting(struct control *c, const char *what, const char *why)
 	pthread_mutex_unlock(&c->lock);
 }
 
-void control_checkpoint_failed(struct vm *vm, const char *why)
+static void failed_event(struct control *c, const char *why)
 {
-	struct control *c = vm->control;
 	struct api_writer w;
 
-	if (!c)
-		return;
 	api_begin_event(&w, "checkpoint-failed");
 	api_put_str(&w, "reason", why);
 	event(c, &w);
-	fail_waiting(c, "the checkpoint failed", why);
+}
+
+void control_checkpoint_failed(struct vm *vm, const char *why)
+{
+	if (!vm->control)
+		return;
+	failed_event(vm->control, why);
+	fail_waiting(vm->control, "the checkpoint failed", why);
 }
 
 void control_checkpoint_cancelled(struct vm *vm, int sig)
 {
-	struct control *c = vm->control;
-	struct api_writer w;
 	char why[64];
 
-	if (!c)
+	if (!vm->control)
 		return;
 	snprintf(why, sizeof(why), "stopped by signal %d: torpor ends", sig);
-	api_begin_event(&w, "checkpoint-failed");
-	api_put_str(&w, "reason", why);
-	event(c, &w);
+	failed_event(vm->control, why);
 }
 
 void control_suspend_refused(struct vm *vm, const char *why)

@@ -62,7 +62,7 @@ int psci_resume_vcpu(struct vm *vm, const struct psci_resume *res)
 static void report(const char *what, const char *path,
 		   const struct image_write_stats *s, double secs)
 {
-	double ratio = s->file_bytes ? (double)s->mem_bytes / (double)s->file_bytes : 0;
+	double ratio = image_write_ratio(s);
 
 	log_info("%s to %s: %.1f MiB for %.0f MiB of RAM (%.1f:1), %llu pages stored, "
 		 "checkpoint %.2f s", what, path, s->file_bytes / 1048576.0,
