@@ -17,12 +17,15 @@ cd "$(dirname "$0")/.."
 passed=0
 failed=0
 
-# run_unit DIR: every Criterion binary in DIR; counts its tests.
+# run_unit DIR: every Criterion binary in DIR; counts its tests (a binary
+# that does not finish within 10 minutes counts as one failure).
 run_unit() {
 	local t out tested passing
 	for t in "$1"/test_*; do
 		[ -x "$t" ] || continue
-		out=$("$t" --jobs 2 2>&1)
+		# A hung test fails its binary after 10 minutes rather than
+		# holding CI to its limit.
+		out=$(timeout -k 10 600 "$t" --jobs 2 2>&1)
 		local rc=$?
 		tested=$(sed -n 's/.*Synthesis: Tested: \([0-9]*\).*/\1/p' <<<"$out")
 		passing=$(sed -n 's/.*Passing: \([0-9]*\).*/\1/p' <<<"$out")

@@ -249,8 +249,13 @@ static void complete_locked(struct mem_lazy *l)
 	struct uffdio_range r = { (uintptr_t)l->host, l->idx.size };
 
 	/* Should it fail, the range stays registered: the fault thread then
-	 * stays to answer the pages no record stores. */
+	 * stays to answer the pages no record stores. The unregistration's own
+	 * wake-up comes before it waits out faults holding only the VMA's lock
+	 * (Linux >= 6.5 handles userfaults under it), so a fault that queued
+	 * itself in that window would sleep on: wake the range once more. */
 	l->registered = ioctl(l->uffd, UFFDIO_UNREGISTER, &r) < 0;
+	if (!l->registered)
+		(void)ioctl(l->uffd, UFFDIO_WAKE, &r);
 	l->complete = 1;
 	l->st.done = 1;
 	l->st.resident_s = now_s() - l->t0;
